@@ -1,0 +1,58 @@
+"""evalkit: an evaluation harness for NLP methods.
+
+Public API (what plugins may import)::
+
+    from evalkit import hookimpl, Dataset, Method, Metric, Aggregator, Reporter
+    from evalkit import DataFile, MetricResult, Report, Table, EvalkitError, DataError, ...
+
+Heavy libraries are never imported here, so ``import evalkit`` and ``evalkit --help`` stay fast.
+"""
+
+from __future__ import annotations
+
+from evalkit.errors import (
+    ConfigError,
+    DataError,
+    DuplicateNameError,
+    EvalkitError,
+    PluginError,
+    UnknownNameError,
+)
+from evalkit.hookspecs import hookimpl
+from evalkit.interfaces import (
+    Aggregator,
+    DataFile,
+    Dataset,
+    Method,
+    Metric,
+    MetricResult,
+    Report,
+    Reporter,
+    Table,
+    as_1d_float,
+    check_finite,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Aggregator",
+    "ConfigError",
+    "DataError",
+    "DataFile",
+    "Dataset",
+    "DuplicateNameError",
+    "EvalkitError",
+    "Method",
+    "Metric",
+    "MetricResult",
+    "PluginError",
+    "Report",
+    "Reporter",
+    "Table",
+    "UnknownNameError",
+    "__version__",
+    "as_1d_float",
+    "check_finite",
+    "hookimpl",
+]

@@ -1,0 +1,201 @@
+"""Per-text cache of encoder outputs, in memory for a run and on disk across runs.
+
+Methods that share an encoder (cosine, whitening, WMD and WRD over one model) ask the cache for the
+texts they need; each distinct text is encoded once per *namespace* (a string identifying the
+model and its settings, e.g. ``"sentence:all-MiniLM-L6-v2@<fingerprint>"``), and the arrays are
+written to disk so that a repeated run encodes nothing.
+
+On disk a namespace is a folder of shards (``<sha1>.npz``), each written atomically (temporary
+file, then ``os.replace``) and never modified, so concurrent runs and interrupted runs cannot
+corrupt it. Keys are the sha1 of the UTF-8 text.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import hashlib
+import logging
+import os
+import tempfile
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
+
+log = logging.getLogger("evalkit.cache")
+
+
+def text_key(text: str) -> str:
+    """sha1 hex digest of the UTF-8 text: the cache key of one text."""
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+
+@dataclass
+class CacheStats:
+    """Counters of one namespace: texts served from memory, from disk, and computed."""
+
+    memory_hits: int = 0
+    disk_hits: int = 0
+    computed: int = 0
+
+
+class EmbeddingCache:
+    """Arrays per (namespace, text). ``directory=None`` keeps them in memory only.
+
+    Values are float32 arrays of any shape whose first axis is free (a sentence embedding of
+    shape ``(dim,)``, token embeddings of shape ``(n_tokens, dim)``).
+    """
+
+    def __init__(self, directory: Path | None) -> None:
+        self.directory = directory
+        self._mem: dict[str, dict[str, np.ndarray]] = {}
+        self._disk_loaded: set[str] = set()
+        self._disk: dict[str, dict[str, np.ndarray]] = {}
+        self.stats: dict[str, CacheStats] = {}
+
+    def _ns_dir(self, namespace: str) -> Path | None:
+        if self.directory is None:
+            return None
+        return self.directory / hashlib.sha1(namespace.encode("utf-8")).hexdigest()[:20]
+
+    def _load_disk(self, namespace: str) -> dict[str, np.ndarray]:
+        import numpy as np
+
+        if namespace in self._disk_loaded:
+            return self._disk.setdefault(namespace, {})
+        self._disk_loaded.add(namespace)
+        store = self._disk.setdefault(namespace, {})
+        folder = self._ns_dir(namespace)
+        if folder is None or not folder.is_dir():
+            return store
+        for shard in sorted(folder.glob("*.npz")):
+            try:
+                with np.load(shard, allow_pickle=False) as z:
+                    keys, offsets, data, shapes = z["keys"], z["offsets"], z["data"], z["shapes"]
+            except Exception as exc:  # a damaged shard is skipped, never fatal
+                log.warning("ignoring unreadable cache shard %s: %s", shard, exc)
+                continue
+            for i, k in enumerate(keys.tolist()):
+                block = data[offsets[i] : offsets[i + 1]]
+                store[k] = block.reshape(tuple(int(s) for s in shapes[i] if s >= 0))
+        return store
+
+    def _write_shard(self, namespace: str, items: dict[str, np.ndarray]) -> None:
+        import numpy as np
+
+        folder = self._ns_dir(namespace)
+        if folder is None or not items:
+            return
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "NAMESPACE.txt").write_text(namespace + "\n", encoding="utf-8")
+        keys = list(items)
+        rows = [np.asarray(items[k], dtype=np.float32) for k in keys]
+        flat = [r.reshape(-1, r.shape[-1]) if r.ndim >= 1 and r.size else r.reshape(0, 0) for r in rows]
+        dim = max((f.shape[1] for f in flat), default=0)
+        offsets = np.zeros(len(keys) + 1, dtype=np.int64)
+        offsets[1:] = np.cumsum([f.shape[0] for f in flat])
+        data = np.concatenate([f for f in flat if f.size], axis=0) if any(f.size for f in flat) else np.zeros((0, dim), np.float32)
+        shapes = np.full((len(keys), 3), -1, dtype=np.int64)
+        for i, r in enumerate(rows):
+            shapes[i, : r.ndim] = r.shape
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".part-", suffix=".npz")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                np.savez(fh, keys=np.array(keys), offsets=offsets, data=data, shapes=shapes)
+            os.replace(tmp, folder / f"{uuid.uuid4().hex}.npz")
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def get_many(
+        self,
+        namespace: str,
+        texts: Sequence[str],
+        compute: Callable[[list[str]], Sequence[np.ndarray]],
+    ) -> list[np.ndarray]:
+        """Arrays for ``texts`` (same order), computing only texts never seen in ``namespace``.
+
+        ``compute(distinct_missing_texts)`` must return one array per text, in order.
+        """
+        stats = self.stats.setdefault(namespace, CacheStats())
+        mem = self._mem.setdefault(namespace, {})
+        keys = [text_key(t) for t in texts]
+        missing: dict[str, str] = {}
+        disk = None
+        for k, t in zip(keys, texts):
+            if k in mem:
+                stats.memory_hits += 1
+                continue
+            if disk is None:
+                disk = self._load_disk(namespace)
+            if k in disk:
+                mem[k] = disk[k]
+                stats.disk_hits += 1
+            elif k not in missing:
+                missing[k] = t
+            else:
+                stats.memory_hits += 1
+        if missing:
+            new_keys = list(missing)
+            arrays = compute([missing[k] for k in new_keys])
+            if len(arrays) != len(new_keys):
+                raise RuntimeError(
+                    f"encoder returned {len(arrays)} arrays for {len(new_keys)} texts ({namespace})"
+                )
+            fresh = dict(zip(new_keys, arrays))
+            mem.update(fresh)
+            stats.computed += len(fresh)
+            self._write_shard(namespace, fresh)
+        return [mem[k] for k in keys]
+
+    def total_computed(self) -> int:
+        return sum(s.computed for s in self.stats.values())
+
+
+_ACTIVE: contextvars.ContextVar[EmbeddingCache | None] = contextvars.ContextVar(
+    "evalkit_embedding_cache", default=None
+)
+_DEFAULT: EmbeddingCache | None = None
+
+
+def get_cache() -> EmbeddingCache:
+    """The cache of the active run, or a process-wide one in ``<user cache>/embeddings``.
+
+    ``EVALKIT_NO_CACHE=1`` disables the on-disk part (memory only).
+    """
+    active = _ACTIVE.get()
+    if active is not None:
+        return active
+    global _DEFAULT
+    if _DEFAULT is None:
+        from evalkit.data import user_cache_dir
+
+        directory = None if os.environ.get("EVALKIT_NO_CACHE") else user_cache_dir() / "embeddings"
+        _DEFAULT = EmbeddingCache(directory)
+    return _DEFAULT
+
+
+def use_cache(cache: EmbeddingCache) -> contextvars.Token[EmbeddingCache | None]:
+    """Make ``cache`` the active one; undo with ``_ACTIVE.reset(token)`` via :func:`release_cache`."""
+    return _ACTIVE.set(cache)
+
+
+def release_cache(token: contextvars.Token[EmbeddingCache | None]) -> None:
+    _ACTIVE.reset(token)
+
+
+_PROGRESS: contextvars.ContextVar[bool] = contextvars.ContextVar("evalkit_progress", default=False)
+
+
+def progress_enabled() -> bool:
+    """Whether the active run wants progress bars (methods pass it to their encoders)."""
+    return _PROGRESS.get()
+
+
+def set_progress(enabled: bool) -> contextvars.Token[bool]:
+    """Turn progress bars on or off for the current context; returns a token for ``reset``."""
+    return _PROGRESS.set(enabled)

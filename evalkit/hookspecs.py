@@ -1,0 +1,130 @@
+"""The evalkit plugin contract: pluggy hook specifications.
+
+A plugin is a module (or object) with functions decorated by :data:`evalkit.hookimpl` whose names
+match the specs below. Built-in plugins in ``plugins/`` use exactly this contract. A third-party
+package declares its module under the ``evalkit`` entry-point group::
+
+    [project.entry-points.evalkit]
+    my_plugin = "my_plugin"
+
+Every ``register_*`` hook receives a ``register`` callable bound to the calling plugin, so each
+registry entry records which plugin and distribution provided it. All hooks are called once,
+when the plugin manager is first built (:func:`evalkit.plugins.get_plugin_manager`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Protocol
+
+import pluggy
+
+if TYPE_CHECKING:
+    import click
+
+PROJECT_NAME = "evalkit"
+
+hookspec = pluggy.HookspecMarker(PROJECT_NAME)
+hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
+
+
+class Register(Protocol):
+    """The callable handed to every ``register_*`` hook.
+
+    ``register(factory, name=None, *, params=None, description=None)``
+
+    - ``factory``: a component class (a subclass of the kind's base class in
+      :mod:`evalkit.interfaces`) or any callable returning an instance.
+    - ``name``: lowercase slug (``[a-z0-9][a-z0-9_.-]*``); defaults to ``factory.name``.
+    - ``params``: keyword arguments bound into this entry (a preset), e.g. the model of a
+      ``minilm-cosine`` preset of a generic encoder method. Users may override them.
+    - ``description``: one line for ``evalkit list``; defaults to the docstring's first line.
+
+    Raises :class:`evalkit.errors.DuplicateNameError` when another plugin already registered the
+    name for this kind, and :class:`evalkit.errors.PluginError` for an invalid name or factory.
+    """
+
+    def __call__(
+        self,
+        factory: Any,
+        name: str | None = None,
+        *,
+        params: dict[str, Any] | None = None,
+        description: str | None = None,
+    ) -> None: ...
+
+
+@hookspec
+def register_metrics(register: Register) -> None:
+    """Register metrics (subclasses of :class:`evalkit.Metric`).
+
+    Called once when the plugin manager is built. Example::
+
+        @evalkit.hookimpl
+        def register_metrics(register):
+            register(KendallTau)                    # name taken from KendallTau.name
+    """
+
+
+@hookspec
+def register_methods(register: Register) -> None:
+    """Register methods (subclasses of :class:`evalkit.Method`) and named presets of them.
+
+    Called once when the plugin manager is built. Example::
+
+        @evalkit.hookimpl
+        def register_methods(register):
+            register(EncoderCosine)                                   # generic: "sbert-cosine"
+            register(EncoderCosine, "mpnet-cosine", params={"model": "all-mpnet-base-v2"})
+    """
+
+
+@hookspec
+def register_datasets(register: Register) -> None:
+    """Register datasets (subclasses of :class:`evalkit.Dataset`).
+
+    Called once when the plugin manager is built. Example::
+
+        @evalkit.hookimpl
+        def register_datasets(register):
+            register(MyPairs)                       # MyPairs.name == "my-pairs"
+    """
+
+
+@hookspec
+def register_aggregators(register: Register) -> None:
+    """Register aggregators (subclasses of :class:`evalkit.Aggregator`).
+
+    They turn a methods x datasets table into one score and rank per method. Called once when the
+    plugin manager is built. Example::
+
+        @evalkit.hookimpl
+        def register_aggregators(register):
+            register(TrimmedMean, params={"proportion": 0.1})
+    """
+
+
+@hookspec
+def register_reporters(register: Register) -> None:
+    """Register reporters (subclasses of :class:`evalkit.Reporter`), selected by ``--format``.
+
+    Called once when the plugin manager is built. Example::
+
+        @evalkit.hookimpl
+        def register_reporters(register):
+            register(RstReporter)                   # RstReporter.name == "rst"
+    """
+
+
+@hookspec
+def register_commands(cli: click.Group) -> None:
+    """Add subcommands to the ``evalkit`` command-line interface.
+
+    Called once when the CLI is built, with the root :class:`click.Group`. Keep imports inside the
+    command functions so that ``evalkit --help`` stays fast. Example::
+
+        @evalkit.hookimpl
+        def register_commands(cli):
+            @cli.command()
+            def hello():
+                click.echo("hello")
+    """

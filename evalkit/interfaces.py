@@ -1,0 +1,306 @@
+"""Base classes and data types of the five component kinds.
+
+Plugins subclass these (third-party plugins exactly like the built-in ones):
+
+- :class:`Dataset`: named, typed by task (``sts``, ``pair_classification``, ...), with splits; loads a
+  pandas DataFrame with the field's standard columns ``sentence1``, ``sentence2`` and ``score``
+  (similarity, e.g. 0-5) or ``label`` (0/1).
+- :class:`Method`: scikit-learn style. ``__init__`` only stores keyword parameters,
+  :meth:`Method.get_params` returns them, :meth:`Method.fit` learns from unlabelled sentence pairs
+  (TF-IDF vocabulary, whitening matrix), :meth:`Method.predict` returns one float per pair, higher
+  meaning more similar.
+- :class:`Metric`: ``name``, ``higher_is_better``, ``task_types``; keyword-only arguments, no
+  ``**kwargs``; per-example scores where the metric decomposes, corpus-level ``compute`` otherwise.
+  Naming as in scikit-learn: ``*_score`` higher is better, ``*_distance``/``*_error`` lower is
+  better.
+- :class:`Aggregator`: a methods x datasets table to one score per method (plus rank), with a
+  stated rule for zeros, negatives and missing cells.
+- :class:`Reporter`: renders a :class:`Report` (terminal, markdown, csv, json, latex, ...).
+"""
+
+from __future__ import annotations
+
+import inspect
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+#: Task types known to the built-in plugins. Plugins may introduce others.
+TASK_TYPES = ("sts", "pair_classification", "generation", "leaderboard")
+
+
+class Component:
+    """Common behaviour: a ``name``, a description and scikit-learn style ``get_params``."""
+
+    name: ClassVar[str] = ""
+    #: Set by the registry to the name the component was created under (a preset's name).
+    registered_name: str = ""
+
+    def get_params(self) -> dict[str, Any]:
+        """The keyword parameters of ``__init__`` with their current values.
+
+        As in scikit-learn's ``BaseEstimator.get_params``: each ``__init__`` parameter must be
+        stored unchanged on an attribute of the same name. The result goes into provenance and
+        cache keys, so values should be JSON-serialisable.
+        """
+        sig = inspect.signature(type(self).__init__)
+        params: dict[str, Any] = {}
+        for p in sig.parameters.values():
+            if p.name == "self" or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+                continue
+            params[p.name] = getattr(self, p.name, p.default)
+        return params
+
+    @property
+    def display_name(self) -> str:
+        """The name to show in tables: the preset's name if any, else the class's ``name``."""
+        return self.registered_name or self.name
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({args})"
+
+
+# ------------------------------------------------------------------------------------------------
+# Datasets
+# ------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class DataFile:
+    """One file a dataset needs, with where to get it.
+
+    Attributes:
+        path: path relative to the data directory (``stsbenchmark/sts-test.csv``).
+        sha256: hex digest of the official file, or ``None`` when unknown.
+        url: official download location (a file, or an archive holding it), or ``None``.
+        member: the file's path inside the archive at ``url`` (``.zip``/``.tar.gz``), if any.
+        rows: expected number of data rows (pairs), checked after loading, or ``None``.
+    """
+
+    path: str
+    sha256: str | None = None
+    url: str | None = None
+    member: str | None = None
+    rows: int | None = None
+
+
+class Dataset(Component, ABC):
+    """A named dataset with splits, loaded as a pandas DataFrame.
+
+    Subclasses set ``name``, ``task_type``, ``splits`` and ``eval_splits`` and implement
+    :meth:`files` and :meth:`load`. The frame returned by :meth:`load` has string columns
+    ``sentence1`` and ``sentence2`` and a float64 ``score`` (task ``sts``) or an int64 ``label`` in
+    {0, 1} (task ``pair_classification``); extra columns (``subset``, ids) are allowed.
+    """
+
+    task_type: ClassVar[str] = "sts"
+    splits: ClassVar[tuple[str, ...]] = ("test",)
+    #: Splits that ``evalkit compare`` evaluates by default.
+    eval_splits: ClassVar[tuple[str, ...]] = ("test",)
+    #: The validation split used to tune anything tunable (thresholds), if the dataset has one.
+    dev_split: ClassVar[str | None] = None
+    #: The gold column: ``score`` for similarity tasks, ``label`` for classification.
+    target: ClassVar[str] = "score"
+    #: Scale of the gold column, e.g. "0-5".
+    target_scale: ClassVar[str] = ""
+    homepage: ClassVar[str] = ""
+    citation: ClassVar[str] = ""
+
+    @abstractmethod
+    def files(self, split: str | None = None) -> list[DataFile]:
+        """The files :meth:`load` reads for ``split`` (all splits when ``None``)."""
+
+    @abstractmethod
+    def load(self, split: str, data_dir: Path) -> pd.DataFrame:
+        """Load ``split`` from ``data_dir``.
+
+        Raises:
+            DataError: a file is missing (the message names the files expected and where to get
+                them), malformed (the message names file and line) or has the wrong row count.
+            ConfigError: ``split`` is not one of :attr:`splits`.
+        """
+
+    def check_split(self, split: str) -> None:
+        """Raise :class:`~evalkit.errors.ConfigError` unless ``split`` is one of :attr:`splits`."""
+        if split not in self.splits:
+            from evalkit.errors import ConfigError
+
+            raise ConfigError(
+                f"dataset {self.display_name!r} has no split {split!r}; its splits are "
+                f"{', '.join(self.splits)}."
+            )
+
+
+# ------------------------------------------------------------------------------------------------
+# Methods
+# ------------------------------------------------------------------------------------------------
+class Method(Component, ABC):
+    """Scores sentence pairs: one float per pair, higher meaning more similar.
+
+    ``__init__`` stores keyword parameters only; heavy work (loading a model) happens lazily in
+    :meth:`fit` or :meth:`predict`, and heavy imports (torch) stay inside those methods.
+    """
+
+    #: Task types the method's scores make sense for.
+    task_types: ClassVar[tuple[str, ...]] = ("sts", "pair_classification")
+
+    def fit(self, pairs: pd.DataFrame) -> Method:
+        """Learn from unlabelled pairs (columns ``sentence1``, ``sentence2``); default: nothing.
+
+        The runner passes the sentences of the evaluated split without its gold column
+        (transductive, label-free, as in Su et al. 2021 for BERT-whitening).
+        """
+        return self
+
+    @abstractmethod
+    def predict(self, pairs: pd.DataFrame) -> np.ndarray:
+        """Similarity of each pair: float64 array of shape ``(len(pairs),)``, all finite."""
+
+
+# ------------------------------------------------------------------------------------------------
+# Metrics
+# ------------------------------------------------------------------------------------------------
+@dataclass
+class MetricResult:
+    """A metric's value with optional extras (a threshold, precision at it, ...).
+
+    ``value`` is on the scale the metric documents (correlations: -1..1; F1: 0-1).
+    """
+
+    value: float
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+class Metric(Component, ABC):
+    """Scores predictions against references.
+
+    ``compute`` takes keyword-only arguments ``predictions`` and ``references`` (1-D arrays of equal
+    length ``n``) and returns a float or :class:`MetricResult`.
+    """
+
+    higher_is_better: ClassVar[bool] = True
+    task_types: ClassVar[tuple[str, ...]] = ()
+    #: Value range, for documentation and table captions, e.g. "-1..1" or "0-1".
+    scale: ClassVar[str] = ""
+    #: Show x 100 in tables (correlations, F1, accuracy); JSON keeps the metric's own scale.
+    percent: ClassVar[bool] = False
+    #: Human-readable name for table captions, e.g. "Spearman's rho".
+    title: ClassVar[str] = ""
+
+    @abstractmethod
+    def compute(self, *, predictions: Any, references: Any) -> float | MetricResult:
+        """Corpus-level value.
+
+        Raises:
+            DataError: inputs of different lengths, empty, or not finite.
+        """
+
+    def per_example(self, *, predictions: Any, references: Any) -> np.ndarray | None:
+        """Per-example scores whose mean is :meth:`compute`, or ``None`` if not decomposable."""
+        return None
+
+
+# ------------------------------------------------------------------------------------------------
+# Aggregators
+# ------------------------------------------------------------------------------------------------
+class Aggregator(Component, ABC):
+    """Reduces a methods x datasets table to one value per method.
+
+    ``rule`` is the one-line statement printed under every table that uses the aggregator,
+    including how zeros, negatives and missing cells are treated.
+    """
+
+    #: Whether a larger aggregate value is better (a mean rank is lower-is-better).
+    higher_is_better: ClassVar[bool] = True
+
+    @property
+    def rule(self) -> str:
+        return ""
+
+    @abstractmethod
+    def aggregate(self, table: pd.DataFrame, *, higher_is_better: bool = True) -> pd.Series:
+        """One float per row of ``table`` (rows: systems, columns: tasks).
+
+        ``higher_is_better`` says how to read the cells (for rank-based rules). A method that gets no
+        value under the rule (a skipped row) is NaN in the result, and the rule says why.
+
+        Raises:
+            DataError: a cell violates the rule's policy (e.g. a non-positive value under a
+                geometric mean); the message names the systems and tasks concerned.
+        """
+
+
+# ------------------------------------------------------------------------------------------------
+# Reports and reporters
+# ------------------------------------------------------------------------------------------------
+@dataclass
+class Table:
+    """One table of a report.
+
+    Attributes:
+        frame: the values; the index labels rows (methods, systems), columns are tasks/rules.
+        title: caption line, e.g. "Spearman's rho x 100, test split".
+        notes: lines printed under the table (aggregation rules, scale, missing cells).
+        digits: decimals shown by text reporters.
+    """
+
+    frame: pd.DataFrame
+    title: str = ""
+    notes: list[str] = field(default_factory=list)
+    digits: int = 2
+
+
+@dataclass
+class Report:
+    """What a command renders: tables for people and a JSON-ready payload for machines."""
+
+    tables: list[Table] = field(default_factory=list)
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+class Reporter(Component, ABC):
+    """Renders a :class:`Report` to text, selected by ``--format NAME``."""
+
+    #: File extension for ``--output`` (without dot).
+    extension: ClassVar[str] = "txt"
+
+    @abstractmethod
+    def render(self, report: Report) -> str:
+        """The whole output as one string (ending with a newline)."""
+
+
+def as_1d_float(values: Any, *, what: str = "values") -> np.ndarray:
+    """Convert to a 1-D float64 array.
+
+    Raises:
+        DataError: not convertible or not 1-D.
+    """
+    import numpy as np
+
+    from evalkit.errors import DataError
+
+    try:
+        arr = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise DataError(f"{what} must be numbers: {exc}") from None
+    if arr.ndim != 1:
+        raise DataError(f"{what} must be one-dimensional, got shape {arr.shape}")
+    return arr
+
+
+def check_finite(values: np.ndarray, *, what: str, index: Sequence[Any] | None = None) -> None:
+    """Raise :class:`~evalkit.errors.DataError` naming the rows where ``values`` is NaN or inf."""
+    import numpy as np
+
+    from evalkit.errors import DataError
+
+    bad = np.flatnonzero(~np.isfinite(values))
+    if bad.size:
+        labels = [index[i] for i in bad[:10]] if index is not None else bad[:10].tolist()
+        more = f" (and {bad.size - 10} more)" if bad.size > 10 else ""
+        raise DataError(f"{what} has {bad.size} non-finite values at rows {labels}{more}")

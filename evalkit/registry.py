@@ -1,0 +1,125 @@
+"""Typed registries of components, one per kind, filled by the ``register_*`` hooks."""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from evalkit.errors import DuplicateNameError, PluginError, UnknownNameError
+
+T = TypeVar("T")
+
+KINDS = ("metric", "method", "dataset", "aggregator", "reporter")
+_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.\-]*$")
+
+
+@dataclass(frozen=True)
+class Entry(Generic[T]):
+    """One registered component.
+
+    Attributes:
+        kind: one of :data:`KINDS`.
+        name: the lowercase slug users type.
+        factory: class or callable building the component.
+        params: preset keyword arguments bound into this entry.
+        plugin: name of the plugin that registered it.
+        distribution: distribution (pip package) providing the plugin, or ``None``.
+        version: that distribution's version, or ``None``.
+        description: one line for ``evalkit list``.
+    """
+
+    kind: str
+    name: str
+    factory: Any
+    params: dict[str, Any] = field(default_factory=dict)
+    plugin: str = ""
+    distribution: str | None = None
+    version: str | None = None
+    description: str = ""
+
+    def create(self, **overrides: Any) -> T:
+        """Build the component with the preset params updated by ``overrides``.
+
+        Raises:
+            ConfigError: an override names a parameter the factory does not accept.
+        """
+        from evalkit.errors import ConfigError
+
+        kwargs = {**self.params, **overrides}
+        try:
+            sig = inspect.signature(self.factory)
+        except (TypeError, ValueError):  # builtins without signatures
+            sig = None
+        if sig is not None:
+            accepted = {
+                p.name
+                for p in sig.parameters.values()
+                if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)
+            }
+            has_var_kw = any(p.kind == p.VAR_KEYWORD for p in sig.parameters.values())
+            unknown = sorted(set(kwargs) - accepted)
+            if unknown and not has_var_kw:
+                raise ConfigError(
+                    f"{self.kind} {self.name!r} (plugin {self.plugin!r}) has no parameter "
+                    f"{', '.join(repr(u) for u in unknown)}; accepted: "
+                    f"{', '.join(sorted(accepted)) or '(none)'}."
+                )
+        obj: T = self.factory(**kwargs)
+        # Remember which registry entry built the object (used in provenance and tables).
+        try:
+            obj.registered_name = self.name  # type: ignore[attr-defined]
+        except AttributeError:
+            pass
+        return obj
+
+
+class Registry(Generic[T]):
+    """Registered components of one kind, by name."""
+
+    def __init__(self, kind: str) -> None:
+        if kind not in KINDS:
+            raise ValueError(f"unknown component kind {kind!r}")
+        self.kind = kind
+        self._entries: dict[str, Entry[T]] = {}
+
+    def add(self, entry: Entry[T]) -> None:
+        """Add an entry; a name already taken raises :class:`DuplicateNameError` naming both."""
+        if not isinstance(entry.name, str) or not _NAME_RE.match(entry.name):
+            raise PluginError(
+                f"plugin {entry.plugin!r} registered a {self.kind} with invalid name "
+                f"{entry.name!r}: names are lowercase slugs such as 'wmd' or 'auto_threshold_f1'."
+            )
+        if entry.name in self._entries:
+            other = self._entries[entry.name]
+            raise DuplicateNameError(
+                f"{self.kind} {entry.name!r} is registered by two plugins: {other.plugin!r} and "
+                f"{entry.plugin!r}. Uninstall or block one of them "
+                f"(EVALKIT_BLOCK_PLUGINS={entry.plugin})."
+            )
+        self._entries[entry.name] = entry
+
+    def get(self, name: str) -> Entry[T]:
+        """The entry called ``name``; raises :class:`UnknownNameError` with did-you-mean hints."""
+        try:
+            return self._entries[name]
+        except KeyError:
+            raise UnknownNameError(self.kind, name, self._entries) from None
+
+    def create(self, name: str, **overrides: Any) -> T:
+        """Shortcut for ``get(name).create(**overrides)``."""
+        return self.get(name).create(**overrides)
+
+    def names(self) -> list[str]:
+        return sorted(self._entries)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._entries
+
+    def __iter__(self) -> Iterator[Entry[T]]:
+        return iter(sorted(self._entries.values(), key=lambda e: e.name))
+
+    def __len__(self) -> int:
+        return len(self._entries)

@@ -1,0 +1,147 @@
+"""The result model: one tidy DataFrame, per-example predictions beside it, and provenance.
+
+``results`` has one row per (method, dataset, split, metric) with columns ``method``, ``dataset``,
+``split``, ``metric``, ``value`` (the metric's own scale: correlations -1..1, F1 0-1) and ``n``
+(pairs scored), plus optional columns for metric extras (``threshold``, ...). ``predictions`` has
+one row per (method, dataset, split, example) with the method's score ``prediction`` and the gold
+``reference``, so a run can be re-scored without re-running its methods.
+
+A saved run is a folder holding ``results.csv``, ``predictions.csv.gz`` and ``run.json``
+(provenance and the records); it is written to a temporary folder and renamed into place, so a
+folder that exists is complete.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from evalkit.errors import DataError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+RESULT_COLUMNS = ["method", "dataset", "split", "metric", "value", "n"]
+PREDICTION_COLUMNS = ["method", "dataset", "split", "row", "prediction", "reference"]
+SCHEMA_VERSION = 1
+
+
+def _clean(value: Any) -> Any:
+    """JSON-safe scalar: numpy scalars to Python, NaN to None."""
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        try:
+            value = value.item()
+        except (ValueError, AttributeError):
+            pass
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def records(results: pd.DataFrame) -> list[dict[str, Any]]:
+    """``results`` as JSON-ready records; empty optional fields are left out."""
+    out = []
+    for row in results.to_dict(orient="records"):
+        rec = {}
+        for k, v in row.items():
+            v = _clean(v)
+            if v is None and k not in RESULT_COLUMNS:
+                continue
+            rec[str(k)] = v
+        out.append(rec)
+    return out
+
+
+def git_commit(cwd: Path | None = None) -> str | None:
+    """The commit of the git checkout in ``cwd`` (with ``-dirty`` if modified), or ``None``."""
+    try:
+        sha = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True, timeout=5
+        )
+        if sha.returncode != 0:
+            return None
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=cwd, capture_output=True, text=True, timeout=5,
+        )
+        return sha.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+@dataclass
+class RunResult:
+    """Everything a run produced."""
+
+    results: pd.DataFrame
+    predictions: pd.DataFrame
+    provenance: dict[str, Any] = field(default_factory=dict)
+    run_dir: Path | None = None
+
+    def records(self) -> list[dict[str, Any]]:
+        return records(self.results)
+
+    def save(self, runs_dir: Path, run_id: str) -> Path:
+        """Write the run to ``runs_dir / run_id`` atomically and return that folder.
+
+        Raises:
+            DataError: the folder already exists.
+        """
+        runs_dir.mkdir(parents=True, exist_ok=True)
+        final = runs_dir / run_id
+        if final.exists():
+            raise DataError(f"run folder {final} already exists")
+        tmp = Path(tempfile.mkdtemp(dir=runs_dir, prefix=f".tmp-{run_id}-"))
+        try:
+            self.results.to_csv(tmp / "results.csv", index=False)
+            self.predictions.to_csv(tmp / "predictions.csv.gz", index=False)
+            doc = {
+                "schema": SCHEMA_VERSION,
+                "run_id": run_id,
+                "provenance": self.provenance,
+                "results": self.records(),
+            }
+            (tmp / "run.json").write_text(json.dumps(doc, indent=2, default=str) + "\n", encoding="utf-8")
+            os.replace(tmp, final)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        self.run_dir = final
+        return final
+
+
+def load_run(path: Path) -> RunResult:
+    """Read a run folder written by :meth:`RunResult.save`.
+
+    Raises:
+        DataError: the folder or one of its files is missing or malformed.
+    """
+    import pandas as pd
+
+    path = Path(path)
+    meta_path = path / "run.json"
+    if not meta_path.is_file():
+        raise DataError(f"{path} is not an evalkit run folder: {meta_path.name} is missing")
+    try:
+        doc = json.loads(meta_path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{meta_path}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
+    try:
+        results = pd.read_csv(path / "results.csv")
+        preds_path = path / "predictions.csv.gz"
+        predictions = (
+            pd.read_csv(preds_path) if preds_path.exists() else pd.DataFrame(columns=PREDICTION_COLUMNS)
+        )
+    except (OSError, pd.errors.ParserError) as exc:
+        raise DataError(f"{path}: cannot read run tables: {exc}") from None
+    missing = [c for c in RESULT_COLUMNS if c not in results.columns]
+    if missing:
+        raise DataError(f"{path / 'results.csv'}: missing columns {missing}")
+    return RunResult(results, predictions, doc.get("provenance", {}), path)

@@ -1,0 +1,79 @@
+"""Built-in plugin: Spearman's rho and Pearson's r between predicted and gold similarity scores.
+
+Both delegate to :mod:`scipy.stats` (``spearmanr``, ``pearsonr``) and return values in -1..1
+(tables show them x 100). They are corpus-level: a correlation does not decompose into
+per-example scores, so bootstrap procedures resample pairs and recompute.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from evalkit import DataError, Metric, as_1d_float, check_finite, hookimpl
+
+
+def _validate(predictions: Any, references: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
+    pred = as_1d_float(predictions, what=f"{name}: predictions")
+    ref = as_1d_float(references, what=f"{name}: references")
+    if pred.shape != ref.shape:
+        raise DataError(f"{name}: {pred.size} predictions but {ref.size} references")
+    if pred.size < 2:
+        raise DataError(f"{name}: a correlation needs at least 2 pairs, got {pred.size}")
+    check_finite(pred, what=f"{name}: predictions")
+    check_finite(ref, what=f"{name}: references")
+    for arr, what in ((pred, "predictions"), (ref, "references")):
+        if np.all(arr == arr[0]):
+            raise DataError(f"{name}: the {what} are constant, so the correlation is undefined")
+    return pred, ref
+
+
+class Spearman(Metric):
+    """Spearman's rank correlation rho between scores and gold (scipy.stats.spearmanr), -1..1."""
+
+    name = "spearman"
+    title = "Spearman's rho"
+    higher_is_better = True
+    task_types = ("sts", "pair_classification")
+    scale = "-1..1"
+    percent = True
+
+    def compute(self, *, predictions: Any, references: Any) -> float:
+        """Spearman's rho of two 1-D float arrays of equal length n >= 2 (ties get average ranks).
+
+        Raises:
+            DataError: different lengths, fewer than 2 pairs, non-finite or constant input.
+        """
+        from scipy.stats import spearmanr
+
+        pred, ref = _validate(predictions, references, self.name)
+        return float(spearmanr(pred, ref).statistic)
+
+
+class Pearson(Metric):
+    """Pearson's correlation r between scores and gold (scipy.stats.pearsonr), -1..1."""
+
+    name = "pearson"
+    title = "Pearson's r"
+    higher_is_better = True
+    task_types = ("sts", "pair_classification")
+    scale = "-1..1"
+    percent = True
+
+    def compute(self, *, predictions: Any, references: Any) -> float:
+        """Pearson's r of two 1-D float arrays of equal length n >= 2.
+
+        Raises:
+            DataError: different lengths, fewer than 2 pairs, non-finite or constant input.
+        """
+        from scipy.stats import pearsonr
+
+        pred, ref = _validate(predictions, references, self.name)
+        return float(pearsonr(pred, ref).statistic)
+
+
+@hookimpl
+def register_metrics(register: Any) -> None:
+    register(Spearman)
+    register(Pearson)

