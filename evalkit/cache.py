@@ -98,7 +98,8 @@ class EmbeddingCache:
         dim = max((f.shape[1] for f in flat), default=0)
         offsets = np.zeros(len(keys) + 1, dtype=np.int64)
         offsets[1:] = np.cumsum([f.shape[0] for f in flat])
-        data = np.concatenate([f for f in flat if f.size], axis=0) if any(f.size for f in flat) else np.zeros((0, dim), np.float32)
+        nonempty = [f for f in flat if f.size]
+        data = np.concatenate(nonempty, axis=0) if nonempty else np.zeros((0, dim), np.float32)
         shapes = np.full((len(keys), 3), -1, dtype=np.int64)
         for i, r in enumerate(rows):
             shapes[i, : r.ndim] = r.shape
@@ -126,7 +127,7 @@ class EmbeddingCache:
         keys = [text_key(t) for t in texts]
         missing: dict[str, str] = {}
         disk = None
-        for k, t in zip(keys, texts):
+        for k, t in zip(keys, texts, strict=True):
             if k in mem:
                 stats.memory_hits += 1
                 continue
@@ -146,7 +147,7 @@ class EmbeddingCache:
                 raise RuntimeError(
                     f"encoder returned {len(arrays)} arrays for {len(new_keys)} texts ({namespace})"
                 )
-            fresh = dict(zip(new_keys, arrays))
+            fresh = dict(zip(new_keys, arrays, strict=True))
             mem.update(fresh)
             stats.computed += len(fresh)
             self._write_shard(namespace, fresh)

@@ -177,10 +177,13 @@ def locate(
         errors.append("")
     still = [f for f in files if f.path not in found]
     if still:
-        lines = [
-            f"  {data_dir / f.path}" + (f"  (official source: {f.url}" + (f", member {f.member}" if f.member else "") + ")" if f.url else "")
-            for f in still
-        ]
+        lines = []
+        for f in still:
+            source = ""
+            if f.url:
+                member = f", member {f.member}" if f.member else ""
+                source = f"  (official source: {f.url}{member})"
+            lines.append(f"  {data_dir / f.path}{source}")
         why = "; ".join(e for e in errors if e)
         raise DataError(
             f"dataset {dataset!r} needs files that are not in the data directory {data_dir}:\n"
@@ -223,17 +226,17 @@ def read_fields(
         raw = path.read_bytes()
         text = raw.decode(encoding)
     except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
+        bad_line = raw[: exc.start].count(b"\n") + 1
         col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
         raise DataError(
-            f"{path}:{line}:{col}: not valid {encoding} ({exc.reason}); is this the official file?"
+            f"{path}:{bad_line}:{col}: not valid {encoding} ({exc.reason}); is this the official file?"
         ) from None
     except OSError as exc:
         raise DataError(f"cannot read {path}: {exc}") from None
     head: list[str] | None = None
     rows: list[tuple[int, list[str]]] = []
-    for lineno, line in enumerate(io.StringIO(text, newline=None), start=1):
-        line = line.rstrip("\n")
+    for lineno, raw_line in enumerate(io.StringIO(text, newline=None), start=1):
+        line = raw_line.rstrip("\n")
         if not line.strip():
             continue
         fields = line.split("\t")

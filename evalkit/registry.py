@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import re
 from collections.abc import Iterator
@@ -69,10 +70,8 @@ class Entry(Generic[T]):
                 )
         obj: T = self.factory(**kwargs)
         # Remember which registry entry built the object (used in provenance and tables).
-        try:
+        with contextlib.suppress(AttributeError):
             obj.registered_name = self.name  # type: ignore[attr-defined]
-        except AttributeError:
-            pass
         return obj
 
 

@@ -55,7 +55,8 @@ def comparison_report(
             f", split: {', '.join(splits)} ({direction})"
         )
         notes = [f"{lab}: {agg_obj.rule}" for lab, agg_obj in aggregators if agg_obj.rule]
-        notes.append("pairs per dataset: " + ", ".join(f"{d} {int(n)}" for d, n in n_by_dataset.items()))
+        notes.append("pairs per dataset: " + ", ".join(
+            f"{d} {int(n_by_dataset[d])}" for d in dict.fromkeys(run.results["dataset"]) if d in n_by_dataset))
         missing = int(table.isna().sum().sum())
         if missing:
             notes.append(f"{missing} cells are missing (shown empty)")

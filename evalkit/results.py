@@ -13,6 +13,7 @@ folder that exists is complete.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -36,10 +37,8 @@ SCHEMA_VERSION = 1
 def _clean(value: Any) -> Any:
     """JSON-safe scalar: numpy scalars to Python, NaN to None."""
     if hasattr(value, "item") and not isinstance(value, (str, bytes)):
-        try:
+        with contextlib.suppress(ValueError, AttributeError):
             value = value.item()
-        except (ValueError, AttributeError):
-            pass
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value

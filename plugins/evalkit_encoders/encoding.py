@@ -23,7 +23,7 @@ log = logging.getLogger("evalkit.encoders")
 _MINILM_NAMES = {"all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2"}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def resolve_model(model: str) -> tuple[str, str]:
     """``(what to load, cache identity)`` for a model name or local path.
 
@@ -64,6 +64,10 @@ def load_model(model: str, device: str | None = None) -> Any:
         raise ConfigError(
             "sentence-transformers is not installed; install evalkit[encoders] (see README)"
         ) from None
+    if not progress_enabled():
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
     try:
         return SentenceTransformer(path, device=device)
     except Exception as exc:

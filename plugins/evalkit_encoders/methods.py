@@ -57,8 +57,9 @@ class Whitening(EncoderCosine):
 
     ``mu`` is the mean and ``W = U diag(1/sqrt(s))`` comes from the SVD ``U diag(s) U^T`` of the
     covariance of the fitted sentences' embeddings (both sides of every pair, as in the paper's
-    code); ``k`` keeps the first k whitened dimensions (``None`` keeps all). Fitting uses sentences
-    only, never gold scores.
+    code); ``k`` keeps the first k whitened dimensions (``None`` keeps every direction of non-zero
+    variance: the numerical rank, as ``numpy.linalg.matrix_rank`` computes it). Fitting uses
+    sentences only, never gold scores.
     """
 
     name = "sbert-whitening"
@@ -75,7 +76,7 @@ class Whitening(EncoderCosine):
 
         Raises:
             ConfigError: ``k`` is not in 1..d.
-            DataError: fewer than 2 sentences, or a degenerate covariance (zero variance).
+            DataError: fewer than 2 sentences, or ``k`` above the covariance's numerical rank.
         """
         import numpy as np
 
@@ -84,17 +85,25 @@ class Whitening(EncoderCosine):
         if x.shape[0] < 2:
             raise DataError("whitening needs at least 2 sentences to estimate a covariance")
         d = x.shape[1]
-        k = d if self.k is None else int(self.k)
-        if not 1 <= k <= d:
-            raise ConfigError(f"whitening: k must be between 1 and the embedding size {d}, got {self.k}")
         self.mu_ = x.mean(axis=0)
         cov = np.cov(x.T)
         u, s, _ = np.linalg.svd(cov)
-        if s[k - 1] <= s[0] * 1e-12:
-            raise DataError(
-                f"whitening: the covariance of {x.shape[0]} sentences has rank below k={k}; "
-                "fit on more sentences or choose a smaller k"
-            )
+        # Numerical rank with numpy.linalg.matrix_rank's tolerance. Encoders can have dead
+        # dimensions (all-MiniLM-L6-v2 has 3 of 384 with variance ~1e-19); the paper's 1/sqrt(s)
+        # would blow them up, so zero-variance directions are dropped.
+        rank = int(np.sum(s > s[0] * d * np.finfo(np.float64).eps))
+        if self.k is None:
+            k = rank
+        else:
+            k = int(self.k)
+            if not 1 <= k <= d:
+                raise ConfigError(f"whitening: k must be between 1 and the embedding size {d}, got {self.k}")
+            if k > rank:
+                raise DataError(
+                    f"whitening: k={k} but the covariance of {x.shape[0]} sentences has only {rank} "
+                    "directions with non-zero variance; choose k <= that or fit on more sentences"
+                )
+        self.k_ = k
         self.W_ = u[:, :k] / np.sqrt(s[:k])
         return self
 

@@ -159,7 +159,7 @@ class _STSYear(Dataset):
                     "line i of the gold file must score line i of the input file"
                 )
             scored = 0
-            for (lineno, f), g in zip(pairs, gold):
+            for (lineno, f), g in zip(pairs, gold, strict=True):
                 if not g.strip():
                     continue  # not officially scored
                 data["score"].append(parse_float(g.strip(), path=gs_path, line=lineno, column=1, name="score"))

@@ -84,7 +84,10 @@ class PairsFile(Dataset):
         for cand in ([p] if p.is_absolute() else [data_dir / p, p]):
             if cand.is_file():
                 return cand
-        raise DataError(f"dataset {self.display_name!r}: file {self.path!r} not found (looked in {data_dir} and the working directory)")
+        raise DataError(
+            f"dataset {self.display_name!r}: file {self.path!r} not found "
+            f"(looked in {data_dir} and the working directory)"
+        )
 
     def _read(self, path: Path) -> pd.DataFrame:
         import csv
@@ -111,8 +114,10 @@ class PairsFile(Dataset):
         if q is None:
             raise ConfigError(f"dataset 'pairs': quoting must be 'minimal' or 'none', not {quoting!r}")
         try:
-            df = pd.read_csv(path, sep="," if self._fmt == "csv" else "\t", quoting=q, dtype=str,
-                             keep_default_na=False, encoding="utf-8")
+            df = pd.read_csv(  # type: ignore[call-overload]
+                path, sep="," if self._fmt == "csv" else "\t", quoting=q, dtype=str,
+                keep_default_na=False, encoding="utf-8",
+            )
         except pd.errors.ParserError as exc:
             raise DataError(f"{path}: cannot parse as {self._fmt.upper()}: {exc}") from None
         except UnicodeDecodeError as exc:
@@ -148,9 +153,8 @@ class PairsFile(Dataset):
         if self.task_type == "pair_classification":
             not01 = df.loc[~values.isin([0, 1]), "_line"].tolist()
             if not01:
-                out["label"] = values.astype("int64").to_numpy()
-            else:
                 raise DataError(f"{path}: column {self.target!r} must be 0 or 1, not at line(s) {not01[:10]}")
+            out["label"] = values.astype("int64").to_numpy()
         else:
             out["score"] = values.astype("float64").to_numpy()
         out["line"] = df["_line"].to_numpy()

@@ -1,0 +1,45 @@
+"""Spearman's rho and Pearson's r against pandas (an independent implementation) and by hand."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from evalkit_correlation import Pearson, Spearman
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from evalkit.errors import DataError
+
+finite = st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(finite, finite), min_size=3, max_size=40))
+def test_matches_pandas(pairs: list[tuple[float, float]]) -> None:
+    x = np.array([p[0] for p in pairs])
+    y = np.array([p[1] for p in pairs])
+    if np.ptp(x) == 0 or np.ptp(y) == 0 or np.std(x) < 1e-3 or np.std(y) < 1e-3:
+        return
+    sx, sy = pd.Series(x), pd.Series(y)
+    assert Spearman().compute(predictions=x, references=y) == pytest.approx(sx.corr(sy, method="spearman"), abs=1e-9)
+    assert Pearson().compute(predictions=x, references=y) == pytest.approx(sx.corr(sy, method="pearson"), abs=1e-9)
+
+
+def test_hand_computed_values() -> None:
+    # ranks of x: 1 2 3 4, ranks of y: 1 3 2 4 -> d^2 = 0 1 1 0 -> rho = 1 - 6*2/(4*15) = 0.8
+    assert Spearman().compute(predictions=[1, 2, 3, 4], references=[10, 30, 20, 40]) == pytest.approx(0.8)
+    assert Pearson().compute(predictions=[1, 2, 3], references=[2, 4, 6]) == pytest.approx(1.0)
+    assert Pearson().compute(predictions=[1, 2, 3], references=[3, 2, 1]) == pytest.approx(-1.0)
+
+
+@pytest.mark.parametrize("metric", [Spearman(), Pearson()])
+def test_bad_input(metric) -> None:
+    with pytest.raises(DataError, match="3 predictions but 2 references"):
+        metric.compute(predictions=[1, 2, 3], references=[1, 2])
+    with pytest.raises(DataError, match="non-finite values at rows \\[1\\]"):
+        metric.compute(predictions=[1, np.nan, 3], references=[1, 2, 3])
+    with pytest.raises(DataError, match="constant"):
+        metric.compute(predictions=[1, 1, 1], references=[1, 2, 3])
+    with pytest.raises(DataError, match="at least 2 pairs"):
+        metric.compute(predictions=[], references=[])

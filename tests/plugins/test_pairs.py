@@ -1,0 +1,65 @@
+"""The generic ``pairs`` dataset: CSV, TSV and JSONL with a column mapping; clear errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from evalkit.errors import ConfigError, DataError
+from evalkit.plugins import Host
+
+
+@pytest.fixture(scope="module")
+def host() -> Host:
+    return Host(autoload=False)
+
+
+def test_csv_with_mapping_and_quotes(host: Host, tmp_path: Path) -> None:
+    f = tmp_path / "p.csv"
+    f.write_text('a,b,gold\n"Hello, world",hi,4.5\nx,"say ""y""",0\n', encoding="utf-8")
+    df = host.datasets.create("pairs", path=str(f), sentence1="a", sentence2="b", target="gold").load("test", tmp_path)
+    assert list(df["sentence1"]) == ["Hello, world", "x"]
+    assert list(df["sentence2"]) == ["hi", 'say "y"']
+    assert list(df["score"]) == [4.5, 0.0]
+
+
+def test_tsv_keeps_quote_characters(host: Host, tmp_path: Path) -> None:
+    f = tmp_path / "p.tsv"
+    f.write_text('sentence1\tsentence2\tscore\n"open quote\tclosed\t1\nb\tc\t2\n', encoding="utf-8")
+    df = host.datasets.create("pairs", path="p.tsv").load("test", tmp_path)  # relative to the data dir
+    assert list(df["sentence1"]) == ['"open quote', "b"]
+
+
+def test_jsonl_classification_with_splits(host: Host, tmp_path: Path) -> None:
+    f = tmp_path / "p.jsonl"
+    rows = [{"sentence1": "a", "sentence2": "b", "label": 1, "split": "dev"},
+            {"sentence1": "c", "sentence2": "d", "label": 0, "split": "test"}]
+    f.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    ds = host.datasets.create("pairs", path=str(f), task_type="pair_classification", split_column="split")
+    test = ds.load("test", tmp_path)
+    assert list(test["label"]) == [0] and test["label"].dtype == "int64"
+
+
+def test_errors_name_file_and_line(host: Host, tmp_path: Path) -> None:
+    f = tmp_path / "p.jsonl"
+    f.write_text('{"sentence1": "a", "sentence2": "b", "score": 1}\n{"sentence1": "a",\n', encoding="utf-8")
+    with pytest.raises(DataError, match=r"p\.jsonl:2:\d+: invalid JSON"):
+        host.datasets.create("pairs", path=str(f)).load("test", tmp_path)
+    g = tmp_path / "q.csv"
+    g.write_text("sentence1,sentence2,score\na,b,1\nc,d,n/a\ne,f,inf\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"column 'score' is not a finite number at line\(s\) \[3, 4\]"):
+        host.datasets.create("pairs", path=str(g)).load("test", tmp_path)
+    h = tmp_path / "r.csv"
+    h.write_text("text_a,text_b,score\na,b,1\n", encoding="utf-8")
+    msg = r"missing column\(s\) \['sentence1', 'sentence2'\]; the file has \['text_a', 'text_b', 'score'\]"
+    with pytest.raises(DataError, match=msg):
+        host.datasets.create("pairs", path=str(h)).load("test", tmp_path)
+
+
+def test_bad_parameters(host: Host) -> None:
+    with pytest.raises(ConfigError, match=r"needs params\.path"):
+        host.datasets.create("pairs")
+    with pytest.raises(ConfigError, match="cannot tell the format"):
+        host.datasets.create("pairs", path="x.parquet")
