@@ -45,5 +45,9 @@ typecheck: install
 unit: install
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
+## make reproduce: full reproductions of published numbers (slow; not part of make test).
+reproduce: install
+	$(BIN)/python benchmarks/reproduce_mteb.py
+
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
