@@ -4,6 +4,9 @@ Public API (what plugins may import)::
 
     from evalkit import hookimpl, Dataset, Method, Metric, Aggregator, Reporter
     from evalkit import DataFile, MetricResult, Report, Table, EvalkitError, DataError, ...
+    from evalkit import as_1d_float, check_finite, check_pairs, as_score_table  # validation
+
+Test helpers for plugin authors live in :mod:`evalkit.testing` (conformance checks, pytest fixtures).
 
 Heavy libraries are never imported here, so ``import evalkit`` and ``evalkit --help`` stay fast.
 """
@@ -30,7 +33,9 @@ from evalkit.interfaces import (
     Reporter,
     Table,
     as_1d_float,
+    as_score_table,
     check_finite,
+    check_pairs,
 )
 
 __version__ = "0.1.0"
@@ -53,6 +58,8 @@ __all__ = [
     "UnknownNameError",
     "__version__",
     "as_1d_float",
+    "as_score_table",
     "check_finite",
+    "check_pairs",
     "hookimpl",
 ]

@@ -9,7 +9,9 @@ package declares its module under the ``evalkit`` entry-point group::
 
 Every ``register_*`` hook receives a ``register`` callable bound to the calling plugin, so each
 registry entry records which plugin and distribution provided it. All hooks are called once,
-when the plugin manager is first built (:func:`evalkit.plugins.get_plugin_manager`).
+when the plugin host is first built (:func:`evalkit.plugins.get_host`), except
+``register_commands``, which is called when the command line is built. ``evalkit hooks`` lists
+the hooks and which plugins implement them; :mod:`evalkit.testing` checks the components.
 """
 
 from __future__ import annotations
@@ -62,6 +64,8 @@ def register_metrics(register: Register) -> None:
         @evalkit.hookimpl
         def register_metrics(register):
             register(KendallTau)                    # name taken from KendallTau.name
+
+    Check each one with ``evalkit.testing.check_metric(KendallTau())`` (see :mod:`evalkit.testing`).
     """
 
 
@@ -75,6 +79,8 @@ def register_methods(register: Register) -> None:
         def register_methods(register):
             register(EncoderCosine)                                   # generic: "sbert-cosine"
             register(EncoderCosine, "mpnet-cosine", params={"model": "all-mpnet-base-v2"})
+
+    Check each one with ``evalkit.testing.check_method(EncoderCosine())`` (see :mod:`evalkit.testing`).
     """
 
 
@@ -87,6 +93,8 @@ def register_datasets(register: Register) -> None:
         @evalkit.hookimpl
         def register_datasets(register):
             register(MyPairs)                       # MyPairs.name == "my-pairs"
+
+    Check each one with ``evalkit.testing.check_dataset(MyPairs())`` (see :mod:`evalkit.testing`).
     """
 
 
@@ -100,6 +108,8 @@ def register_aggregators(register: Register) -> None:
         @evalkit.hookimpl
         def register_aggregators(register):
             register(TrimmedMean, params={"proportion": 0.1})
+
+    Check each one with ``evalkit.testing.check_aggregator(TrimmedMean())`` (see :mod:`evalkit.testing`).
     """
 
 
@@ -112,6 +122,8 @@ def register_reporters(register: Register) -> None:
         @evalkit.hookimpl
         def register_reporters(register):
             register(RstReporter)                   # RstReporter.name == "rst"
+
+    Check each one with ``evalkit.testing.check_reporter(RstReporter())`` (see :mod:`evalkit.testing`).
     """
 
 

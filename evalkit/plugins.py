@@ -11,12 +11,13 @@ import is recorded and warned about while everything else keeps working. Environ
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.metadata as md
 import os
 import traceback
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
@@ -287,6 +288,51 @@ class Host:
     def reporters(self) -> Registry[Any]:
         return self.registries["reporter"]
 
+    def register_commands(self, cli: Any) -> None:
+        """Call every plugin's ``register_commands(cli)`` and record the commands each one added.
+
+        Commands appear under ``components["command"]`` in :meth:`listing`. A plugin that replaces
+        a command another plugin (or the core) defined raises :class:`DuplicateNameError`; a
+        third-party plugin whose hook raises is treated like one that fails to load (a warning,
+        or :class:`PluginError` under strict mode).
+        """
+        for impl in self.pm.hook.register_commands.get_hookimpls():
+            info = self.plugins.get(impl.plugin_name)
+            if info is None:
+                continue
+            before = dict(cli.commands)
+            try:
+                impl.function(cli=cli)
+            except Exception as exc:
+                cli.commands.clear()
+                cli.commands.update(before)
+                if self.strict or info.builtin:
+                    raise PluginError(
+                        f"plugin {info.name!r} raised in register_commands: {type(exc).__name__}: {exc}"
+                    ) from exc
+                self._fail(LoadFailure(info.name, info.module, info.distribution, info.version,
+                                       f"register_commands raised {type(exc).__name__}: {exc}",
+                                       traceback.format_exc()))
+                continue
+            replaced = sorted(n for n, cmd in before.items() if cli.commands.get(n) is not cmd)
+            if replaced:
+                owners = {n: self._command_owner(n) for n in replaced}
+                cli.commands.clear()
+                cli.commands.update(before)
+                raise DuplicateNameError(
+                    "; ".join(f"command {n!r} is defined by {owners[n]} and by plugin {info.name!r}"
+                              for n in replaced)
+                    + f". Rename the plugin's command, or block it (EVALKIT_BLOCK_PLUGINS={info.name})."
+                )
+            known = info.components.setdefault("command", [])  # build_cli may run more than once
+            known.extend(n for n in sorted(set(cli.commands) - set(before)) if n not in known)
+
+    def _command_owner(self, command: str) -> str:
+        for info in self.plugins.values():
+            if command in info.components.get("command", []):
+                return f"plugin {info.name!r}"
+        return "evalkit itself"
+
     def plugin_versions(self) -> dict[str, str | None]:
         """``{plugin name: version}`` for provenance records."""
         return {p.name: p.version for p in self.plugins.values()}
@@ -314,6 +360,26 @@ def reset_host() -> None:
     """Forget the cached :class:`Host` (tests, or after installing a plugin)."""
     global _HOST
     _HOST = None
+
+
+@contextlib.contextmanager
+def use_host(host: Host) -> Iterator[Host]:
+    """Make ``host`` the process-wide :class:`Host` (what :func:`get_host` returns) inside a block.
+
+    For tests: the CLI, :func:`evalkit.runner.run_suite` and every other caller of
+    :func:`get_host` then see exactly ``host``'s plugins. The previous host (or none) is restored
+    on exit, also when the block raises::
+
+        with use_host(Host(autoload=False, extra_plugins=[("mine", my_plugin)])):
+            result = CliRunner().invoke(build_cli(), ["plugins", "--json"])
+    """
+    global _HOST
+    previous = _HOST
+    _HOST = host
+    try:
+        yield host
+    finally:
+        _HOST = previous
 
 
 def plugin_module(name: str) -> ModuleType | None:
