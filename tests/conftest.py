@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import importlib.metadata as md
 import os
 from pathlib import Path
 
 import pytest
+
+# evalkit's own fixtures (evalkit_host, evalkit_plugin, evalkit_cli) come through the pytest11 entry
+# point once evalkit is installed with this pyproject.toml; in an environment whose installed
+# metadata predates it (PYTHONPATH pointing at a checkout), load the module here instead. Loading
+# it both ways would register it twice, which pytest refuses.
+_EP = any(ep.value == "evalkit.testing.pytest_plugin" for ep in md.entry_points(group="pytest11"))
+pytest_plugins = ["pytester"] + ([] if _EP else ["evalkit.testing.pytest_plugin"])
 
 
 @pytest.fixture(scope="session")
