@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from evalkit import Aggregator, hookimpl
+from evalkit import Aggregator, as_score_table, hookimpl
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -21,8 +21,12 @@ class ArithmeticMean(Aggregator):
                 "gets no mean and no rank")
 
     def aggregate(self, table: pd.DataFrame, *, higher_is_better: bool = True) -> pd.Series:
-        """Row means of ``table`` (float64); NaN for a row with a missing cell (never a partial mean)."""
-        return table.mean(axis=1, skipna=False)
+        """Row means of ``table`` (float64); NaN for a row with a missing cell (never a partial mean).
+
+        Raises:
+            DataError: no task columns, or a cell that is not a finite number or missing.
+        """
+        return as_score_table(table, what="mean").mean(axis=1, skipna=False)
 
 
 @hookimpl

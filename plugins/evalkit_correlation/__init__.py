@@ -38,6 +38,7 @@ class Spearman(Metric):
     task_types = ("sts", "pair_classification")
     scale = "-1..1"
     percent = True
+    optimum = 1.0
 
     def compute(self, *, predictions: Any, references: Any) -> float:
         """Spearman's rho of two 1-D float arrays of equal length n >= 2 (ties get average ranks).
@@ -60,6 +61,7 @@ class Pearson(Metric):
     task_types = ("sts", "pair_classification")
     scale = "-1..1"
     percent = True
+    optimum = 1.0
 
     def compute(self, *, predictions: Any, references: Any) -> float:
         """Pearson's r of two 1-D float arrays of equal length n >= 2.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from evalkit import ConfigError, DataError, Method
+from evalkit import ConfigError, DataError, Method, check_pairs
 from evalkit_encoders.encoding import encode_sentences
 
 if TYPE_CHECKING:
@@ -42,6 +42,7 @@ class EncoderCosine(Method):
         self.device = device
 
     def _embed(self, pairs: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        check_pairs(pairs, what=f"{self.display_name}: pairs")
         s1, s2 = list(pairs["sentence1"]), list(pairs["sentence2"])
         emb = encode_sentences(self.model, s1 + s2, batch_size=self.batch_size, device=self.device)
         return emb[: len(s1)], emb[len(s1):]

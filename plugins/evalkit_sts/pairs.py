@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from evalkit import ConfigError, DataError, DataFile, Dataset
 
@@ -22,7 +22,8 @@ class PairsFile(Dataset):
             working directory).
         format: ``csv``, ``tsv`` or ``jsonl``; default from the extension (``.txt`` = tsv).
         sentence1, sentence2: column names of the two texts.
-        target: column of the gold value (``score`` for similarity, ``label`` for 0/1 labels).
+        target: the file's column of the gold value (default ``score`` for similarity, ``label``
+            for 0/1 labels); the loaded frame calls it ``score`` or ``label`` whatever its name.
         task_type: ``sts`` (float score) or ``pair_classification`` (0/1 label).
         split_column: column holding the split name (rows are then selected by split); without it
             every row is in split ``test``.
@@ -55,7 +56,9 @@ class PairsFile(Dataset):
         self.format = format
         self.sentence1 = sentence1
         self.sentence2 = sentence2
-        self.target = target or ("label" if task_type == "pair_classification" else "score")  # type: ignore[misc]
+        #: The file's gold column; the loaded frame always calls it ``score`` or ``label``.
+        self.target_column = target or ("label" if task_type == "pair_classification" else "score")
+        self.target = "label" if task_type == "pair_classification" else "score"  # type: ignore[misc]
         self.task_type = task_type  # type: ignore[misc]
         self.split_column = split_column
         self.quoting = quoting
@@ -68,6 +71,12 @@ class PairsFile(Dataset):
         if fmt not in FORMATS:
             raise ConfigError(f"dataset 'pairs': cannot tell the format of {path!r}; pass format = csv, tsv or jsonl")
         self._fmt = fmt
+
+    def get_params(self) -> dict[str, Any]:
+        """The constructor's parameters; ``target`` is the file's gold column as given."""
+        params = super().get_params()
+        params["target"] = self.target_column
+        return params
 
     def files(self, split: str | None = None) -> list[DataFile]:
         return [DataFile(self.path)]
@@ -132,7 +141,8 @@ class PairsFile(Dataset):
         self.check_split(split)
         path = self._resolve(data_dir)
         df = self._read(path)
-        needed = [self.sentence1, self.sentence2, self.target] + ([self.split_column] if self.split_column else [])
+        needed = [self.sentence1, self.sentence2, self.target_column]
+        needed += [self.split_column] if self.split_column else []
         missing = [c for c in needed if c not in df.columns]
         if missing:
             present = [c for c in df.columns if c != "_line"]
@@ -142,10 +152,10 @@ class PairsFile(Dataset):
             df = df[df[self.split_column].astype(str) == split]
             if df.empty:
                 raise DataError(f"{path}: no rows with {self.split_column} == {split!r}")
-        values = pd.to_numeric(df[self.target], errors="coerce")
+        values = pd.to_numeric(df[self.target_column], errors="coerce")
         bad = df.loc[values.isna() | ~np.isfinite(values.astype(float)), "_line"].tolist()
         if bad:
-            raise DataError(f"{path}: column {self.target!r} is not a finite number at line(s) {bad[:10]}")
+            raise DataError(f"{path}: column {self.target_column!r} is not a finite number at line(s) {bad[:10]}")
         out = pd.DataFrame({
             "sentence1": df[self.sentence1].astype(str).str.strip().to_numpy(),
             "sentence2": df[self.sentence2].astype(str).str.strip().to_numpy(),
@@ -153,7 +163,7 @@ class PairsFile(Dataset):
         if self.task_type == "pair_classification":
             not01 = df.loc[~values.isin([0, 1]), "_line"].tolist()
             if not01:
-                raise DataError(f"{path}: column {self.target!r} must be 0 or 1, not at line(s) {not01[:10]}")
+                raise DataError(f"{path}: column {self.target_column!r} must be 0 or 1, not at line(s) {not01[:10]}")
             out["label"] = values.astype("int64").to_numpy()
         else:
             out["score"] = values.astype("float64").to_numpy()

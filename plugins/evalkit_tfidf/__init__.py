@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from evalkit import ConfigError, Method, hookimpl
+from evalkit import ConfigError, Method, check_pairs, hookimpl
 
 if TYPE_CHECKING:
     import numpy as np
@@ -42,9 +42,15 @@ class TfidfCosine(Method):
         self.min_df = min_df
 
     def fit(self, pairs: pd.DataFrame) -> TfidfCosine:
-        """Learn vocabulary and IDF from all sentences of ``pairs`` (columns sentence1, sentence2)."""
+        """Learn vocabulary and IDF from all sentences of ``pairs`` (columns sentence1, sentence2).
+
+        Raises:
+            DataError: ``pairs`` lacks a column or has a non-string sentence.
+            ConfigError: invalid ``analyzer``, or no term survives (e.g. no pairs at all).
+        """
         from sklearn.feature_extraction.text import TfidfVectorizer
 
+        check_pairs(pairs, what=f"{self.display_name}: pairs")
         if self.analyzer not in ("word", "char", "char_wb"):
             raise ConfigError(f"tfidf: analyzer must be word, char or char_wb, not {self.analyzer!r}")
         lo, hi = tuple(self.ngram_range)
@@ -63,6 +69,7 @@ class TfidfCosine(Method):
         """Cosine of each pair's TF-IDF vectors: float64, shape (n,), in 0..1."""
         import numpy as np
 
+        check_pairs(pairs, what=f"{self.display_name}: pairs")
         if not hasattr(self, "vectorizer_"):
             self.fit(pairs)
         a = self.vectorizer_.transform(list(pairs["sentence1"]))
