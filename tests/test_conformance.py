@@ -23,9 +23,6 @@ FIXTURES = Path(__file__).parent / "fixtures"
 
 #: (kind, name) -> parameters the checks build the component with.
 CHECK_PARAMS: dict[tuple[str, str], dict[str, Any]] = {
-    # The checks fit on 20 sentences: their covariance has rank <= 19, so keep k below that.
-    ("method", "sbert-whitening"): {"k": 4},
-    ("method", "minilm-whitening"): {"k": 4},
     # 'pairs' needs a file; this one maps its own column names, as users' files do.
     ("dataset", "pairs"): {"path": str(FIXTURES / "pairs.csv"), "sentence1": "text_a",
                            "sentence2": "text_b", "target": "similarity"},

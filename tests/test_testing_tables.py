@@ -365,17 +365,6 @@ def test_every_check_has_a_defect_it_catches() -> None:
         assert caught == set(check_names(kind)), kind
 
 
-def test_as_score_table_names_the_bad_cells() -> None:
-    table = pd.DataFrame({"stsb": [0.5, "x"], "sick": [np.inf, 0.2]}, index=["a", "b"])
-    with pytest.raises(DataError, match=r"b/stsb"):
-        as_score_table(table)
-    with pytest.raises(DataError, match=r"a/sick"):
-        as_score_table(table.assign(stsb=[0.5, 0.6]))
-    with pytest.raises(DataError, match="no task columns"):
-        as_score_table(table.iloc[:, :0])
-    assert as_score_table(pd.DataFrame({"t": [1, None]})).dtypes.iloc[0] == np.float64
-
-
 def test_config_error_is_what_unknown_splits_raise() -> None:
     with pytest.raises(ConfigError, match="splits are dev, test"):
         TinyPairs().check_split("train")

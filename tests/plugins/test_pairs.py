@@ -63,3 +63,22 @@ def test_bad_parameters(host: Host) -> None:
         host.datasets.create("pairs")
     with pytest.raises(ConfigError, match="cannot tell the format"):
         host.datasets.create("pairs", path="x.parquet")
+
+
+def test_mapped_gold_column_runs_in_a_comparison(host: Host, tmp_path: Path) -> None:
+    """The loaded frame calls the gold column 'score' whatever the file calls it (target=...)."""
+    from evalkit.runner import run_suite
+    from evalkit.suite import suite_from_dict
+
+    f = tmp_path / "p.csv"
+    f.write_text("a,b,gold\nthe cat sat,the cat sat down,4\nthe dog ran,a bird sang,0\nrain falls,rain fell,3\n",
+                 encoding="utf-8")
+    suite = suite_from_dict({
+        "datasets": [{"name": "mine", "dataset": "pairs",
+                      "params": {"path": str(f), "sentence1": "a", "sentence2": "b", "target": "gold"}}],
+        "methods": ["tfidf-cosine"], "metrics": ["spearman"],
+    }, name="t", source="test")
+    run = run_suite(suite, host=host, data_dir=tmp_path, cache_dir=None)
+    assert run.results["n"].tolist() == [3]
+    ds = host.datasets.create("pairs", path=str(f), target="gold")
+    assert (ds.target, ds.get_params()["target"]) == ("score", "gold")
