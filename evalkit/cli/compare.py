@@ -35,6 +35,13 @@ def default_runs_dir() -> Path:
               help="Where runs are saved [default: $EVALKIT_RUNS_DIR or the user data dir].")
 @click.option("--no-save", is_flag=True, help="Do not save the run (results, predictions, provenance).")
 @click.option("--progress/--no-progress", default=None, help="Progress bars [default: on a terminal].")
+@click.option("--jobs", "-j", type=int, default=1, show_default=True,
+              help="Cells computed in parallel (processes, or Dask workers for a local cluster).")
+@click.option("--backend", type=click.Choice(["sequential", "processes", "dask"]), default=None,
+              help="Where cells run [default: sequential, or processes when --jobs > 1].")
+@click.option("--scheduler", help="Dask scheduler address (with --backend dask); default: a local cluster.")
+@click.option("--force", is_flag=True, help="Recompute every cell, even those finished by an earlier run.")
+@click.option("--device", help="Torch device for encoders and solvers (cpu, cuda, cuda:1) [default: auto].")
 def compare(
     suite_name: str,
     datasets: str | None,
@@ -47,6 +54,11 @@ def compare(
     runs_dir: Path | None,
     no_save: bool,
     progress: bool | None,
+    jobs: int,
+    backend: str | None,
+    scheduler: str | None,
+    force: bool,
+    device: str | None,
 ) -> None:
     """Compare methods across datasets and print one table per metric.
 
@@ -54,6 +66,9 @@ def compare(
     default) and its rank. Correlations are shown x 100 in tables and on the 0-1 scale in JSON.
     With no options it runs the default STS suite: minilm-cosine, minilm-whitening and
     tfidf-cosine on STS-B, SICK-R and STS12-16, scored by Spearman's rho and Pearson's r.
+
+    Each (method, dataset, split) cell is stored when it finishes: an interrupted run resumes with
+    only the missing cells, and a repeated run reuses them (--force recomputes).
     """
     import sys
 
@@ -81,18 +96,20 @@ def compare(
     if progress is None:
         progress = sys.stderr.isatty()
 
-    run = run_suite(suite, host=host, data_dir=data_dir, progress=progress)
+    if backend is None:
+        backend = "processes" if jobs > 1 else "sequential"
+    run = run_suite(suite, host=host, data_dir=data_dir, progress=progress, backend=backend, jobs=jobs,
+                    scheduler=scheduler, force=force, device=device)
     if not no_save:
         run.save(runs_dir or default_runs_dir(), new_run_id())
     metric_objs = {s.label: host.metrics.create(s.component, **s.params) for s in suite.metrics}
     report = comparison_report(run, metric_objs, aggregators, extra_payload={"suite": suite.name})
     write_output(reporter.render(report), output)
 
-    enc = run.provenance.get("encoding", {})
-    reused = sum(v["from_disk"] + v["from_memory"] for v in enc.values())
+    cells = run.provenance["cells"]
     click.echo(
-        f"evalkit: {len(run.results)} scores in {run.provenance['seconds']:.1f}s; texts encoded: "
-        f"{run.provenance['texts_encoded']}, reused from cache: {reused}"
+        f"evalkit: {len(run.results)} scores in {run.provenance['seconds']:.1f}s; cells: {cells['computed']} "
+        f"computed, {cells['reused']} reused from earlier runs; texts encoded: {run.provenance['texts_encoded']}"
         + (f"; run saved to {run.run_dir}" if run.run_dir else ""),
         err=True,
     )
