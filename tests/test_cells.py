@@ -103,7 +103,8 @@ def _tfidf_suite(tmp_path: Path) -> Suite:
         f"the cat {i} sat on mat {i % 4}\ta cat {i % 3} sat on the mat\t{(i * 7) % 5}\n" for i in range(40)))
     return Suite(
         "t", [ComponentSpec("toy", "pairs", {"path": str(pairs)})],
-        [ComponentSpec("word", "tfidf"), ComponentSpec("char", "tfidf", {"analyzer": "char_wb", "ngram_range": [2, 4]})],
+        [ComponentSpec("word", "tfidf"),
+         ComponentSpec("char", "tfidf", {"analyzer": "char_wb", "ngram_range": [2, 4]})],
         [ComponentSpec("spearman", "spearman")],
     )
 
