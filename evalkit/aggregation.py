@@ -21,9 +21,10 @@ if TYPE_CHECKING:
     from evalkit.interfaces import Aggregator
     from evalkit.plugins import Host
 
-#: Significant digits compared when ranking: values equal to 12 significant digits are ties, so
-#: that floating-point noise (``87.05`` vs ``87.05000000000001``) never breaks a tie.
-RANK_DIGITS = 12
+#: Significant bits compared when ranking (40 bits: about 12 decimal digits): values that agree
+#: to that precision are ties, so that floating-point noise (``87.05`` vs ``87.05000000000001``)
+#: never breaks a tie.
+RANK_BITS = 40
 
 
 def pivot(results: pd.DataFrame, metric: str, split: str | None = None) -> pd.DataFrame:
@@ -52,25 +53,24 @@ def pivot(results: pd.DataFrame, metric: str, split: str | None = None) -> pd.Da
 
 
 def snap_ties(values: Any) -> np.ndarray:
-    """``values`` (any shape) rounded to :data:`RANK_DIGITS` significant digits; NaN stays NaN.
+    """``values`` (any shape, float64) rounded to :data:`RANK_BITS` significant bits.
 
     Rank-based rules compare snapped cells, so that values equal up to floating-point noise tie.
+    NaN, infinities and zeros are unchanged; works at any magnitude (no overflow).
     """
     import numpy as np
 
     arr = np.array(values, dtype=float)
-    finite = np.isfinite(arr) & (arr != 0)
-    if finite.any():
-        mag = np.floor(np.log10(np.abs(arr[finite])))
-        scale = 10.0 ** (RANK_DIGITS - 1 - mag)
-        arr[finite] = np.round(arr[finite] * scale) / scale
+    finite = np.isfinite(arr)
+    mantissa, exponent = np.frexp(arr[finite])
+    arr[finite] = np.ldexp(np.round(mantissa * 2.0**RANK_BITS) / 2.0**RANK_BITS, exponent)
     return arr
 
 
 def rank(values: pd.Series, *, higher_is_better: bool = True) -> pd.Series:
     """1-based ranks, ties sharing the best rank (``method="min"``); NaN stays unranked (NaN).
 
-    Values that agree to :data:`RANK_DIGITS` significant digits count as tied.
+    Values that agree to :data:`RANK_BITS` significant bits (about 12 digits) count as tied.
     """
     import pandas as pd
 

@@ -237,14 +237,28 @@ class PowerMean(CellwiseAggregator):
         return (">", "0") if p <= 0 else (">=", "0")
 
     def reduce(self, arr: np.ndarray) -> np.ndarray:
+        """``(mean(x ** p)) ** (1 / p)``, computed in log space so that it is stable for any p.
+
+        With ``z = p * log(x)`` and ``m = max z``: ``log M_p = (m + log1p(mean(expm1(z - m)))) / p``.
+        This never overflows, is exact on constant rows, and tends to ``mean(log x)`` (the
+        geometric mean) as p -> 0, where the direct formula (and ``scipy.stats.pmean``) collapses
+        to 1 once ``x ** p`` rounds to 1.0.
+        """
         import numpy as np
 
         p = self.order()
-        if p == 0:
-            return np.exp(np.nanmean(np.log(arr), axis=1))
         if p == 1:
             return np.nanmean(arr, axis=1)
-        return np.nanmean(arr**p, axis=1) ** (1.0 / p)
+        logs = np.log(arr)
+        if p == 0:
+            return np.exp(np.nanmean(logs, axis=1))
+        z = p * logs
+        top = np.nanmax(z, axis=1)
+        out = np.zeros(arr.shape[0])  # a row of zeros (p > 0) has M_p = 0
+        ok = np.isfinite(top)
+        shifted = np.expm1(z[ok] - top[ok, None])
+        out[ok] = np.exp((top[ok] + np.log1p(np.nanmean(shifted, axis=1))) / p)
+        return out
 
 
 class GeometricMean(PowerMean):
