@@ -28,7 +28,9 @@ def test_parse_aggregator_spec() -> None:
     assert parse_aggregator_spec("mean") == ("mean", {})
     assert parse_aggregator_spec("power:p=2") == ("power", {"p": 2})
     assert parse_aggregator_spec(" power:p=-0.5:nonpositive=skip ") == (
-        "power", {"p": -0.5, "nonpositive": "skip"})
+        "power",
+        {"p": -0.5, "nonpositive": "skip"},
+    )
     for bad in ("", ":p=2", "power:p", "power:=2"):
         with pytest.raises(ConfigError):
             parse_aggregator_spec(bad)
@@ -44,8 +46,9 @@ def test_rank_ties_share_the_best_rank_and_ignore_float_noise() -> None:
 
 def test_aggregate_ranks_follow_the_cells_for_means_and_the_rule_for_rank_rules(host: Host) -> None:
     errors = pd.DataFrame({"d1": [0.1, 0.3], "d2": [0.2, 0.4]}, index=["good", "bad"])
-    out = aggregate(errors, create_aggregators(host, ["mean", "avg_rank", "borda"]),
-                    higher_is_better=False)
+    out = aggregate(
+        errors, create_aggregators(host, ["mean", "avg_rank", "borda"]), higher_is_better=False
+    )
     # lower error is better: "good" is first under every rule
     assert out["mean_rank"].tolist() == [1, 2]
     assert out["avg_rank"].tolist() == [1.0, 2.0] and out["avg_rank_rank"].tolist() == [1, 2]
@@ -79,8 +82,10 @@ def test_label_collisions_are_refused(host: Host) -> None:
 
 
 def _run(values: dict[tuple[str, str], float]) -> RunResult:
-    rows = [{"method": m, "dataset": d, "split": "test", "metric": "spearman", "value": v, "n": 10}
-            for (m, d), v in values.items()]
+    rows = [
+        {"method": m, "dataset": d, "split": "test", "metric": "spearman", "value": v, "n": 10}
+        for (m, d), v in values.items()
+    ]
     return RunResult(pd.DataFrame(rows), pd.DataFrame(), {})
 
 
@@ -113,8 +118,11 @@ def test_compare_cli_with_new_aggregators(data_dir: Path, tmp_path: Path) -> Non
         '[[methods]]\nname = "tfidf-char"\nmethod = "tfidf"\n'
         'params = { analyzer = "char_wb", ngram_range = [2, 4] }\n'
     )
-    result = CliRunner().invoke(build_cli(), ["compare", "--suite", str(suite), "--format", "json",
-                                              "--no-save"], catch_exceptions=False)
+    result = CliRunner().invoke(
+        build_cli(),
+        ["compare", "--suite", str(suite), "--format", "json", "--no-save"],
+        catch_exceptions=False,
+    )
     assert result.exit_code == 0, result.stderr
     doc = json.loads(result.stdout)
     values = doc["tables"]["spearman"]["values"]

@@ -28,12 +28,15 @@ def by_system(frame: pd.DataFrame, rule: str) -> pd.DataFrame:
     return frame[frame["rule"] == rule].set_index("system")
 
 
-def test_probability_of_beating_the_reference_matches_the_exact_resampling_distribution(host: Host) -> None:
+def test_probability_of_beating_the_reference_matches_the_exact_resampling_distribution(
+    host: Host,
+) -> None:
     # Two tasks; A is far ahead on t1 and slightly behind on t2. Of the 4 equally likely
     # resamples (t1,t1), (t1,t2), (t2,t1), (t2,t2), A's mean beats H's in the first three.
     table = pd.DataFrame({"t1": [90.0, 70.0], "t2": [78.0, 80.0]}, index=["A", "H"])
-    out = bootstrap_tasks(table, create_aggregators(host, ["mean"]), reference="H",
-                          n_resamples=4000, seed=1)
+    out = bootstrap_tasks(
+        table, create_aggregators(host, ["mean"]), reference="H", n_resamples=4000, seed=1
+    )
     mean = by_system(out, "mean")
     assert mean.at["A", "p_beat_reference"] == pytest.approx(0.75, abs=0.025)  # 3.6 sd
     assert np.isnan(mean.at["H", "p_beat_reference"])
@@ -42,10 +45,16 @@ def test_probability_of_beating_the_reference_matches_the_exact_resampling_distr
 
 
 def test_dominance_and_ties(host: Host) -> None:
-    table = pd.DataFrame({"t1": [9.0, 5.0, 5.0], "t2": [8.0, 4.0, 4.0], "t3": [7.0, 6.0, 6.0]},
-                         index=["A", "B", "C"])
-    out = bootstrap_tasks(table, create_aggregators(host, ["mean", "borda", "win_rate"]),
-                          reference="B", n_resamples=300, seed=0)
+    table = pd.DataFrame(
+        {"t1": [9.0, 5.0, 5.0], "t2": [8.0, 4.0, 4.0], "t3": [7.0, 6.0, 6.0]}, index=["A", "B", "C"]
+    )
+    out = bootstrap_tasks(
+        table,
+        create_aggregators(host, ["mean", "borda", "win_rate"]),
+        reference="B",
+        n_resamples=300,
+        seed=0,
+    )
     for rule in ("mean", "borda", "win_rate"):
         r = by_system(out, rule)
         assert (r.at["A", "rank_low"], r.at["A", "rank_high"]) == (1, 1)
@@ -100,13 +109,33 @@ class Corr(Metric):
         return float(np.corrcoef(pred, ref)[0, 1])
 
 
-def make_run(preds: dict[str, np.ndarray], refs: np.ndarray, metric: Metric, dataset: str = "d") -> RunResult:
+def make_run(
+    preds: dict[str, np.ndarray], refs: np.ndarray, metric: Metric, dataset: str = "d"
+) -> RunResult:
     rows, results = [], []
     for method, p in preds.items():
-        rows.append(pd.DataFrame({"method": method, "dataset": dataset, "split": "test",
-                                  "row": np.arange(len(p)), "prediction": p, "reference": refs}))
-        results.append({"method": method, "dataset": dataset, "split": "test", "metric": metric.name,
-                        "value": metric.compute(predictions=p, references=refs), "n": len(p)})
+        rows.append(
+            pd.DataFrame(
+                {
+                    "method": method,
+                    "dataset": dataset,
+                    "split": "test",
+                    "row": np.arange(len(p)),
+                    "prediction": p,
+                    "reference": refs,
+                }
+            )
+        )
+        results.append(
+            {
+                "method": method,
+                "dataset": dataset,
+                "split": "test",
+                "metric": metric.name,
+                "value": metric.compute(predictions=p, references=refs),
+                "n": len(p),
+            }
+        )
     return RunResult(pd.DataFrame(results), pd.concat(rows, ignore_index=True), {})
 
 
@@ -115,8 +144,13 @@ def test_example_bootstrap_interval_matches_normal_theory(host: Host) -> None:
     n = 2000
     x = rng.normal(0.0, 1.0, n)
     run = make_run({"m": x}, np.zeros(n), MeanScore())
-    boot = bootstrap_examples(run, {"mean_score": MeanScore()}, create_aggregators(host, ["mean"]),
-                              n_resamples=2000, seed=3)
+    boot = bootstrap_examples(
+        run,
+        {"mean_score": MeanScore()},
+        create_aggregators(host, ["mean"]),
+        n_resamples=2000,
+        seed=3,
+    )
     cell = boot.cells.iloc[0]
     half = 1.959964 * x.std(ddof=1) / np.sqrt(n)  # percentile CI of a mean ~ mean +- z * se
     assert cell["ci_low"] == pytest.approx(x.mean() - half, abs=0.15 * half)
@@ -128,8 +162,13 @@ def test_example_bootstrap_is_paired_across_methods(host: Host) -> None:
     rng = np.random.default_rng(1)
     x = rng.normal(0.0, 1.0, 300)
     run = make_run({"a": x, "same": x.copy(), "b": x + 0.01}, np.zeros(300), MeanScore())
-    boot = bootstrap_examples(run, {"mean_score": MeanScore()}, create_aggregators(host, ["mean"]),
-                              n_resamples=200, seed=0)
+    boot = bootstrap_examples(
+        run,
+        {"mean_score": MeanScore()},
+        create_aggregators(host, ["mean"]),
+        n_resamples=200,
+        seed=0,
+    )
     agg = boot.aggregates.set_index("method")
     # b is ahead on every resample (same rows for all methods); a and "same" always tie
     assert (agg.at["b", "rank_low"], agg.at["b", "rank_high"]) == (1, 1)
@@ -140,8 +179,9 @@ def test_example_bootstrap_is_paired_across_methods(host: Host) -> None:
 def test_undefined_resamples_are_counted_not_hidden(host: Host) -> None:
     refs = np.array([0.0, 0.0, 0.0, 1.0])
     run = make_run({"m": np.array([0.1, 0.2, 0.3, 0.9])}, refs, Corr())
-    boot = bootstrap_examples(run, {"corr": Corr()}, create_aggregators(host, ["mean"]),
-                              n_resamples=400, seed=0)
+    boot = bootstrap_examples(
+        run, {"corr": Corr()}, create_aggregators(host, ["mean"]), n_resamples=400, seed=0
+    )
     # a resample of the 3 zero references only: P = (3/4)^4 = 0.316
     failed = boot.failures["corr on m/d/test"]
     assert failed == pytest.approx(400 * 0.75**4, abs=40)
@@ -158,10 +198,28 @@ def test_example_bootstrap_errors(host: Host) -> None:
 
 
 def test_compare_bootstrap_cli(data_dir: Path) -> None:
-    result = CliRunner().invoke(build_cli(), [
-        "compare", "--datasets", "stsb,sts13", "--methods", "tfidf-cosine", "--metrics", "spearman",
-        "--aggregate", "mean,geometric", "--bootstrap", "40", "--seed", "5", "--format", "json",
-        "--no-save"], catch_exceptions=False)
+    result = CliRunner().invoke(
+        build_cli(),
+        [
+            "compare",
+            "--datasets",
+            "stsb,sts13",
+            "--methods",
+            "tfidf-cosine",
+            "--metrics",
+            "spearman",
+            "--aggregate",
+            "mean,geometric",
+            "--bootstrap",
+            "40",
+            "--seed",
+            "5",
+            "--format",
+            "json",
+            "--no-save",
+        ],
+        catch_exceptions=False,
+    )
     assert result.exit_code == 0, result.stderr
     doc = json.loads(result.stdout)
     assert doc["bootstrap"]["n_resamples"] == 40 and doc["bootstrap"]["seed"] == 5
@@ -170,7 +228,24 @@ def test_compare_bootstrap_cli(data_dir: Path) -> None:
         assert rec["ci_high"] - rec["ci_low"] < 0.1  # n >= 1379 pairs: a narrow interval
     aggs = {a["aggregator"]: a for a in doc["bootstrap"]["aggregates"]}
     assert aggs["geometric"]["rank_low"] == aggs["geometric"]["rank_high"] == 1
-    table = CliRunner().invoke(build_cli(), [
-        "compare", "--datasets", "stsb", "--methods", "tfidf-cosine", "--metrics", "spearman",
-        "--bootstrap", "20", "--no-save"], catch_exceptions=False).stdout
+    table = (
+        CliRunner()
+        .invoke(
+            build_cli(),
+            [
+                "compare",
+                "--datasets",
+                "stsb",
+                "--methods",
+                "tfidf-cosine",
+                "--metrics",
+                "spearman",
+                "--bootstrap",
+                "20",
+                "--no-save",
+            ],
+            catch_exceptions=False,
+        )
+        .stdout
+    )
     assert "95% bootstrap intervals" in table and "paired bootstrap over examples" in table

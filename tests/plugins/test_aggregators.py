@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import math
 
 import numpy as np
@@ -107,8 +106,9 @@ def test_median_matches_numpy() -> None:
 # -- non-positive cells --------------------------------------------------------------------------
 @pytest.mark.parametrize("cls", [GeometricMean, HarmonicMean])
 def test_nonpositive_cell_is_an_error_naming_system_and_task(cls: type) -> None:
-    t = pd.DataFrame({"CoLA": [50.0, 0.0, 30.0], "SST-2": [90.0, 80.0, -1.5]},
-                     index=["BERT", "CBOW", "Weird"])
+    t = pd.DataFrame(
+        {"CoLA": [50.0, 0.0, 30.0], "SST-2": [90.0, 80.0, -1.5]}, index=["BERT", "CBOW", "Weird"]
+    )
     with pytest.raises(DataError) as exc:
         cls().aggregate(t)
     msg = str(exc.value)
@@ -123,7 +123,7 @@ def test_power_mean_domain_depends_on_p() -> None:
     with pytest.raises(DataError, match="x \\(a = 0\\)"):
         PowerMean(p=-0.5).aggregate(t)
     neg = pd.DataFrame({"a": [-1.0], "b": [3.0]}, index=["x"])
-    with pytest.raises(DataError, match="< 0|>= 0"):
+    with pytest.raises(DataError, match=r"needs every cell >= 0"):
         PowerMean(p=2).aggregate(neg)
     assert PowerMean(p=1).aggregate(neg)["x"] == pytest.approx(1.0)  # p = 1 is the arithmetic mean
 
@@ -146,7 +146,7 @@ def test_nonpositive_shift_adds_c_first() -> None:
     got = HarmonicMean(nonpositive="shift=1").aggregate(t).to_numpy()
     np.testing.assert_allclose(got, stats.hmean(arr + 1, axis=1), rtol=1e-12)
     assert "cell + 1" in HarmonicMean(nonpositive="shift=1").rule
-    with pytest.raises(DataError, match="after the shift of 0.25"):
+    with pytest.raises(DataError, match=r"after the shift of 0\.25"):
         GeometricMean(nonpositive="shift=0.25").aggregate(t)  # -0.5 + 0.25 is still <= 0
 
 
@@ -201,7 +201,10 @@ def test_tie_handling_on_a_hand_computed_table() -> None:
 def test_lower_is_better_cells_reverse_the_rank_rules() -> None:
     flipped = -TIES
     for cls in RANK_RULES:
-        assert cls().aggregate(flipped, higher_is_better=False).tolist() == cls().aggregate(TIES).tolist()
+        assert (
+            cls().aggregate(flipped, higher_is_better=False).tolist()
+            == cls().aggregate(TIES).tolist()
+        )
 
 
 def test_win_rate_skips_missing_cells_like_helm() -> None:
@@ -228,8 +231,10 @@ def brute_force(arr: np.ndarray) -> dict[str, list[float]]:
         rates, borda, ranks = [], 0.0, []
         for j in range(k):
             others = [arr[m, j] for m in range(n) if m != i]
-            rates.append(sum(1.0 if arr[i, j] > o else 0.5 if arr[i, j] == o else 0.0
-                             for o in others) / len(others))
+            rates.append(
+                sum(1.0 if arr[i, j] > o else 0.5 if arr[i, j] == o else 0.0 for o in others)
+                / len(others)
+            )
             borda += sum(1 for o in others if o < arr[i, j])
             better = sum(1 for o in others if o > arr[i, j])
             equal = sum(1 for o in others if o == arr[i, j])
@@ -270,29 +275,36 @@ def test_borda_equals_vote_n_rank_formula_with_pandas_max_ranks() -> None:
     np.testing.assert_array_equal(Borda().aggregate(t).to_numpy(), (len(t) - max_ranks).sum(axis=1))
 
 
-monotone = st.sampled_from([
-    lambda x: 7 * x - 5,
-    lambda x: x**3,
-    lambda x: np.exp(x / 4),
-    lambda x: 100 + 0.5 * x,
-])
+monotone = st.sampled_from(
+    [
+        lambda x: 7 * x - 5,
+        lambda x: x**3,
+        lambda x: np.exp(x / 4),
+        lambda x: 100 + 0.5 * x,
+    ]
+)
 
 
 @settings(max_examples=150, deadline=None)
 @given(small_int_tables, st.data(), monotone)
-def test_rank_rules_invariant_under_monotone_rescaling_of_a_column(arr: np.ndarray, data: st.DataObject,
-                                                                     f: object) -> None:
+def test_rank_rules_invariant_under_monotone_rescaling_of_a_column(
+    arr: np.ndarray, data: st.DataObject, f: object
+) -> None:
     j = data.draw(st.integers(0, arr.shape[1] - 1))
     scaled = arr.copy()
     scaled[:, j] = f(arr[:, j])  # type: ignore[operator]
     for cls in RANK_RULES:
-        assert cls().aggregate(frame(scaled)).tolist() == pytest.approx(cls().aggregate(frame(arr)).tolist())
+        assert cls().aggregate(frame(scaled)).tolist() == pytest.approx(
+            cls().aggregate(frame(arr)).tolist()
+        )
 
 
 # -- through the registry ------------------------------------------------------------------------
 def test_registry_specs_and_policies() -> None:
     host = Host(autoload=False)
-    aggs = dict(create_aggregators(host, ["mean", "geometric", "power:p=2", "borda"], nonpositive="skip"))
+    aggs = dict(
+        create_aggregators(host, ["mean", "geometric", "power:p=2", "borda"], nonpositive="skip")
+    )
     assert aggs["geometric"].get_params() == {"nonpositive": "skip", "missing": "exclude"}
     assert aggs["power:p=2"].get_params() == {"p": 2, "nonpositive": "skip", "missing": "exclude"}
     assert aggs["mean"].get_params() == {"missing": "exclude"}
