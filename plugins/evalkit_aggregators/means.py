@@ -239,7 +239,8 @@ class PowerMean(CellwiseAggregator):
     def reduce(self, arr: np.ndarray) -> np.ndarray:
         """``(mean(x ** p)) ** (1 / p)``, computed in log space so that it is stable for any p.
 
-        With ``z = p * log(x)`` and ``m = max z``: ``log M_p = (m + log1p(mean(expm1(z - m)))) / p``.
+        With ``z = p * log(x)`` and ``m = max z``:
+        ``log M_p = (m + log1p(mean(expm1(z - m)))) / p``.
         This never overflows, is exact on constant rows, and tends to ``mean(log x)`` (the
         geometric mean) as p -> 0, where the direct formula (and ``scipy.stats.pmean``) collapses
         to 1 once ``x ** p`` rounds to 1.0.

@@ -94,7 +94,7 @@ def numeric_table(table: pd.DataFrame, *, owner: str) -> np.ndarray:
 
 
 def describe_cells(
-    table: pd.DataFrame, arr: np.ndarray, mask: np.ndarray, *, limit: int = 12
+    table: pd.DataFrame, arr: np.ndarray, mask: np.ndarray, *, limit: int = 25
 ) -> str:
     """``"Skip-Thought (CoLA = 0); RefBERT (AX = -10.3, CoLA = 0)"`` for the cells in ``mask``."""
     parts = []
