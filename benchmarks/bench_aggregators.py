@@ -41,7 +41,8 @@ def helm_win_rate_loop(table: pd.DataFrame) -> list[float]:
 
 
 def main() -> None:
-    from evalkit_leaderboard.board import load_board, read_snapshot
+    from evalkit_leaderboard.board import load_board
+    from evalkit_leaderboard.snapshot import read_snapshot
 
     from evalkit.aggregation import create_aggregators
     from evalkit.bootstrap import bootstrap_tasks

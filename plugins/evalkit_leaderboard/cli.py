@@ -94,8 +94,9 @@ def leaderboard(
     from evalkit.aggregation import create_aggregators
     from evalkit.plugins import get_host
 
-    from .board import builtin_boards, load_board, read_snapshot
+    from .board import builtin_boards, load_board
     from .ranking import REFERENCE, leaderboard_report, rerank
+    from .snapshot import read_snapshot
 
     if list_boards:
         for name, path in builtin_boards().items():

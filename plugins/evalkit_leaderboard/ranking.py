@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 from evalkit import ConfigError, Report, Table
 from evalkit.aggregation import aggregate, aggregate_direction
 
-from .board import BoardData, Task
+from .board import Task
+from .snapshot import BoardData
 
 if TYPE_CHECKING:
     import pandas as pd
