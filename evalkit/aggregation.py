@@ -1,15 +1,30 @@
-"""Comparison tables (methods x datasets) and aggregation across datasets."""
+"""Comparison tables (methods x datasets) and aggregation across datasets.
+
+- :func:`pivot`: the tidy results of one metric as a methods x datasets table.
+- :func:`rank`: 1-based ranks, ties sharing the best rank.
+- :func:`parse_aggregator_spec` / :func:`create_aggregators`: ``"power:p=2"`` style names from the
+  command line or a suite file to aggregator objects, with the shared ``--nonpositive`` and
+  ``--missing`` policies passed to the aggregators that take them.
+- :func:`aggregate`: each aggregator's value and rank per row.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from evalkit.errors import ConfigError
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
 
     from evalkit.interfaces import Aggregator
+    from evalkit.plugins import Host
+
+#: Significant bits compared when ranking (40 bits: about 12 decimal digits): values that agree
+#: to that precision are ties, so that floating-point noise (``87.05`` vs ``87.05000000000001``)
+#: never breaks a tie.
+RANK_BITS = 40
 
 
 def pivot(results: pd.DataFrame, metric: str, split: str | None = None) -> pd.DataFrame:
@@ -37,9 +52,120 @@ def pivot(results: pd.DataFrame, metric: str, split: str | None = None) -> pd.Da
     return table
 
 
+def snap_ties(values: Any) -> np.ndarray:
+    """``values`` (any shape, float64) rounded to :data:`RANK_BITS` significant bits.
+
+    Rank-based rules compare snapped cells, so that values equal up to floating-point noise tie.
+    NaN, infinities and zeros are unchanged; works at any magnitude (no overflow).
+    """
+    import numpy as np
+
+    arr = np.array(values, dtype=float)
+    finite = np.isfinite(arr)
+    mantissa, exponent = np.frexp(arr[finite])
+    arr[finite] = np.ldexp(np.round(mantissa * 2.0**RANK_BITS) / 2.0**RANK_BITS, exponent)
+    return arr
+
+
 def rank(values: pd.Series, *, higher_is_better: bool = True) -> pd.Series:
-    """1-based ranks, ties sharing the best rank (``method="min"``); NaN stays unranked (NaN)."""
-    return values.rank(ascending=not higher_is_better, method="min", na_option="keep")
+    """1-based ranks, ties sharing the best rank (``method="min"``); NaN stays unranked (NaN).
+
+    Values that agree to :data:`RANK_BITS` significant bits (about 12 digits) count as tied.
+    """
+    import pandas as pd
+
+    snapped = pd.Series(
+        snap_ties(values.to_numpy(dtype=float)), index=values.index, name=values.name
+    )
+    return snapped.rank(ascending=not higher_is_better, method="min", na_option="keep")
+
+
+def _parse_value(text: str) -> Any:
+    low = text.strip().lower()
+    if low in {"true", "false"}:
+        return low == "true"
+    for conv in (int, float):
+        try:
+            return conv(text)
+        except ValueError:
+            pass
+    return text.strip()
+
+
+def parse_aggregator_spec(spec: str) -> tuple[str, dict[str, Any]]:
+    """``"power:p=2"`` -> ``("power", {"p": 2})``; ``"mean"`` -> ``("mean", {})``.
+
+    Parameters follow the name, each as ``:key=value`` (numbers and true/false are converted).
+
+    Raises:
+        ConfigError: an empty name or a parameter without ``=``.
+    """
+    name, *parts = spec.strip().split(":")
+    if not name:
+        raise ConfigError(
+            f"aggregator {spec!r}: the name is empty (expected e.g. 'mean' or 'power:p=2')"
+        )
+    params: dict[str, Any] = {}
+    for part in parts:
+        key, sep, value = part.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(
+                f"aggregator {spec!r}: parameter {part!r} is not KEY=VALUE "
+                "(expected e.g. 'power:p=2')"
+            )
+        params[key.strip()] = _parse_value(value)
+    return name, params
+
+
+def _accepts(factory: Any, param: str) -> bool:
+    import inspect
+
+    try:
+        return param in inspect.signature(factory).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def create_aggregators(
+    host: Host,
+    specs: list[str],
+    *,
+    nonpositive: str | None = None,
+    missing: str | None = None,
+) -> list[tuple[str, Aggregator]]:
+    """Build ``(label, aggregator)`` pairs from specs such as ``["mean", "power:p=2"]``.
+
+    The label is the spec as written. ``nonpositive`` (``error``, ``skip`` or ``shift=C``) and
+    ``missing`` (``exclude`` or ``skip``) go to every aggregator whose factory has a parameter of
+    that name (the rules whose domain excludes non-positive cells, the rules with a choice about
+    missing cells), unless the spec sets it itself.
+
+    Raises:
+        ConfigError: a malformed spec, a duplicate label, invalid parameters, or a policy given
+            that none of the aggregators takes.
+        UnknownNameError: an aggregator no plugin registered.
+    """
+    out: list[tuple[str, Aggregator]] = []
+    used = {"nonpositive": False, "missing": False}
+    for spec in specs:
+        label = spec.strip()
+        if any(label == other for other, _ in out):
+            raise ConfigError(f"aggregator {label!r} is listed twice")
+        name, params = parse_aggregator_spec(label)
+        entry = host.aggregators.get(name)
+        for key, value in (("nonpositive", nonpositive), ("missing", missing)):
+            if value is not None and _accepts(entry.factory, key):
+                params.setdefault(key, value)
+                used[key] = True
+        out.append((label, entry.create(**params)))
+    for key, value in (("nonpositive", nonpositive), ("missing", missing)):
+        if value is not None and not used[key]:
+            takers = sorted(e.name for e in host.aggregators if _accepts(e.factory, key))
+            raise ConfigError(
+                f"--{key} {value} applies to none of the aggregators {', '.join(specs)}; it is "
+                f"taken by {', '.join(takers) or '(none registered)'}"
+            )
+    return out
 
 
 def aggregate(
@@ -50,17 +176,38 @@ def aggregate(
 ) -> pd.DataFrame:
     """For each aggregator, a value column ``<label>`` and a rank column ``<label>_rank``.
 
+    Ranks are 1-based with ties sharing the best rank (:func:`rank`); they follow the
+    aggregator's own ``higher_is_better``, or the table's when the aggregator's is ``None``.
+
     Raises:
         ConfigError: an aggregator returned a result not indexed like the table's rows.
         DataError: a cell violates an aggregator's policy (raised by the aggregator).
     """
     import pandas as pd
 
+    labels = [label for label, _ in aggregators]
+    clash = sorted(
+        {lab for lab in labels if lab.endswith("_rank") and lab[: -len("_rank")] in labels}
+    )
+    if clash or len(set(labels)) != len(labels):
+        raise ConfigError(
+            f"aggregator labels {labels} collide ({', '.join(clash) or 'repeated'}): "
+            "the rank column "
+            "of aggregator X is named X_rank; give the aggregators distinct labels"
+        )
     out = pd.DataFrame(index=table.index)
     for label, agg in aggregators:
         values = agg.aggregate(table, higher_is_better=higher_is_better)
         if not values.index.equals(table.index):
             raise ConfigError(f"aggregator {label!r} returned values for rows {list(values.index)}")
         out[label] = values.astype(float)
-        out[f"{label}_rank"] = rank(out[label], higher_is_better=agg.higher_is_better)
+        out[f"{label}_rank"] = rank(
+            out[label], higher_is_better=aggregate_direction(agg, higher_is_better)
+        )
     return out
+
+
+def aggregate_direction(agg: Aggregator, cells_higher_is_better: bool) -> bool:
+    """Whether a larger value of ``agg`` is better, given how the cells read."""
+    own = getattr(agg, "higher_is_better", None)
+    return cells_higher_is_better if own is None else bool(own)

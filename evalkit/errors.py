@@ -52,4 +52,9 @@ class UnknownNameError(ConfigError):
         )
         self.kind = kind
         self.name = name
+        self.known = known
         self.suggestions = close
+
+    def __reduce__(self) -> tuple[type[UnknownNameError], tuple[str, str, list[str]]]:
+        # Rebuild from the constructor's arguments so the error survives pickling (worker processes).
+        return (type(self), (self.kind, self.name, self.known))

@@ -229,8 +229,10 @@ class Aggregator(Component, ABC):
     including how zeros, negatives and missing cells are treated.
     """
 
-    #: Whether a larger aggregate value is better (a mean rank is lower-is-better).
-    higher_is_better: ClassVar[bool] = True
+    #: Whether a larger aggregate value is better. ``None`` (value-preserving rules such as means
+    #: and the median): the aggregate reads like the cells, so it follows the table's own
+    #: ``higher_is_better``. Rank-based rules set it (a mean rank is lower-is-better).
+    higher_is_better: ClassVar[bool | None] = None
     #: Whether reordering the table's columns (tasks) leaves each row's value unchanged and
     #: reordering its rows (systems) only reorders the values.
     order_invariant: ClassVar[bool] = True
@@ -251,6 +253,18 @@ class Aggregator(Component, ABC):
                 geometric mean); the message names the systems and tasks concerned.
         """
 
+    def unscored(self, table: pd.DataFrame, *, higher_is_better: bool = True) -> dict[str, str]:
+        """Rows of ``table`` that get no value under the rule, each with the reason (for notes).
+
+        The default names the rows with a missing cell; rules with other policies override it.
+        """
+        out: dict[str, str] = {}
+        for idx, row in table.iterrows():
+            missing = [str(c) for c, v in row.items() if v != v]  # NaN != NaN
+            if missing:
+                out[str(idx)] = "missing " + ", ".join(missing)
+        return out
+
 
 # ------------------------------------------------------------------------------------------------
 # Reports and reporters
@@ -264,12 +278,15 @@ class Table:
         title: caption line, e.g. "Spearman's rho x 100, test split".
         notes: lines printed under the table (aggregation rules, scale, missing cells).
         digits: decimals shown by text reporters.
+        column_digits: per-column decimals overriding ``digits`` (0 for ranks and counts). Columns
+            not listed whose name ends with "rank" are shown as integers.
     """
 
     frame: pd.DataFrame
     title: str = ""
     notes: list[str] = field(default_factory=list)
     digits: int = 2
+    column_digits: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass

@@ -37,6 +37,7 @@ DEFAULT_PLUGINS: tuple[tuple[str, str], ...] = (
     ("tfidf", "evalkit_tfidf"),
     ("aggregators", "evalkit_aggregators"),
     ("reporters", "evalkit_reporters"),
+    ("leaderboard", "evalkit_leaderboard"),
 )
 
 _HOOK_KIND = {

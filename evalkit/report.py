@@ -9,6 +9,9 @@ from evalkit.interfaces import Report, Table
 from evalkit.results import records
 
 if TYPE_CHECKING:
+    import pandas as pd
+
+    from evalkit.bootstrap import ExampleBootstrap
     from evalkit.interfaces import Aggregator, Metric
     from evalkit.results import RunResult
 
@@ -23,17 +26,69 @@ def _clean_table(frame: Any) -> dict[str, dict[str, float | None]]:
     return out
 
 
+def _interval(low: Any, high: Any, fmt: str) -> str:
+    import math
+
+    low, high = float(low), float(high)
+    if math.isnan(low) or math.isnan(high):
+        return ""
+    return f"[{low:{fmt}}, {high:{fmt}}]"
+
+
+def _bootstrap_table(
+    boot: ExampleBootstrap,
+    label: str,
+    title: str,
+    table: pd.DataFrame,
+    aggregators: list[tuple[str, Aggregator]],
+    scale: float,
+) -> Table:
+    """Intervals of one metric's cells, aggregates and ranks, as strings (``[lo, hi]``)."""
+    import pandas as pd
+
+    cells = boot.cells[boot.cells["metric"] == label]
+    multi = bool(len(cells)) and cells.groupby("dataset")["split"].nunique().max() > 1
+    frame = pd.DataFrame("", index=table.index, columns=list(table.columns), dtype=object)
+    for rec in cells.to_dict(orient="records"):
+        col = f"{rec['dataset']}/{rec['split']}" if multi else rec["dataset"]
+        frame.loc[rec["method"], col] = _interval(rec["ci_low"] * scale, rec["ci_high"] * scale,
+                                                  ".2f")
+    aggs = boot.aggregates
+    for agg_label, agg in aggregators:
+        sub = aggs[(aggs["metric"] == label) & (aggs["aggregator"] == agg_label)]
+        sub = sub.set_index("method").reindex(table.index)
+        factor = scale if agg.higher_is_better is None else 1.0
+        lows, highs = sub["value_low"].to_numpy() * factor, sub["value_high"].to_numpy() * factor
+        frame[agg_label] = [_interval(lo, hi, ".2f") for lo, hi in zip(lows, highs, strict=True)]
+        frame[f"{agg_label} rank"] = [
+            _interval(lo, hi, ".0f")
+            for lo, hi in zip(sub["rank_low"].to_numpy(), sub["rank_high"].to_numpy(), strict=True)
+        ]
+    pct = f"{boot.confidence * 100:g}%"
+    notes = [f"{pct} percentile intervals from a paired bootstrap over examples: "
+             f"{boot.n_resamples} resamples (seed {boot.seed}) of each dataset's pairs, the same "
+             "rows for every method"]
+    notes += [f"{where}: undefined in {n} resamples (left out)"
+              for where, n in boot.failures.items() if where.startswith(f"{label} on ")]
+    return Table(frame, f"{title}: {pct} bootstrap intervals", notes)
+
+
 def comparison_report(
     run: RunResult,
     metrics: dict[str, Metric],
     aggregators: list[tuple[str, Aggregator]],
     *,
     extra_payload: dict[str, Any] | None = None,
+    bootstrap: ExampleBootstrap | None = None,
 ) -> Report:
     """One table per metric (rows: methods, columns: datasets, then each aggregate and its rank).
 
-    Metrics with ``percent = True`` (correlations, F1, accuracy) are shown x 100 in the tables; the
-    JSON payload keeps the metric's own scale (0-1) in ``results`` and ``tables``.
+    Metrics with ``percent = True`` (correlations, F1, accuracy) are shown x 100 in the tables, and
+    so are the value-based aggregates (means, median); rank-based aggregates (mean rank, win rate,
+    Borda, Copeland) keep their own scale. The JSON payload keeps the metric's own scale (0-1) in
+    ``results`` and ``tables``. With ``bootstrap`` (from
+    :func:`evalkit.bootstrap.bootstrap_examples`) each metric gets a second table of intervals and
+    the payload a ``bootstrap`` object.
     """
     tables: list[Table] = []
     payload_tables: dict[str, Any] = {}
@@ -42,31 +97,50 @@ def comparison_report(
         if table.empty:
             continue
         agg = aggregate(table, aggregators, higher_is_better=metric.higher_is_better)
-        full = table.join(agg[[c for c in agg.columns if not c.endswith("_rank")]])
         scale = 100.0 if getattr(metric, "percent", False) else 1.0
-        shown = full * scale
-        for col in agg.columns:
-            if col.endswith("_rank"):
-                shown[col.replace("_rank", " rank")] = agg[col]
+        shown = table * scale
+        digits: dict[str, int] = {}
+        for lab, agg_obj in aggregators:
+            shown[lab] = agg[lab] * (scale if agg_obj.higher_is_better is None else 1.0)
+        for lab, _ in aggregators:
+            shown[f"{lab} rank"] = agg[f"{lab}_rank"]
+            digits[lab] = 2
+            digits[f"{lab} rank"] = 0
         n_by_dataset = run.results[run.results["metric"] == label].groupby("dataset")["n"].first()
         splits = sorted(set(run.results.loc[run.results["metric"] == label, "split"]))
         direction = "higher is better" if metric.higher_is_better else "lower is better"
-        title = f"{getattr(metric, 'title', '') or label}" + (" x 100" if scale != 1 else "") + (
-            f", split: {', '.join(splits)} ({direction})"
-        )
+        name = f"{getattr(metric, 'title', '') or label}"
+        title = (name + (" x 100" if scale != 1 else "")
+                 + f", split: {', '.join(splits)} ({direction})")
         notes = [f"{lab}: {agg_obj.rule}" for lab, agg_obj in aggregators if agg_obj.rule]
+        for lab, agg_obj in aggregators:
+            unscored = agg_obj.unscored(table, higher_is_better=metric.higher_is_better)
+            if unscored:
+                notes.append(f"{lab}: no value for "
+                             + "; ".join(f"{k} ({v})" for k, v in unscored.items()))
         notes.append("pairs per dataset: " + ", ".join(
             f"{d} {int(n_by_dataset[d])}" for d in dict.fromkeys(run.results["dataset"]) if d in n_by_dataset))
         missing = int(table.isna().sum().sum())
         if missing:
             notes.append(f"{missing} cells are missing (shown empty)")
-        tables.append(Table(shown, title, notes))
+        tables.append(Table(shown, title, notes, column_digits=digits))
+        if bootstrap is not None:
+            tables.append(_bootstrap_table(bootstrap, label, name, table, aggregators, scale))
         payload_tables[label] = {"values": _clean_table(table), "aggregates": _clean_table(agg)}
     payload: dict[str, Any] = {
         "results": records(run.results),
         "tables": payload_tables,
         "provenance": run.provenance,
     }
+    if bootstrap is not None:
+        payload["bootstrap"] = {
+            "method": "paired bootstrap over examples, percentile intervals",
+            "n_resamples": bootstrap.n_resamples,
+            "seed": bootstrap.seed,
+            "confidence": bootstrap.confidence,
+            "aggregates": records(bootstrap.aggregates),
+            "failures": bootstrap.failures,
+        }
     if run.run_dir is not None:
         payload["run_dir"] = str(run.run_dir)
     payload.update(extra_payload or {})

@@ -1,27 +1,30 @@
 """Run a suite: methods x datasets x splits, scored by metrics. Pure computation, no printing.
 
-Each *cell* is one (method, dataset, split): the method is created from its registry entry with
-the suite's parameters, fitted on the split's sentences without their gold column, and asked for
-one score per pair; every metric whose ``task_types`` include the dataset's task type then scores
-the predictions against the gold column. Progress goes to tqdm bars (stderr) and the
-``evalkit.runner`` logger.
+The grid is a set of cells (:mod:`evalkit.cells`), one per (method, dataset, split). Each cell's
+method is created from its registry entry with the suite's parameters, fitted on the split's
+sentences without their gold column, and asked for one score per pair; finished cells are stored
+atomically, so an interrupted run resumes with only the missing cells. Cells run on a backend
+(:mod:`evalkit.backends`: sequential, joblib processes, Dask). Every metric whose ``task_types``
+include the dataset's task type then scores the predictions against the gold column, in this
+process. Progress goes to a tqdm bar (stderr) as cells finish and to the ``evalkit.runner`` logger.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import logging
+import os
 import platform
 import sys
 import time
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from evalkit.cache import _PROGRESS, EmbeddingCache, release_cache, set_progress, use_cache
-from evalkit.errors import ConfigError, EvalkitError, PluginError
-from evalkit.interfaces import Dataset, Method, Metric, MetricResult, as_1d_float, check_finite
+from evalkit.backends import data_path, run_cells
+from evalkit.cells import Cell, CellOutcome, CellStore, cell_key
+from evalkit.errors import ConfigError, PluginError
+from evalkit.interfaces import Dataset, Method, Metric, MetricResult
 from evalkit.results import PREDICTION_COLUMNS, RESULT_COLUMNS, RunResult, git_commit
 from evalkit.suite import ComponentSpec, Suite
 
@@ -31,21 +34,6 @@ if TYPE_CHECKING:
     from evalkit.plugins import Host
 
 log = logging.getLogger("evalkit.runner")
-
-
-@dataclass
-class Cell:
-    """One unit of work: a method on one split of one dataset."""
-
-    method: ComponentSpec
-    dataset: ComponentSpec
-    split: str
-
-
-def _progress(iterable: Any, *, total: int, desc: str, enabled: bool) -> Any:
-    from tqdm.auto import tqdm
-
-    return tqdm(iterable, total=total, desc=desc, disable=not enabled, leave=False, file=sys.stderr)
 
 
 def create_dataset(host: Host, spec: ComponentSpec) -> Dataset:
@@ -60,10 +48,8 @@ def create_method(host: Host, spec: ComponentSpec) -> Method:
     return m
 
 
-def score_predictions(
-    metric: Metric, label: str, predictions: Any, references: Any
-) -> tuple[float, dict[str, Any]]:
-    """Call ``metric.compute`` and validate what it returns (finite float)."""
+def score_predictions(metric: Metric, label: str, predictions: Any, references: Any) -> tuple[float, dict[str, Any]]:
+    """Call ``metric.compute`` and validate what it returns (a float or :class:`MetricResult`)."""
     out = metric.compute(predictions=predictions, references=references)
     extras: dict[str, Any] = {}
     if isinstance(out, MetricResult):
@@ -77,42 +63,58 @@ def score_predictions(
     return value, extras
 
 
+def default_cache_root() -> Path | None:
+    """``<user cache>`` unless ``$EVALKIT_NO_CACHE`` is set (then nothing is stored on disk)."""
+    from evalkit.data import user_cache_dir
+
+    return None if os.environ.get("EVALKIT_NO_CACHE") else user_cache_dir()
+
+
 def run_suite(
     suite: Suite,
     *,
     host: Host | None = None,
     data_dir: Path | None = None,
-    cache_dir: Path | None = None,
+    cache_dir: Path | str | None = "default",
     progress: bool = False,
+    backend: str = "sequential",
+    jobs: int = 1,
+    scheduler: str | None = None,
+    force: bool = False,
+    device: str | None = None,
 ) -> RunResult:
     """Run ``suite`` and return the tidy results, per-example predictions and provenance.
 
     Args:
         suite: what to run (see :mod:`evalkit.suite`).
-        host: loaded plugins (default: :func:`evalkit.plugins.get_host`).
+        host: loaded plugins (default: :func:`evalkit.plugins.get_host`). Worker processes of the
+            ``processes`` and ``dask`` backends load their own from the environment.
         data_dir: where datasets look for their files (default: :func:`evalkit.data.resolve_data_dir`).
-        cache_dir: on-disk embedding cache (default ``<user cache>/embeddings``; ``None`` and
-            ``$EVALKIT_NO_CACHE`` set: memory only).
+        cache_dir: cache root holding ``embeddings/`` (encoder outputs) and ``cells/`` (finished
+            cells); default the user cache (``$EVALKIT_CACHE_DIR``), ``None`` stores nothing.
         progress: show tqdm progress bars on stderr.
+        backend, jobs, scheduler: where cells run (:func:`evalkit.backends.run_cells`).
+        force: recompute every cell even if stored.
+        device: torch device for methods that take one (``cpu``, ``cuda``, ``cuda:1``).
 
     Raises:
-        ConfigError: unknown names, or a metric that fits none of the datasets.
+        ConfigError: unknown names, a metric that fits none of the datasets, a bad backend.
         DataError: missing or malformed data files.
         PluginError: a component returned invalid output (wrong length, non-finite scores).
     """
     import numpy as np
     import pandas as pd
+    from tqdm.auto import tqdm
 
-    from evalkit.data import locate, resolve_data_dir, user_cache_dir
+    from evalkit.data import locate, resolve_data_dir
     from evalkit.plugins import get_host
 
     host = host or get_host()
-    data_dir = resolve_data_dir(data_dir)
-    if cache_dir is None:
-        import os
-
-        cache_dir = None if os.environ.get("EVALKIT_NO_CACHE") else user_cache_dir() / "embeddings"
-    cache = EmbeddingCache(cache_dir)
+    data_dir = data_path(resolve_data_dir(data_dir))
+    assert data_dir is not None
+    root = default_cache_root() if cache_dir == "default" else (Path(cache_dir) if cache_dir else None)
+    emb_dir = None if root is None else root / "embeddings"
+    store = CellStore(None if root is None else root / "cells")
     started = _dt.datetime.now(_dt.timezone.utc)
     t0 = time.perf_counter()
 
@@ -120,9 +122,7 @@ def run_suite(
         raise ConfigError("a comparison needs at least one dataset, one method and one metric")
     # Create everything up front so that a typo fails before any model is loaded.
     datasets = {spec.label: (spec, create_dataset(host, spec)) for spec in suite.datasets}
-    methods = {spec.label: (spec, host.methods.get(spec.component)) for spec in suite.methods}
-    for spec in suite.methods:
-        create_method(host, spec)  # validates parameters
+    methods = {spec.label: (spec, create_method(host, spec)) for spec in suite.methods}
     metrics = {spec.label: host.metrics.create(spec.component, **spec.params) for spec in suite.metrics}
     task_types = {ds.task_type for _, ds in datasets.values()}
     for label, metric in metrics.items():
@@ -132,91 +132,91 @@ def run_suite(
                 f"datasets are of type {sorted(task_types)}"
             )
 
-    cells: list[Cell] = []
+    # Load every evaluated split once here: gold values, file digests (part of the cell keys).
+    frames: dict[tuple[str, str], pd.DataFrame] = {}
+    dataset_prov: dict[str, Any] = {}
+    digests: dict[tuple[str, str], dict[str, str]] = {}
+    cells: list[tuple[Cell, str]] = []
     for spec, ds in datasets.values():
-        splits = spec.splits or ds.eval_splits
-        for split in splits:
+        entry = host.datasets.get(spec.component)
+        prov = dataset_prov.setdefault(spec.label, {
+            "dataset": spec.component, "plugin": entry.plugin, "params": ds.get_params(),
+            "task_type": ds.task_type, "files": {},
+        })
+        for split in spec.splits or ds.eval_splits:
             ds.check_split(split)
-            for mspec, _ in methods.values():
-                cells.append(Cell(mspec, spec, split))
+            frames[(spec.label, split)] = ds.load(split, data_dir)
+            located = locate(ds.display_name, ds.files(split), data_dir, download=False)
+            digests[(spec.label, split)] = {p: lf.sha256 for p, lf in sorted(located.items())}
+            prov["files"].update({p: {"sha256": lf.sha256, "official": lf.verified} for p, lf in located.items()})
+            for mspec, method in methods.values():
+                mentry = host.methods.get(mspec.component)
+                cell = Cell(mspec, spec, split)
+                key = cell_key(
+                    cell, method_params=method.get_params(), dataset_params=ds.get_params(),
+                    file_sha256=digests[(spec.label, split)],
+                    versions={"evalkit": _evalkit_version(), "method_plugin": mentry.version,
+                              "dataset_plugin": entry.version},
+                )
+                cells.append((cell, key))
+
+    outcomes: dict[str, CellOutcome] = {}
+    todo: list[tuple[Cell, str]] = []
+    for cell, key in cells:
+        stored = None if force else store.load(key)
+        if stored is not None and stored.shape[0] == len(frames[(cell.dataset.label, cell.split)]):
+            outcomes[key] = CellOutcome(key, stored, 0.0, 0, True)
+        else:
+            todo.append((cell, key))
+    if todo:
+        log.info("%d of %d cells to compute (%d stored)", len(todo), len(cells), len(cells) - len(todo))
+    bar = tqdm(total=len(cells), initial=len(cells) - len(todo), desc="cells", disable=not progress,
+               leave=False, file=sys.stderr)
+    try:
+        for cell, outcome in run_cells(
+            todo, backend=backend, jobs=jobs, scheduler=scheduler, host=host, data_dir=data_dir,
+            cache_dir=emb_dir, cell_dir=store.directory, device=device, progress=progress and backend == "sequential",
+        ):
+            outcomes[outcome.key] = outcome
+            log.info("%s: %.1fs, %d texts encoded", cell.label, outcome.seconds, outcome.texts_encoded)
+            bar.update(1)
+    finally:
+        bar.close()
 
     result_rows: list[dict[str, Any]] = []
     pred_frames: list[pd.DataFrame] = []
-    dataset_prov: dict[str, Any] = {}
-    frames: dict[tuple[str, str], pd.DataFrame] = {}
-    token = use_cache(cache)
-    ptoken = set_progress(progress)
-    try:
-        for cell in _progress(cells, total=len(cells), desc="cells", enabled=progress):
-            _, ds = datasets[cell.dataset.label]
-            key = (cell.dataset.label, cell.split)
-            if key not in frames:
-                frames[key] = ds.load(cell.split, data_dir)
-                located = locate(ds.display_name, ds.files(cell.split), data_dir, download=False)
-                dataset_prov.setdefault(cell.dataset.label, {
-                    "dataset": cell.dataset.component,
-                    "params": ds.get_params(),
-                    "task_type": ds.task_type,
-                    "files": {},
-                })["files"].update({
-                    lf.spec.path: {"sha256": lf.sha256, "official": lf.verified} for lf in located.values()
-                })
-            frame = frames[key]
-            target = ds.target
-            pairs = frame[["sentence1", "sentence2"]]
-            method = create_method(host, cell.method)
-            cell_t0 = time.perf_counter()
-            computed_before = cache.total_computed()
-            method.fit(pairs)
-            raw = method.predict(pairs)
-            pred = as_1d_float(raw, what=f"method {cell.method.label!r} predictions")
-            if pred.shape[0] != len(frame):
-                raise PluginError(
-                    f"method {cell.method.label!r} returned {pred.shape[0]} scores for "
-                    f"{len(frame)} pairs of {cell.dataset.label}/{cell.split}"
-                )
-            try:
-                check_finite(pred, what=f"method {cell.method.label!r} on {cell.dataset.label}/{cell.split}")
-            except EvalkitError as exc:
-                raise PluginError(str(exc)) from None
-            log.info(
-                "%s on %s/%s: %d pairs in %.1fs, %d texts encoded",
-                cell.method.label, cell.dataset.label, cell.split, len(frame),
-                time.perf_counter() - cell_t0, cache.total_computed() - computed_before,
-            )
-            refs = frame[target].to_numpy()
-            pred_frames.append(pd.DataFrame({
+    for cell, key in cells:
+        frame = frames[(cell.dataset.label, cell.split)]
+        ds = datasets[cell.dataset.label][1]
+        pred = outcomes[key].predictions
+        refs = frame[ds.target].to_numpy()
+        pred_frames.append(pd.DataFrame({
+            "method": cell.method.label, "dataset": cell.dataset.label, "split": cell.split,
+            "row": np.arange(len(frame)), "prediction": pred, "reference": refs,
+        }))
+        for mlabel, metric in metrics.items():
+            if ds.task_type not in metric.task_types:
+                continue
+            value, extras = score_predictions(metric, mlabel, pred, refs)
+            result_rows.append({
                 "method": cell.method.label, "dataset": cell.dataset.label, "split": cell.split,
-                "row": np.arange(len(frame)), "prediction": pred, "reference": refs,
-            }))
-            for mlabel, metric in metrics.items():
-                if ds.task_type not in metric.task_types:
-                    continue
-                value, extras = score_predictions(metric, mlabel, pred, refs)
-                result_rows.append({
-                    "method": cell.method.label, "dataset": cell.dataset.label, "split": cell.split,
-                    "metric": mlabel, "value": value, "n": len(frame), **extras,
-                })
-    finally:
-        release_cache(token)
-        _PROGRESS.reset(ptoken)
+                "metric": mlabel, "value": value, "n": len(frame), **extras,
+            })
 
-    results = pd.DataFrame(result_rows)
-    if results.empty:
-        results = pd.DataFrame(columns=RESULT_COLUMNS)
+    results = pd.DataFrame(result_rows) if result_rows else pd.DataFrame(columns=RESULT_COLUMNS)
     predictions = pd.concat(pred_frames, ignore_index=True) if pred_frames else pd.DataFrame(columns=PREDICTION_COLUMNS)
-    from evalkit import __version__
-
+    computed = [o for o in outcomes.values() if not o.reused]
     provenance = {
-        "evalkit_version": __version__,
+        "evalkit_version": _evalkit_version(),
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "plugins": host.plugin_versions(),
         "suite": suite.name,
         "suite_source": suite.source,
         "methods": {
-            label: {"method": spec.component, "plugin": entry.plugin, "params": create_method(host, spec).get_params()}
-            for label, (spec, entry) in methods.items()
+            label: {"method": spec.component, "plugin": host.methods.get(spec.component).plugin,
+                    "params": method.get_params()}
+            for label, (spec, method) in methods.items()
         },
         "metrics": {label: {"metric": m.name, "params": m.get_params(), "higher_is_better": m.higher_is_better}
                     for label, m in metrics.items()},
@@ -226,13 +226,18 @@ def run_suite(
         "started": started.isoformat(),
         "finished": _dt.datetime.now(_dt.timezone.utc).isoformat(),
         "seconds": round(time.perf_counter() - t0, 3),
-        "encoding": {
-            ns: {"computed": s.computed, "from_disk": s.disk_hits, "from_memory": s.memory_hits}
-            for ns, s in cache.stats.items()
-        },
-        "texts_encoded": cache.total_computed(),
+        "execution": {"backend": backend, "jobs": jobs, "device": device},
+        "cells": {"total": len(cells), "computed": len(computed), "reused": len(cells) - len(computed),
+                  "keys": {f"{c.method.label}|{c.dataset.label}|{c.split}": k for c, k in cells}},
+        "texts_encoded": sum(o.texts_encoded for o in computed),
     }
     return RunResult(results, predictions, provenance)
+
+
+def _evalkit_version() -> str:
+    from evalkit import __version__
+
+    return __version__
 
 
 def new_run_id() -> str:

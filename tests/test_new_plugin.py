@@ -39,7 +39,7 @@ def test_generated_package_is_complete_and_lint_clean(kind: str, tmp_path: Path)
     files = sorted(str(p.relative_to(target)) for p in target.rglob("*") if p.is_file())
     assert files == sorted(["README.md", "pyproject.toml", f"{n.module}/__init__.py", f"{n.module}/py.typed",
                             f"tests/test_{n.module}.py"])
-    import tomllib
+    from evalkit.suite import tomllib  # tomli before Python 3.11
 
     meta = tomllib.loads((target / "pyproject.toml").read_text())
     assert meta["project"]["name"] == f"evalkit-my-{kind}"

@@ -54,9 +54,27 @@ def _install(site: Path, dist: str, version: str, module: str, body: str, ep_nam
     (info / "entry_points.txt").write_text(f"[evalkit]\n{ep_name} = {module}\n", encoding="utf-8")
 
 
+def _checkout_metadata(site: Path) -> None:
+    """evalkit's own dist-info as this checkout's pyproject.toml declares it, first on the path.
+
+    It shadows whatever evalkit metadata the environment holds (an install of another checkout
+    may declare built-in plugins this one lacks), so the built-ins seen are exactly this checkout's.
+    """
+    from evalkit.suite import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    info = site / f"evalkit-{project['version']}.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: evalkit\nVersion: {project['version']}\n")
+    groups = project["entry-points"]
+    (info / "entry_points.txt").write_text("".join(
+        f"[{group}]\n" + "".join(f"{k} = {v}\n" for k, v in eps.items()) for group, eps in groups.items()))
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     site = tmp_path_factory.mktemp("site")
+    _checkout_metadata(site)
     _install(site, "evalkit-broken", "1.2.3", "evalkit_broken_plugin",
              "raise RuntimeError('boom: evalkit_broken_plugin needs a newer numpy')\n", "broken")
     _install(site, "evalkit-ok", "0.4.0", "evalkit_ok_plugin", OK_PLUGIN, "ok")

@@ -97,4 +97,9 @@ def test_stsb_minilm_reproduces_mteb(data_dir: Path, tmp_path: Path) -> None:
     assert first.provenance["texts_encoded"] > 2000
     second = run_suite(s, host=Host(autoload=False), data_dir=data_dir, cache_dir=tmp_path)
     assert second.provenance["texts_encoded"] == 0
+    assert second.provenance["cells"] == {**first.provenance["cells"], "computed": 0, "reused": 1}
     assert second.results.loc[0, "value"] == first.results.loc[0, "value"]
+    # Even a recomputed cell (--force) re-encodes nothing: embeddings come from the cache.
+    third = run_suite(s, host=Host(autoload=False), data_dir=data_dir, cache_dir=tmp_path, force=True)
+    assert third.provenance["cells"]["computed"] == 1 and third.provenance["texts_encoded"] == 0
+    assert third.results.loc[0, "value"] == pytest.approx(first.results.loc[0, "value"], abs=1e-12)

@@ -26,7 +26,21 @@ def default_runs_dir() -> Path:
 @click.option("--datasets", help="Comma-separated dataset names (replaces the suite's).")
 @click.option("--methods", help="Comma-separated method names (replaces the suite's).")
 @click.option("--metrics", help="Comma-separated metric names (replaces the suite's).")
-@click.option("--aggregate", help="Comma-separated aggregators across datasets [default: mean].")
+@click.option("--aggregate", help="Comma-separated aggregators across datasets, with parameters "
+              "as NAME:KEY=VALUE (e.g. mean,geometric,power:p=2) [default: mean]; see "
+              "'evalkit list aggregators'.")
+@click.option("--nonpositive", help="Cells <= 0 under a geometric/harmonic/power mean: error "
+              "(default), skip (that method gets no value and no rank) or shift=C (add C to every "
+              "cell first).")
+@click.option("--missing", type=click.Choice(["exclude", "skip"]),
+              help="Missing cells under the means and median: exclude (default: the method gets no "
+              "value) or skip (use the cells it has).")
+@click.option("--bootstrap", "n_bootstrap", type=click.IntRange(min=0), default=0,
+              show_default=True, help="Resamples of a paired bootstrap over examples (intervals "
+              "per cell, aggregate and rank); 0 = off.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the bootstrap.")
+@click.option("--confidence", type=click.FloatRange(0, 1, min_open=True, max_open=True),
+              default=0.95, show_default=True, help="Level of the bootstrap intervals.")
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Folder with the benchmark files [default: $EVALKIT_DATA_DIR, then the user cache].")
 @click.option("--format", "fmt", default="table", show_default=True, help=FORMAT_HELP)
@@ -35,28 +49,51 @@ def default_runs_dir() -> Path:
               help="Where runs are saved [default: $EVALKIT_RUNS_DIR or the user data dir].")
 @click.option("--no-save", is_flag=True, help="Do not save the run (results, predictions, provenance).")
 @click.option("--progress/--no-progress", default=None, help="Progress bars [default: on a terminal].")
+@click.option("--jobs", "-j", type=int, default=1, show_default=True,
+              help="Cells computed in parallel (processes, or Dask workers for a local cluster).")
+@click.option("--backend", type=click.Choice(["sequential", "processes", "dask"]), default=None,
+              help="Where cells run [default: sequential, or processes when --jobs > 1].")
+@click.option("--scheduler", help="Dask scheduler address (with --backend dask); default: a local cluster.")
+@click.option("--force", is_flag=True, help="Recompute every cell, even those finished by an earlier run.")
+@click.option("--device", help="Torch device for encoders and solvers (cpu, cuda, cuda:1) [default: auto].")
 def compare(
     suite_name: str,
     datasets: str | None,
     methods: str | None,
     metrics: str | None,
     aggregate: str | None,
+    nonpositive: str | None,
+    missing: str | None,
+    n_bootstrap: int,
+    seed: int,
+    confidence: float,
     data_dir: Path | None,
     fmt: str,
     output: str | None,
     runs_dir: Path | None,
     no_save: bool,
     progress: bool | None,
+    jobs: int,
+    backend: str | None,
+    scheduler: str | None,
+    force: bool,
+    device: str | None,
 ) -> None:
     """Compare methods across datasets and print one table per metric.
 
     Rows are methods, columns datasets, then the aggregate across datasets (arithmetic mean by
-    default) and its rank. Correlations are shown x 100 in tables and on the 0-1 scale in JSON.
+    default) and its rank, with the aggregation rule printed under the table. Correlations are
+    shown x 100 in tables and on the 0-1 scale in JSON. --bootstrap N adds percentile intervals
+    from a paired bootstrap over each dataset's examples (stored per-example predictions).
     With no options it runs the default STS suite: minilm-cosine, minilm-whitening and
     tfidf-cosine on STS-B, SICK-R and STS12-16, scored by Spearman's rho and Pearson's r.
+
+    Each (method, dataset, split) cell is stored when it finishes: an interrupted run resumes with
+    only the missing cells, and a repeated run reuses them (--force recomputes).
     """
     import sys
 
+    from evalkit.aggregation import create_aggregators
     from evalkit.plugins import get_host
     from evalkit.report import comparison_report
     from evalkit.runner import new_run_id, run_suite
@@ -77,22 +114,36 @@ def compare(
     suite.metrics = override(suite.metrics, split_names(metrics))
     if aggregate:
         suite.aggregate = split_names(aggregate) or ["mean"]
-    aggregators = [(name, host.aggregators.create(name)) for name in suite.aggregate]
+    aggregators = create_aggregators(host, suite.aggregate, nonpositive=nonpositive,
+                                     missing=missing)
     if progress is None:
         progress = sys.stderr.isatty()
 
-    run = run_suite(suite, host=host, data_dir=data_dir, progress=progress)
+    if backend is None:
+        backend = "processes" if jobs > 1 else "sequential"
+    run = run_suite(suite, host=host, data_dir=data_dir, progress=progress, backend=backend, jobs=jobs,
+                    scheduler=scheduler, force=force, device=device)
+    metric_objs = {s.label: host.metrics.create(s.component, **s.params) for s in suite.metrics}
+    boot = None
+    if n_bootstrap:
+        from evalkit.bootstrap import bootstrap_examples
+
+        boot = bootstrap_examples(run, metric_objs, aggregators, n_resamples=n_bootstrap, seed=seed,
+                                  confidence=confidence)
+        run.results = run.results.merge(boot.cells.drop(columns="n_ok"), how="left",
+                                        on=["method", "dataset", "split", "metric"])
+        run.provenance["bootstrap"] = {"n_resamples": n_bootstrap, "seed": seed,
+                                       "confidence": confidence}
     if not no_save:
         run.save(runs_dir or default_runs_dir(), new_run_id())
-    metric_objs = {s.label: host.metrics.create(s.component, **s.params) for s in suite.metrics}
-    report = comparison_report(run, metric_objs, aggregators, extra_payload={"suite": suite.name})
+    report = comparison_report(run, metric_objs, aggregators, extra_payload={"suite": suite.name},
+                               bootstrap=boot)
     write_output(reporter.render(report), output)
 
-    enc = run.provenance.get("encoding", {})
-    reused = sum(v["from_disk"] + v["from_memory"] for v in enc.values())
+    cells = run.provenance["cells"]
     click.echo(
-        f"evalkit: {len(run.results)} scores in {run.provenance['seconds']:.1f}s; texts encoded: "
-        f"{run.provenance['texts_encoded']}, reused from cache: {reused}"
+        f"evalkit: {len(run.results)} scores in {run.provenance['seconds']:.1f}s; cells: {cells['computed']} "
+        f"computed, {cells['reused']} reused from earlier runs; texts encoded: {run.provenance['texts_encoded']}"
         + (f"; run saved to {run.run_dir}" if run.run_dir else ""),
         err=True,
     )

@@ -21,10 +21,11 @@ if TYPE_CHECKING:
     import pandas as pd
 
 
-def _aggregate(agg: Aggregator, table: pd.DataFrame, where: str = "aggregate(table)") -> pd.Series:
+def _aggregate(agg: Aggregator, table: pd.DataFrame, where: str = "aggregate(table)", *,
+               higher_is_better: bool = True) -> pd.Series:
     import pandas as pd
 
-    out = agg.aggregate(table, higher_is_better=True)
+    out = agg.aggregate(table, higher_is_better=higher_is_better)
     assert isinstance(out, pd.Series), f"{where} returned {type(out).__name__}, not a pandas Series"
     assert out.index.equals(table.index), (
         f"{where} is indexed {list(out.index)}, not like the table's rows {list(table.index)}"
@@ -38,7 +39,9 @@ def check_metadata(agg: Aggregator) -> None:
     """``name``, docstring, ``higher_is_better``, ``order_invariant`` and a stated ``rule``."""
     common_metadata(agg)
     cls = type(agg).__name__
-    assert isinstance(agg.higher_is_better, bool), f"{cls}.higher_is_better must be True or False"
+    assert agg.higher_is_better is None or isinstance(agg.higher_is_better, bool), (
+        f"{cls}.higher_is_better must be True, False, or None (the aggregate reads like the cells)"
+    )
     assert isinstance(agg.order_invariant, bool), f"{cls}.order_invariant must be True or False"
     assert isinstance(agg.rule, str) and agg.rule.strip(), (
         f"{cls}.rule must state the rule printed under every table, including how zeros, "
@@ -86,19 +89,25 @@ def check_order_invariant(agg: Aggregator) -> None:
 
 @check("aggregator")
 def check_dominance(agg: Aggregator) -> None:
-    """A system best on every task gets the best value; one worst on every task the worst."""
-    table = sample_table()
-    table.loc["best"] = table.max() + 0.05
-    table.loc["worst"] = table.min() - 0.05
-    out = _aggregate(agg, table)
-    others = out.drop(["best", "worst"])
-    if agg.higher_is_better:
-        ok = out["best"] > others.max() and out["worst"] < others.min()
-    else:
-        ok = out["best"] < others.min() and out["worst"] > others.max()
-    assert ok, (f"a system better than all others on every task gets {out['best']!r} and one worse on "
-                f"every task {out['worst']!r}; the others get {others.tolist()} "
-                f"(higher_is_better={agg.higher_is_better})")
+    """A system best on every task gets the best value, one worst on every task the worst.
+
+    Checked for tables of both directions; "best" follows ``higher_is_better`` of the aggregator,
+    or of the table when the aggregator's is ``None`` (value-preserving rules).
+    """
+    for cells_higher in (True, False):
+        table = sample_table()
+        high, low = table.max() + 0.05, table.min() - 0.05
+        table.loc["best"], table.loc["worst"] = (high, low) if cells_higher else (low, high)
+        out = _aggregate(agg, table, higher_is_better=cells_higher)
+        higher = cells_higher if agg.higher_is_better is None else agg.higher_is_better
+        others = out.drop(["best", "worst"])
+        if higher:
+            ok = out["best"] > others.max() and out["worst"] < others.min()
+        else:
+            ok = out["best"] < others.min() and out["worst"] > others.max()
+        assert ok, (f"with higher_is_better={cells_higher} cells, a system better than all others on every task "
+                    f"gets {out['best']!r} and one worse on every task {out['worst']!r}; the others get "
+                    f"{others.tolist()} (the aggregator's higher_is_better is {agg.higher_is_better})")
 
 
 @check("aggregator")

@@ -1,34 +1,50 @@
-"""Built-in plugin: aggregators across datasets (columns) of a comparison table."""
+"""Built-in plugin: aggregators across the columns (datasets, tasks) of a comparison table.
+
+Value-based rules (:mod:`.means`): ``mean`` (arithmetic), ``geometric``, ``harmonic``,
+``power`` (order ``p``, e.g. ``power:p=2``) and ``median``. Rank-based rules
+(:mod:`.ranks`): ``avg_rank`` (mean rank), ``win_rate`` (HELM), ``borda`` and ``copeland``
+(Vote'n'Rank). Each states its policy for zeros, negatives and missing cells in its ``rule``,
+printed under every table
+(:mod:`.policy`: ``nonpositive`` = error | skip | shift=C, ``missing`` = exclude | skip).
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from evalkit import Aggregator, as_score_table, hookimpl
+from evalkit import hookimpl
 
-if TYPE_CHECKING:
-    import pandas as pd
+from .means import ArithmeticMean, GeometricMean, HarmonicMean, Median, PowerMean
+from .policy import Nonpositive, parse_missing, parse_nonpositive
+from .ranks import Borda, Copeland, MeanRank, WinRate
 
-
-class ArithmeticMean(Aggregator):
-    """Arithmetic mean across datasets, unweighted (each dataset counts once)."""
-
-    name = "mean"
-
-    @property
-    def rule(self) -> str:
-        return ("arithmetic mean over datasets, each weighted equally; a method missing any cell "
-                "gets no mean and no rank")
-
-    def aggregate(self, table: pd.DataFrame, *, higher_is_better: bool = True) -> pd.Series:
-        """Row means of ``table`` (float64); NaN for a row with a missing cell (never a partial mean).
-
-        Raises:
-            DataError: no task columns, or a cell that is not a finite number or missing.
-        """
-        return as_score_table(table, what="mean").mean(axis=1, skipna=False)
+__all__ = [
+    "ArithmeticMean",
+    "Borda",
+    "Copeland",
+    "GeometricMean",
+    "HarmonicMean",
+    "MeanRank",
+    "Median",
+    "Nonpositive",
+    "PowerMean",
+    "WinRate",
+    "parse_missing",
+    "parse_nonpositive",
+]
 
 
 @hookimpl
 def register_aggregators(register: Any) -> None:
-    register(ArithmeticMean)
+    for cls in (
+        ArithmeticMean,
+        GeometricMean,
+        HarmonicMean,
+        PowerMean,
+        Median,
+        MeanRank,
+        WinRate,
+        Borda,
+        Copeland,
+    ):
+        register(cls)

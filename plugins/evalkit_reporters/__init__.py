@@ -15,16 +15,22 @@ from evalkit import Report, Reporter, Table, hookimpl
 
 
 def _formatted(table: Table) -> Any:
-    """The table's frame with numbers as strings (fixed decimals, ranks as integers, blanks for NaN)."""
+    """The table's frame with numbers as strings (fixed decimals, ranks as integers, NaN blank).
+
+    Decimals per column come from ``table.column_digits``, else 0 for a column whose name ends
+    with "rank", else ``table.digits``.
+    """
     frame = table.frame.copy()
     for col in frame.columns:
-        is_rank = str(col).endswith("rank")
+        digits = table.column_digits.get(col, 0 if str(col).endswith("rank") else table.digits)
 
-        def fmt(v: Any, is_rank: bool = is_rank) -> str:
+        def fmt(v: Any, digits: int = digits) -> str:
             if v is None or (isinstance(v, float) and math.isnan(v)):
                 return ""
+            if isinstance(v, bool):
+                return "yes" if v else ""
             if isinstance(v, (int, float)):
-                return f"{int(v)}" if is_rank else f"{v:.{table.digits}f}"
+                return f"{round(v)}" if digits == 0 else f"{v:.{digits}f}"
             return str(v)
 
         frame[col] = frame[col].map(fmt)

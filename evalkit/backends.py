@@ -1,0 +1,107 @@
+"""Execution backends for cells, through existing engines (no scheduler of our own).
+
+- ``sequential`` (default): cells run one after another in this process.
+- ``processes``: ``joblib.Parallel`` with the loky backend and ``n_jobs=jobs``; outcomes are
+  yielded as cells finish (``return_as="generator_unordered"``).
+- ``dask``: a Dask distributed ``Client`` for ``scheduler`` (an address such as
+  ``tcp://10.0.0.5:8786``), or a ``LocalCluster`` with ``jobs`` single-threaded worker processes
+  when no address is given; cells are submitted as futures and yielded with
+  ``distributed.as_completed``.
+
+Results do not depend on the backend: every cell is computed by the same function
+(:func:`evalkit.cells.compute_cell`) from the same inputs, and scores are computed afterwards in
+the calling process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from evalkit.cells import Cell, CellOutcome, compute_cell
+from evalkit.errors import ConfigError
+
+if TYPE_CHECKING:
+    from evalkit.plugins import Host
+
+BACKENDS = ("sequential", "processes", "dask")
+
+
+def run_cells(
+    todo: list[tuple[Cell, str]],
+    *,
+    backend: str = "sequential",
+    jobs: int = 1,
+    scheduler: str | None = None,
+    host: Host | None = None,
+    **kwargs: Any,
+) -> Iterator[tuple[Cell, CellOutcome]]:
+    """Compute ``todo`` cells (with their keys) on ``backend``; yield ``(cell, outcome)`` as they finish.
+
+    ``kwargs`` go to :func:`~evalkit.cells.compute_cell` (``data_dir``, ``cache_dir``, ``cell_dir``,
+    ``device``, ``progress``).
+
+    Raises:
+        ConfigError: unknown backend, ``jobs`` < 1, or dask not installed / scheduler unreachable.
+    """
+    if backend not in BACKENDS:
+        raise ConfigError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    if jobs < 1:
+        raise ConfigError(f"--jobs must be at least 1, got {jobs}")
+    if not todo:
+        return
+    if backend == "sequential":
+        for cell, key in todo:
+            yield cell, compute_cell(cell, key, host=host, **kwargs)
+    elif backend == "processes":
+        yield from _joblib(todo, jobs, kwargs)
+    else:
+        yield from _dask(todo, jobs, scheduler, kwargs)
+
+
+def _joblib(todo: list[tuple[Cell, str]], jobs: int, kwargs: dict[str, Any]) -> Iterator[tuple[Cell, CellOutcome]]:
+    from joblib import Parallel, delayed
+
+    def task(cell: Cell, key: str) -> tuple[Cell, CellOutcome]:
+        return cell, compute_cell(cell, key, **kwargs)
+
+    parallel = Parallel(n_jobs=jobs, backend="loky", return_as="generator_unordered")
+    yield from parallel(delayed(task)(cell, key) for cell, key in todo)
+
+
+def _dask_task(cell: Cell, key: str, kwargs: dict[str, Any]) -> tuple[Cell, CellOutcome]:
+    return cell, compute_cell(cell, key, **kwargs)
+
+
+def _dask(
+    todo: list[tuple[Cell, str]], jobs: int, scheduler: str | None, kwargs: dict[str, Any]
+) -> Iterator[tuple[Cell, CellOutcome]]:
+    try:
+        from distributed import Client, LocalCluster, as_completed
+    except ImportError:
+        raise ConfigError("the dask backend needs dask[distributed]: pip install 'evalkit[dask]'") from None
+    cluster = None
+    try:
+        if scheduler:
+            client = Client(scheduler, timeout="20s")
+        else:
+            cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True,
+                                   dashboard_address=None)
+            client = Client(cluster)
+    except OSError as exc:
+        raise ConfigError(f"cannot reach the dask scheduler {scheduler!r}: {exc}") from None
+    try:
+        futures = [client.submit(_dask_task, cell, key, kwargs, key=f"evalkit-cell-{key}", pure=False)
+                   for cell, key in todo]
+        for fut in as_completed(futures):
+            yield fut.result()
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def data_path(p: Path | None) -> Path | None:
+    """Absolute path for sending to workers (their working directory may differ)."""
+    return None if p is None else Path(p).expanduser().resolve()

@@ -1,0 +1,179 @@
+"""Cells: the unit of work of a run, keyed by everything that determines its predictions.
+
+A cell is one (method, dataset, split). Its key is the sha256 of a canonical JSON document holding
+the method's registry name and parameters, the dataset's registry name and parameters, the split,
+the sha256 of every data file the split reads, and the versions of evalkit and of the plugins that
+provide the method and the dataset. A finished cell's predictions are written atomically to
+``<cell dir>/<key[:2]>/<key>.npz`` (temporary file, then ``os.replace``), so an interrupted run
+(Ctrl-C, SIGKILL) keeps every finished cell, and the next identical run computes only the missing
+ones. Changing a method parameter changes only that method's keys. Metrics are not part of the
+key: scores are always recomputed from the stored predictions, which is exact and cheap.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from evalkit.errors import EvalkitError, PluginError
+from evalkit.interfaces import as_1d_float, check_finite
+from evalkit.suite import ComponentSpec
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from evalkit.plugins import Host
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One unit of work: ``method`` on ``split`` of ``dataset``."""
+
+    method: ComponentSpec
+    dataset: ComponentSpec
+    split: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.method.label} on {self.dataset.label}/{self.split}"
+
+
+@dataclass
+class CellOutcome:
+    """What computing (or reusing) a cell produced."""
+
+    key: str
+    predictions: np.ndarray
+    seconds: float
+    texts_encoded: int
+    reused: bool
+
+
+def canonical(obj: Any) -> str:
+    """Deterministic JSON (sorted keys, no whitespace) for hashing; tuples become lists."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def cell_key(
+    cell: Cell, *, method_params: dict[str, Any], dataset_params: dict[str, Any],
+    file_sha256: dict[str, str], versions: dict[str, str | None],
+) -> str:
+    """sha256 hex key of a cell (see the module docstring for what it covers)."""
+    doc = {
+        "method": cell.method.component, "method_params": method_params,
+        "dataset": cell.dataset.component, "dataset_params": dataset_params,
+        "split": cell.split, "files": file_sha256, "versions": versions,
+    }
+    return hashlib.sha256(canonical(doc).encode("utf-8")).hexdigest()
+
+
+class CellStore:
+    """Finished cells' predictions on disk (``directory=None``: nothing is stored)."""
+
+    def __init__(self, directory: Path | None) -> None:
+        self.directory = directory
+
+    def path(self, key: str) -> Path | None:
+        return None if self.directory is None else self.directory / key[:2] / f"{key}.npz"
+
+    def load(self, key: str) -> np.ndarray | None:
+        """The stored predictions of ``key``, or ``None`` (missing or unreadable)."""
+        import numpy as np
+
+        p = self.path(key)
+        if p is None or not p.is_file():
+            return None
+        try:
+            with np.load(p, allow_pickle=False) as z:
+                return np.asarray(z["predictions"], dtype=np.float64)
+        except Exception:  # a damaged file is recomputed, never fatal
+            return None
+
+    def save(self, key: str, predictions: np.ndarray, meta: dict[str, Any]) -> None:
+        """Write atomically; concurrent writers of the same key are harmless (same content)."""
+        import numpy as np
+
+        p = self.path(key)
+        if p is None:
+            return
+        p.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=".part-", suffix=".npz")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                np.savez(fh, predictions=predictions, meta=np.array(canonical(meta)))
+            os.replace(tmp, p)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def count(self) -> int:
+        """Number of finished cells stored."""
+        return 0 if self.directory is None or not self.directory.is_dir() else sum(
+            1 for _ in self.directory.glob("*/*.npz"))
+
+
+def compute_cell(
+    cell: Cell,
+    key: str,
+    *,
+    data_dir: Path,
+    cache_dir: Path | None,
+    cell_dir: Path | None,
+    device: str | None = None,
+    progress: bool = False,
+    host: Host | None = None,
+) -> CellOutcome:
+    """Fit and run the cell's method on its split, validate and store the predictions.
+
+    Runs in the calling process or in a worker (``host`` defaults to the worker's own
+    :func:`evalkit.plugins.get_host`). ``device`` is passed to methods that take a ``device``
+    parameter and were not given one.
+
+    Raises:
+        PluginError: the method returned the wrong number of scores or non-finite scores.
+        EvalkitError: anything the dataset or method raises for bad input.
+    """
+    from evalkit.cache import _PROGRESS, EmbeddingCache, release_cache, set_progress, use_cache
+    from evalkit.plugins import get_host
+
+    host = host or get_host()
+    t0 = time.perf_counter()
+    ds = host.datasets.create(cell.dataset.component, **cell.dataset.params)
+    ds.registered_name = cell.dataset.label
+    frame = ds.load(cell.split, data_dir)
+    entry = host.methods.get(cell.method.component)
+    params = dict(cell.method.params)
+    if device is not None and "device" not in {**entry.params, **params}:
+        import inspect
+
+        if "device" in inspect.signature(entry.factory).parameters:
+            params["device"] = device
+    method = entry.create(**params)
+    method.registered_name = cell.method.label
+    cache = EmbeddingCache(cache_dir)
+    token, ptoken = use_cache(cache), set_progress(progress)
+    try:
+        pairs = frame[["sentence1", "sentence2"]]
+        method.fit(pairs)
+        raw = method.predict(pairs)
+    finally:
+        release_cache(token)
+        _PROGRESS.reset(ptoken)
+    pred = as_1d_float(raw, what=f"method {cell.method.label!r} predictions")
+    if pred.shape[0] != len(frame):
+        raise PluginError(
+            f"method {cell.method.label!r} returned {pred.shape[0]} scores for {len(frame)} pairs of "
+            f"{cell.dataset.label}/{cell.split}"
+        )
+    try:
+        check_finite(pred, what=f"method {cell.method.label!r} on {cell.dataset.label}/{cell.split}")
+    except EvalkitError as exc:
+        raise PluginError(str(exc)) from None
+    CellStore(cell_dir).save(key, pred, {"cell": cell.label, "params": method.get_params()})
+    return CellOutcome(key, pred, time.perf_counter() - t0, cache.total_computed(), False)

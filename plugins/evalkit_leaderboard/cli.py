@@ -1,0 +1,135 @@
+"""``evalkit leaderboard BOARD|FILE``: a thin click layer over :mod:`.board` and :mod:`.ranking`."""
+
+from __future__ import annotations
+
+import click
+
+from evalkit.cli.common import FORMAT_HELP, split_names, write_output
+
+
+@click.command("leaderboard")
+@click.argument("board", required=False)
+@click.option(
+    "--snapshot", help="Which snapshot of the board [default: the board's default, e.g. 2021]."
+)
+@click.option(
+    "--aggregate",
+    default="mean",
+    show_default=True,
+    help="Comma-separated rules, with parameters as NAME:KEY=VALUE, e.g. "
+    "mean,geometric,harmonic,power:p=2,median,avg_rank,win_rate,borda,copeland. The arithmetic "
+    "mean is always added as the reference for the rank change.",
+)
+@click.option(
+    "--tasks",
+    help="Comma-separated task subset (diagnostics allowed, e.g. CoLA,SST-2,AX) "
+    "[default: the board's tasks, diagnostics left out].",
+)
+@click.option(
+    "--with-diagnostics",
+    is_flag=True,
+    help="Add the board's diagnostic tasks (GLUE AX, SuperGLUE AX-b and AX-g) to the tasks.",
+)
+@click.option(
+    "--nonpositive",
+    help="Cells <= 0 under a geometric/harmonic/power mean: error (default), "
+    "skip (that system gets no value and no rank) or shift=C (add C to every cell first).",
+)
+@click.option(
+    "--missing",
+    type=click.Choice(["exclude", "skip"]),
+    help="Missing cells under the means and median: exclude (default: the system gets no "
+    "value and no rank) or skip (average the cells it has).",
+)
+@click.option(
+    "--bootstrap",
+    "n_bootstrap",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Resamples of a bootstrap over tasks: each rule's rank interval and the probability "
+    "of beating the human baseline; 0 = off.",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the bootstrap.")
+@click.option(
+    "--confidence",
+    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    default=0.95,
+    show_default=True,
+    help="Level of the rank intervals.",
+)
+@click.option(
+    "--top", type=click.IntRange(min=1), help="Show only the first N rows (human baselines always)."
+)
+@click.option("--format", "fmt", default="table", show_default=True, help=FORMAT_HELP)
+@click.option(
+    "--output", type=click.Path(dir_okay=False), help="Write the output to FILE instead of stdout."
+)
+@click.option(
+    "--list", "list_boards", is_flag=True, help="List the built-in boards and their snapshots."
+)
+def leaderboard(
+    board: str | None,
+    snapshot: str | None,
+    aggregate: str,
+    tasks: str | None,
+    with_diagnostics: bool,
+    nonpositive: str | None,
+    missing: str | None,
+    n_bootstrap: int,
+    seed: int,
+    confidence: float,
+    top: int | None,
+    fmt: str,
+    output: str | None,
+    list_boards: bool,
+) -> None:
+    """Re-rank a leaderboard (a built-in BOARD such as glue or superglue, a TOML board spec or a CSV
+    FILE) under several aggregation rules.
+
+    Prints a row per system with each rule's value and rank, the rank change against the
+    arithmetic mean, and the human baseline marked; the rule used is printed under the table.
+    Example: evalkit leaderboard superglue --aggregate mean,geometric,harmonic
+    """
+    from evalkit.aggregation import create_aggregators
+    from evalkit.plugins import get_host
+
+    from .board import builtin_boards, load_board
+    from .ranking import REFERENCE, leaderboard_report, rerank
+    from .snapshot import read_snapshot
+
+    if list_boards:
+        for name, path in builtin_boards().items():
+            spec = load_board(str(path))
+            snaps = ", ".join(
+                f"{s.name}{' (default)' if s.name == spec.default_snapshot else ''}"
+                for s in spec.snapshots.values()
+            )
+            click.echo(
+                f"{name}  {spec.title}: {len(spec.tasks)} tasks; snapshots {snaps}  [{path}]"
+            )
+        return
+    if not board:
+        raise click.UsageError(
+            "give a BOARD (e.g. glue, superglue) or a board FILE; --list shows the boards"
+        )
+    host = get_host()
+    reporter = host.reporters.create(fmt)
+    spec = load_board(board)
+    chosen = spec.select_tasks(split_names(tasks), with_diagnostics=with_diagnostics)
+    labels = split_names(aggregate) or [REFERENCE]
+    primary = labels[0]
+    if REFERENCE not in labels:
+        labels = [REFERENCE, *labels]
+    rules = create_aggregators(host, labels, nonpositive=nonpositive, missing=missing)
+    data = read_snapshot(spec, snapshot)
+    result = rerank(
+        data,
+        chosen,
+        rules,
+        primary=primary,
+        n_bootstrap=n_bootstrap,
+        seed=seed,
+        confidence=confidence,
+    )
+    write_output(reporter.render(leaderboard_report(result, top=top)), output)
