@@ -5,6 +5,15 @@ the suite's parameters, fitted on the split's sentences without their gold colum
 one score per pair; every metric whose ``task_types`` include the dataset's task type then scores
 the predictions against the gold column. Progress goes to tqdm bars (stderr) and the
 ``evalkit.runner`` logger.
+
+Tuned metrics (:class:`~evalkit.interfaces.TunedMetric`, e.g. auto-threshold F1) follow
+``tune_on`` (:mod:`evalkit.tuning`). With ``tune_on="dev"`` and a dataset whose
+:attr:`~evalkit.interfaces.Dataset.dev_split` differs from the evaluated split, the cell's fitted
+method instance (fitted on the evaluated split's sentences, as for every cell) also scores the
+validation pairs; the tuned metrics are fitted on those scores and applied unchanged to the
+evaluated split. Those validation scores are kept in ``predictions`` with ``role="tune"`` (the
+evaluated rows have ``role="eval"``), so a saved run can be re-scored under the same protocol.
+Nothing extra is predicted when no tuned metric applies.
 """
 
 from __future__ import annotations
@@ -21,11 +30,13 @@ from typing import TYPE_CHECKING, Any
 
 from evalkit.cache import _PROGRESS, EmbeddingCache, release_cache, set_progress, use_cache
 from evalkit.errors import ConfigError, EvalkitError, PluginError
-from evalkit.interfaces import Dataset, Method, Metric, MetricResult, as_1d_float, check_finite
-from evalkit.results import PREDICTION_COLUMNS, RESULT_COLUMNS, RunResult, git_commit
+from evalkit.interfaces import Dataset, Method, Metric, TunedMetric, as_1d_float, check_finite
+from evalkit.results import PREDICTION_COLUMNS, RunResult, git_commit, results_frame
 from evalkit.suite import ComponentSpec, Suite
+from evalkit.tuning import FitData, check_tune_on, score_metric
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
 
     from evalkit.plugins import Host
@@ -61,20 +72,23 @@ def create_method(host: Host, spec: ComponentSpec) -> Method:
 
 
 def score_predictions(
-    metric: Metric, label: str, predictions: Any, references: Any
+    metric: Metric, label: str, predictions: Any, references: Any, *, tune_on: str = "dev",
+    fit: FitData | None = None,
 ) -> tuple[float, dict[str, Any]]:
-    """Call ``metric.compute`` and validate what it returns (finite float)."""
-    out = metric.compute(predictions=predictions, references=references)
-    extras: dict[str, Any] = {}
-    if isinstance(out, MetricResult):
-        value, extras = out.value, dict(out.extras)
-    else:
-        value = out
+    """Score with ``metric`` (tuned metrics under ``tune_on``); see :func:`evalkit.tuning.score_metric`."""
+    return score_metric(metric, label, predictions, references, tune_on=tune_on, fit=fit)
+
+
+def _predict(method: Method, frame: pd.DataFrame, where: str) -> np.ndarray:
+    """``method.predict`` on ``frame``'s pairs, checked: float64, one finite score per pair."""
+    pred = as_1d_float(method.predict(frame[["sentence1", "sentence2"]]), what=f"{where} predictions")
+    if pred.shape[0] != len(frame):
+        raise PluginError(f"{where} returned {pred.shape[0]} scores for {len(frame)} pairs")
     try:
-        value = float(value)
-    except (TypeError, ValueError):
-        raise PluginError(f"metric {label!r} returned {value!r}, not a number") from None
-    return value, extras
+        check_finite(pred, what=where)
+    except EvalkitError as exc:
+        raise PluginError(str(exc)) from None
+    return pred
 
 
 def run_suite(
@@ -84,6 +98,7 @@ def run_suite(
     data_dir: Path | None = None,
     cache_dir: Path | None = None,
     progress: bool = False,
+    tune_on: str = "dev",
 ) -> RunResult:
     """Run ``suite`` and return the tidy results, per-example predictions and provenance.
 
@@ -94,9 +109,12 @@ def run_suite(
         cache_dir: on-disk embedding cache (default ``<user cache>/embeddings``; ``None`` and
             ``$EVALKIT_NO_CACHE`` set: memory only).
         progress: show tqdm progress bars on stderr.
+        tune_on: where tuned metrics fit their parameters: ``dev`` (the dataset's validation
+            split, falling back to ``cv`` where there is none), ``cv`` (cross-fitting on the
+            evaluated rows) or ``self`` (the evaluated rows: the labelled oracle).
 
     Raises:
-        ConfigError: unknown names, or a metric that fits none of the datasets.
+        ConfigError: unknown names, a metric that fits none of the datasets, a bad ``tune_on``.
         DataError: missing or malformed data files.
         PluginError: a component returned invalid output (wrong length, non-finite scores).
     """
@@ -107,6 +125,7 @@ def run_suite(
     from evalkit.plugins import get_host
 
     host = host or get_host()
+    check_tune_on(tune_on)
     data_dir = resolve_data_dir(data_dir)
     if cache_dir is None:
         import os
@@ -144,41 +163,49 @@ def run_suite(
     pred_frames: list[pd.DataFrame] = []
     dataset_prov: dict[str, Any] = {}
     frames: dict[tuple[str, str], pd.DataFrame] = {}
+
+    def load(label: str, ds: Dataset, split: str) -> pd.DataFrame:
+        """A split's frame, loaded once per run; its files' sha256 go into the provenance."""
+        key = (label, split)
+        if key not in frames:
+            frames[key] = ds.load(split, data_dir)
+            located = locate(ds.display_name, ds.files(split), data_dir, download=False)
+            dataset_prov.setdefault(label, {
+                "dataset": datasets[label][0].component,
+                "params": ds.get_params(),
+                "task_type": ds.task_type,
+                "files": {},
+            })["files"].update({
+                lf.spec.path: {"sha256": lf.sha256, "official": lf.verified} for lf in located.values()
+            })
+        return frames[key]
+
     token = use_cache(cache)
     ptoken = set_progress(progress)
     try:
         for cell in _progress(cells, total=len(cells), desc="cells", enabled=progress):
             _, ds = datasets[cell.dataset.label]
-            key = (cell.dataset.label, cell.split)
-            if key not in frames:
-                frames[key] = ds.load(cell.split, data_dir)
-                located = locate(ds.display_name, ds.files(cell.split), data_dir, download=False)
-                dataset_prov.setdefault(cell.dataset.label, {
-                    "dataset": cell.dataset.component,
-                    "params": ds.get_params(),
-                    "task_type": ds.task_type,
-                    "files": {},
-                })["files"].update({
-                    lf.spec.path: {"sha256": lf.sha256, "official": lf.verified} for lf in located.values()
-                })
-            frame = frames[key]
+            frame = load(cell.dataset.label, ds, cell.split)
             target = ds.target
-            pairs = frame[["sentence1", "sentence2"]]
             method = create_method(host, cell.method)
             cell_t0 = time.perf_counter()
             computed_before = cache.total_computed()
-            method.fit(pairs)
-            raw = method.predict(pairs)
-            pred = as_1d_float(raw, what=f"method {cell.method.label!r} predictions")
-            if pred.shape[0] != len(frame):
-                raise PluginError(
-                    f"method {cell.method.label!r} returned {pred.shape[0]} scores for "
-                    f"{len(frame)} pairs of {cell.dataset.label}/{cell.split}"
-                )
-            try:
-                check_finite(pred, what=f"method {cell.method.label!r} on {cell.dataset.label}/{cell.split}")
-            except EvalkitError as exc:
-                raise PluginError(str(exc)) from None
+            method.fit(frame[["sentence1", "sentence2"]])
+            where = f"method {cell.method.label!r} on {cell.dataset.label}/{cell.split}"
+            pred = _predict(method, frame, where)
+            cell_metrics = {lab: m for lab, m in metrics.items() if ds.task_type in m.task_types}
+            fit: FitData | None = None
+            if (tune_on == "dev" and ds.dev_split and ds.dev_split != cell.split
+                    and any(isinstance(m, TunedMetric) for m in cell_metrics.values())):
+                ds.check_split(ds.dev_split)
+                dev_frame = load(cell.dataset.label, ds, ds.dev_split)
+                dev_pred = _predict(method, dev_frame, f"{where} (scoring {ds.dev_split} for tuning)")
+                fit = FitData(dev_pred, dev_frame[target].to_numpy(), ds.dev_split)
+                pred_frames.append(pd.DataFrame({
+                    "method": cell.method.label, "dataset": cell.dataset.label, "split": ds.dev_split,
+                    "row": np.arange(len(dev_frame)), "prediction": dev_pred,
+                    "reference": fit.references, "role": "tune",
+                }))
             log.info(
                 "%s on %s/%s: %d pairs in %.1fs, %d texts encoded",
                 cell.method.label, cell.dataset.label, cell.split, len(frame),
@@ -187,12 +214,10 @@ def run_suite(
             refs = frame[target].to_numpy()
             pred_frames.append(pd.DataFrame({
                 "method": cell.method.label, "dataset": cell.dataset.label, "split": cell.split,
-                "row": np.arange(len(frame)), "prediction": pred, "reference": refs,
+                "row": np.arange(len(frame)), "prediction": pred, "reference": refs, "role": "eval",
             }))
-            for mlabel, metric in metrics.items():
-                if ds.task_type not in metric.task_types:
-                    continue
-                value, extras = score_predictions(metric, mlabel, pred, refs)
+            for mlabel, metric in cell_metrics.items():
+                value, extras = score_metric(metric, mlabel, pred, refs, tune_on=tune_on, fit=fit)
                 result_rows.append({
                     "method": cell.method.label, "dataset": cell.dataset.label, "split": cell.split,
                     "metric": mlabel, "value": value, "n": len(frame), **extras,
@@ -201,9 +226,7 @@ def run_suite(
         release_cache(token)
         _PROGRESS.reset(ptoken)
 
-    results = pd.DataFrame(result_rows)
-    if results.empty:
-        results = pd.DataFrame(columns=RESULT_COLUMNS)
+    results = results_frame(result_rows)
     predictions = pd.concat(pred_frames, ignore_index=True) if pred_frames else pd.DataFrame(columns=PREDICTION_COLUMNS)
     from evalkit import __version__
 
@@ -214,6 +237,7 @@ def run_suite(
         "plugins": host.plugin_versions(),
         "suite": suite.name,
         "suite_source": suite.source,
+        "tune_on": tune_on,
         "methods": {
             label: {"method": spec.component, "plugin": entry.plugin, "params": create_method(host, spec).get_params()}
             for label, (spec, entry) in methods.items()
