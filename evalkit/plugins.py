@@ -36,6 +36,7 @@ DEFAULT_PLUGINS: tuple[tuple[str, str], ...] = (
     ("tfidf", "evalkit_tfidf"),
     ("aggregators", "evalkit_aggregators"),
     ("reporters", "evalkit_reporters"),
+    ("pairclass", "evalkit_pairclass"),
 )
 
 _HOOK_KIND = {
