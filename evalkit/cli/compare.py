@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from evalkit.cli.common import FORMAT_HELP, split_names, write_output
+from evalkit.interfaces import TUNE_ON
 
 
 def default_runs_dir() -> Path:
@@ -35,6 +36,10 @@ def default_runs_dir() -> Path:
               help="Where runs are saved [default: $EVALKIT_RUNS_DIR or the user data dir].")
 @click.option("--no-save", is_flag=True, help="Do not save the run (results, predictions, provenance).")
 @click.option("--progress/--no-progress", default=None, help="Progress bars [default: on a terminal].")
+@click.option("--tune-on", type=click.Choice(TUNE_ON), default="dev", show_default=True,
+              help="Where tuned metrics (auto-threshold F1/accuracy) fit their threshold: the dataset's "
+                   "validation split (cross-fitting where it has none), stratified k-fold cross-fitting "
+                   "on the evaluated rows, or the evaluated rows themselves (labelled oracle).")
 def compare(
     suite_name: str,
     datasets: str | None,
@@ -47,6 +52,7 @@ def compare(
     runs_dir: Path | None,
     no_save: bool,
     progress: bool | None,
+    tune_on: str,
 ) -> None:
     """Compare methods across datasets and print one table per metric.
 
@@ -54,6 +60,9 @@ def compare(
     default) and its rank. Correlations are shown x 100 in tables and on the 0-1 scale in JSON.
     With no options it runs the default STS suite: minilm-cosine, minilm-whitening and
     tfidf-cosine on STS-B, SICK-R and STS12-16, scored by Spearman's rho and Pearson's r.
+    '--suite pairclass' compares minilm-cosine and tfidf-cosine on MRPC by dev-tuned auto-threshold
+    F1 and accuracy and by average precision; '--suite pairclass-zh' runs tfidf-char on ATEC, BQ,
+    LCQMC and PAWS-X.
     """
     import sys
 
@@ -81,7 +90,7 @@ def compare(
     if progress is None:
         progress = sys.stderr.isatty()
 
-    run = run_suite(suite, host=host, data_dir=data_dir, progress=progress)
+    run = run_suite(suite, host=host, data_dir=data_dir, progress=progress, tune_on=tune_on)
     if not no_save:
         run.save(runs_dir or default_runs_dir(), new_run_id())
     metric_objs = {s.label: host.metrics.create(s.component, **s.params) for s in suite.metrics}
