@@ -23,9 +23,8 @@ import platform
 import time
 
 import numpy as np
-from sklearn.metrics import precision_recall_curve
-
 from evalkit_pairclass.threshold import best_threshold
+from sklearn.metrics import precision_recall_curve
 
 
 def sklearn_best_f1(scores: np.ndarray, labels: np.ndarray) -> tuple[float, float]:

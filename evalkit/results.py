@@ -6,8 +6,8 @@
 where their parameters were fitted (``tuned_on``, ``tuned_split``, ``n_tune``, ``oracle``; see
 :mod:`evalkit.tuning`). ``predictions`` has one row per (method, dataset, split, example) with the
 method's score ``prediction``, the gold ``reference`` and a ``role``: ``eval`` for evaluated rows,
-``tune`` for validation rows scored only to fit tuned metrics. A run can therefore be re-scored
-without re-running its methods.
+``tune`` for validation rows scored only to fit tuned metrics (no ``role`` column means every row
+is evaluated). A run can therefore be re-scored without re-running its methods.
 
 A saved run is a folder holding ``results.csv``, ``predictions.csv.gz`` and ``run.json``
 (provenance and the records); it is written to a temporary folder and renamed into place, so a
@@ -164,8 +164,6 @@ def load_run(path: Path) -> RunResult:
         predictions = (
             pd.read_csv(preds_path) if preds_path.exists() else pd.DataFrame(columns=PREDICTION_COLUMNS)
         )
-        if "role" not in predictions.columns:  # runs saved before roles existed: all evaluated
-            predictions["role"] = "eval"
     except (OSError, pd.errors.ParserError) as exc:
         raise DataError(f"{path}: cannot read run tables: {exc}") from None
     missing = [c for c in RESULT_COLUMNS if c not in results.columns]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import types
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -51,7 +52,7 @@ class ToyMethod(Method):
     """Reads the score back from sentence1; counts the pairs it was asked to score."""
 
     name = "toy-method"
-    calls: list[int] = []
+    calls: ClassVar[list[int]] = []
 
     def predict(self, pairs):
         ToyMethod.calls.append(len(pairs))

@@ -92,8 +92,8 @@ class MRPC(Dataset):
 
     def files(self, split: str | None = None) -> list[DataFile]:
         parts = {"train", "test"} if split is None else {"test" if split == "test" else "train"}
-        return [DataFile(f"mrpc/msr_paraphrase_{s}.txt", SHA256[f"mrpc/msr_paraphrase_{s}.txt"], None, None, self.ROWS[s])
-                for s in ("train", "test") if s in parts]
+        paths = {s: f"mrpc/msr_paraphrase_{s}.txt" for s in ("train", "test") if s in parts}
+        return [DataFile(path, SHA256[path], None, None, self.ROWS[s]) for s, path in paths.items()]
 
     def load(self, split: str, data_dir: Path) -> pd.DataFrame:
         import numpy as np
@@ -194,7 +194,7 @@ class LCQMC(_CoSENTSet):
 
 
 class PAWSX(_CoSENTSet):
-    """PAWS-X Chinese (Yang et al. 2019, adversarial paraphrases): validation 1984 / test 1975 pairs (NS placeholder rows dropped).
+    """PAWS-X Chinese (Yang et al. 2019, adversarial paraphrases): 1984 / 1975 pairs, NS placeholders dropped.
 
     25 test and 16 validation lines of the CoSENT files have the literal sentence ``NS`` (a
     translation placeholder; all labelled 0). By default they are dropped, which gives the

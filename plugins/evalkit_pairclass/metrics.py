@@ -74,7 +74,9 @@ class _AutoThreshold(TunedMetric):
         try:
             thr = float(fitted["threshold"])
         except (KeyError, TypeError, ValueError):
-            raise ConfigError(f"{self.name}: fitted parameters need a numeric 'threshold', got {dict(fitted)}") from None
+            raise ConfigError(
+                f"{self.name}: fitted parameters need a numeric 'threshold', got {dict(fitted)}"
+            ) from None
         if np.isnan(thr):
             raise ConfigError(f"{self.name}: the fitted threshold is NaN")
         conf = confusion_at(predictions, references, thr, distance=self.distance)

@@ -193,7 +193,8 @@ def best_threshold(
         tp = np.append(n_pos - starts, 0)
         fp = np.append(n_neg - np.searchsorted(neg, values, side="left"), 0)
     else:
-        starts = values = np.empty(0)
+        starts = np.empty(0, dtype=np.intp)
+        values = np.empty(0)
         tp = fp = np.zeros(1, dtype=np.int64)
     if objective == "accuracy":
         gain = tp - fp  # accuracy = (gain + n_neg) / n

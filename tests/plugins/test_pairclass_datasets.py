@@ -7,9 +7,9 @@ import json
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from evalkit_pairclass.datasets import ATEC, BQ, LCQMC, MRPC, PAWSX
 
 from evalkit import ConfigError
-from evalkit_pairclass.datasets import ATEC, BQ, LCQMC, MRPC, PAWSX
 
 pytestmark = pytest.mark.data
 

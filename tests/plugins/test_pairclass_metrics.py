@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_score
+from evalkit_pairclass.crossfit import cross_fit, n_folds
+from evalkit_pairclass.metrics import AutoThresholdAccuracy, AutoThresholdF1, AveragePrecision
+from sklearn.metrics import accuracy_score, precision_score, recall_score
+from sklearn.metrics import f1_score as _f1_score
 
 from evalkit import ConfigError, DataError, TunedMetric
 from evalkit.tuning import FitData, score_metric
-from evalkit_pairclass.crossfit import cross_fit, n_folds
-from evalkit_pairclass.metrics import AutoThresholdAccuracy, AutoThresholdF1, AveragePrecision
+
+
+def f1_score(y, pred):
+    return _f1_score(y, pred, zero_division=0)
 
 
 def data(n=300, seed=0):
@@ -38,7 +43,7 @@ def test_dev_threshold_applied_unchanged_to_test(cls, score_fn):
                                  fit=FitData(dev_s, dev_y, "dev"))
     thr = extras["threshold"]
     # the threshold is optimal on dev ...
-    _, dev_best = brute_best_threshold(dev_s, dev_y, lambda a, b: score_fn(a, b, **({"zero_division": 0} if score_fn is f1_score else {})))
+    _, dev_best = brute_best_threshold(dev_s, dev_y, score_fn)
     assert extras["fit_value"] == pytest.approx(dev_best, abs=1e-12)
     # ... and the test value is the metric of the decisions it makes, unchanged
     pred = (test_s >= thr).astype(int)

@@ -12,7 +12,6 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-
 from evalkit_pairclass.metrics import AutoThresholdAccuracy, AutoThresholdF1
 from evalkit_pairclass.threshold import best_threshold
 

@@ -6,11 +6,11 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
+from evalkit_pairclass.threshold import best_threshold, confusion_at, midpoint
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from evalkit import DataError
-from evalkit_pairclass.threshold import best_threshold, confusion_at, midpoint
 
 
 def brute_force(scores, labels, objective, distance=False):
@@ -34,7 +34,7 @@ def brute_force(scores, labels, objective, distance=False):
         else:
             vals.append(Fraction(tp + tn, s.size))
     best = max(vals)
-    return best, [d for d, v in zip(decisions, vals) if v == best]
+    return best, [d for d, v in zip(decisions, vals, strict=True) if v == best]
 
 
 def check_against_brute_force(scores, labels, objective, distance=False):
