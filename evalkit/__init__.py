@@ -3,7 +3,7 @@
 Public API (what plugins may import)::
 
     from evalkit import hookimpl, Dataset, Method, Metric, Aggregator, Reporter
-    from evalkit import DataFile, MetricResult, Report, Table, EvalkitError, DataError, ...
+    from evalkit import DataFile, MetricResult, Report, Table, TunedMetric, EvalkitError, ...
 
 Heavy libraries are never imported here, so ``import evalkit`` and ``evalkit --help`` stay fast.
 """
@@ -20,6 +20,7 @@ from evalkit.errors import (
 )
 from evalkit.hookspecs import hookimpl
 from evalkit.interfaces import (
+    TUNE_ON,
     Aggregator,
     DataFile,
     Dataset,
@@ -29,6 +30,7 @@ from evalkit.interfaces import (
     Report,
     Reporter,
     Table,
+    TunedMetric,
     as_1d_float,
     check_finite,
 )
@@ -36,6 +38,7 @@ from evalkit.interfaces import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "TUNE_ON",
     "Aggregator",
     "ConfigError",
     "DataError",
@@ -50,6 +53,7 @@ __all__ = [
     "Report",
     "Reporter",
     "Table",
+    "TunedMetric",
     "UnknownNameError",
     "__version__",
     "as_1d_float",
