@@ -3,7 +3,7 @@
 Public API (what plugins may import)::
 
     from evalkit import hookimpl, Dataset, Method, Metric, Aggregator, Reporter
-    from evalkit import DataFile, MetricResult, Report, Table, EvalkitError, DataError, ...
+    from evalkit import DataFile, MetricResult, Report, Table, TunedMetric, EvalkitError, ...
     from evalkit import as_1d_float, check_finite, check_pairs, as_score_table  # validation
 
 Test helpers for plugin authors live in :mod:`evalkit.testing` (conformance checks, pytest fixtures).
@@ -23,6 +23,7 @@ from evalkit.errors import (
 )
 from evalkit.hookspecs import hookimpl
 from evalkit.interfaces import (
+    TUNE_ON,
     Aggregator,
     DataFile,
     Dataset,
@@ -32,6 +33,7 @@ from evalkit.interfaces import (
     Report,
     Reporter,
     Table,
+    TunedMetric,
     as_1d_float,
     as_score_table,
     check_finite,
@@ -41,6 +43,7 @@ from evalkit.interfaces import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "TUNE_ON",
     "Aggregator",
     "ConfigError",
     "DataError",
@@ -55,6 +58,7 @@ __all__ = [
     "Report",
     "Reporter",
     "Table",
+    "TunedMetric",
     "UnknownNameError",
     "__version__",
     "as_1d_float",

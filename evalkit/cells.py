@@ -38,6 +38,8 @@ class Cell:
     method: ComponentSpec
     dataset: ComponentSpec
     split: str
+    #: A second split the fitted method also scores, for metrics tuned on it (a validation split).
+    tune_split: str | None = None
 
     @property
     def label(self) -> str:
@@ -53,6 +55,7 @@ class CellOutcome:
     seconds: float
     texts_encoded: int
     reused: bool
+    tune_predictions: np.ndarray | None = None
 
 
 def canonical(obj: Any) -> str:
@@ -68,7 +71,7 @@ def cell_key(
     doc = {
         "method": cell.method.component, "method_params": method_params,
         "dataset": cell.dataset.component, "dataset_params": dataset_params,
-        "split": cell.split, "files": file_sha256, "versions": versions,
+        "split": cell.split, "tune_split": cell.tune_split, "files": file_sha256, "versions": versions,
     }
     return hashlib.sha256(canonical(doc).encode("utf-8")).hexdigest()
 
@@ -82,8 +85,8 @@ class CellStore:
     def path(self, key: str) -> Path | None:
         return None if self.directory is None else self.directory / key[:2] / f"{key}.npz"
 
-    def load(self, key: str) -> np.ndarray | None:
-        """The stored predictions of ``key``, or ``None`` (missing or unreadable)."""
+    def load(self, key: str) -> tuple[np.ndarray, np.ndarray | None] | None:
+        """The stored ``(predictions, tune predictions or None)`` of ``key``, or ``None``."""
         import numpy as np
 
         p = self.path(key)
@@ -91,11 +94,14 @@ class CellStore:
             return None
         try:
             with np.load(p, allow_pickle=False) as z:
-                return np.asarray(z["predictions"], dtype=np.float64)
+                tune = np.asarray(z["tune_predictions"], dtype=np.float64) if "tune_predictions" in z else None
+                return np.asarray(z["predictions"], dtype=np.float64), tune
         except Exception:  # a damaged file is recomputed, never fatal
             return None
 
-    def save(self, key: str, predictions: np.ndarray, meta: dict[str, Any]) -> None:
+    def save(
+        self, key: str, predictions: np.ndarray, meta: dict[str, Any], tune_predictions: np.ndarray | None = None
+    ) -> None:
         """Write atomically; concurrent writers of the same key are harmless (same content)."""
         import numpy as np
 
@@ -106,7 +112,10 @@ class CellStore:
         fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=".part-", suffix=".npz")
         try:
             with os.fdopen(fd, "wb") as fh:
-                np.savez(fh, predictions=predictions, meta=np.array(canonical(meta)))
+                arrays: dict[str, Any] = {"predictions": predictions, "meta": np.array(canonical(meta))}
+                if tune_predictions is not None:
+                    arrays["tune_predictions"] = tune_predictions
+                np.savez(fh, **arrays)
             os.replace(tmp, p)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
@@ -158,22 +167,33 @@ def compute_cell(
     method.registered_name = cell.method.label
     cache = EmbeddingCache(cache_dir)
     token, ptoken = use_cache(cache), set_progress(progress)
+    where = f"method {cell.method.label!r} on {cell.dataset.label}/{cell.split}"
+    tune_pred = None
     try:
-        pairs = frame[["sentence1", "sentence2"]]
-        method.fit(pairs)
-        raw = method.predict(pairs)
+        method.fit(frame[["sentence1", "sentence2"]])
+        pred = checked_predict(method, frame, where)
+        if cell.tune_split:
+            # The same fitted instance scores the validation pairs that tuned metrics fit on.
+            tune_frame = ds.load(cell.tune_split, data_dir)
+            tune_pred = checked_predict(method, tune_frame, f"{where} (scoring {cell.tune_split} for tuning)")
     finally:
         release_cache(token)
         _PROGRESS.reset(ptoken)
-    pred = as_1d_float(raw, what=f"method {cell.method.label!r} predictions")
+    CellStore(cell_dir).save(key, pred, {"cell": cell.label, "params": method.get_params()}, tune_pred)
+    return CellOutcome(key, pred, time.perf_counter() - t0, cache.total_computed(), False, tune_pred)
+
+
+def checked_predict(method: Any, frame: Any, where: str) -> np.ndarray:
+    """``method.predict`` on ``frame``'s pairs, checked: float64, one finite score per pair.
+
+    Raises:
+        PluginError: wrong number of scores, or non-finite scores (naming the rows).
+    """
+    pred = as_1d_float(method.predict(frame[["sentence1", "sentence2"]]), what=f"{where} predictions")
     if pred.shape[0] != len(frame):
-        raise PluginError(
-            f"method {cell.method.label!r} returned {pred.shape[0]} scores for {len(frame)} pairs of "
-            f"{cell.dataset.label}/{cell.split}"
-        )
+        raise PluginError(f"{where} returned {pred.shape[0]} scores for {len(frame)} pairs")
     try:
-        check_finite(pred, what=f"method {cell.method.label!r} on {cell.dataset.label}/{cell.split}")
+        check_finite(pred, what=where)
     except EvalkitError as exc:
         raise PluginError(str(exc)) from None
-    CellStore(cell_dir).save(key, pred, {"cell": cell.label, "params": method.get_params()})
-    return CellOutcome(key, pred, time.perf_counter() - t0, cache.total_computed(), False)
+    return pred

@@ -12,7 +12,8 @@ Plugins subclass these (third-party plugins exactly like the built-in ones):
 - :class:`Metric`: ``name``, ``higher_is_better``, ``task_types``; keyword-only arguments, no
   ``**kwargs``; per-example scores where the metric decomposes, corpus-level ``compute`` otherwise.
   Naming as in scikit-learn: ``*_score`` higher is better, ``*_distance``/``*_error`` lower is
-  better.
+  better. A :class:`TunedMetric` (auto-threshold F1) fits parameters on labelled predictions under
+  a stated protocol (validation split, cross-fitting, or the labelled *oracle*).
 - :class:`Aggregator`: a methods x datasets table to one score per method (plus rank), with a
   stated rule for zeros, negatives and missing cells.
 - :class:`Reporter`: renders a :class:`Report` (terminal, markdown, csv, json, latex, ...).
@@ -22,7 +23,7 @@ from __future__ import annotations
 
 import inspect
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -217,6 +218,56 @@ class Metric(Component, ABC):
     def per_example(self, *, predictions: Any, references: Any) -> np.ndarray | None:
         """Per-example scores whose mean is :meth:`compute`, or ``None`` if not decomposable."""
         return None
+
+
+#: Where a :class:`TunedMetric` fits its parameters: on the dataset's validation split (``dev``),
+#: by k-fold cross-fitting on the evaluated rows (``cv``), or on the evaluated rows themselves
+#: (``self``, the optimistic *oracle*; always labelled as such).
+TUNE_ON = ("dev", "cv", "self")
+
+
+class TunedMetric(Metric):
+    """A metric with parameters fitted on scored, labelled rows (e.g. a decision threshold).
+
+    Fitting on the rows being evaluated leaks their labels into the score, so the fitting rows
+    are chosen by a protocol (:data:`TUNE_ON`, run by :func:`evalkit.tuning.score_metric` for
+    ``evalkit compare`` and ``evalkit score``):
+
+    - ``dev``: ``fitted = fit(<validation split's predictions>)``, then
+      ``apply(<evaluated predictions>, fitted)`` with the parameters unchanged. The runner also
+      scores the dataset's :attr:`Dataset.dev_split` with the same fitted method for this.
+    - ``cv``: :meth:`cross_fit` on the evaluated rows (each row scored with parameters fitted on
+      the other folds): an unbiased estimate when no validation split exists.
+    - ``self``: ``apply(rows, fit(rows))`` on the evaluated rows: an upper bound (oracle).
+
+    :meth:`compute` (the plain :class:`Metric` contract, used by callers unaware of tuning) returns
+    the ``cv`` estimate, so it never reports a leaked value. Subclasses implement :meth:`fit`,
+    :meth:`apply` and :meth:`cross_fit`; :meth:`apply` reports the fitted parameters in its extras
+    (e.g. ``threshold``) and the protocol adds ``tuned_on`` (and ``tuned_split``, ``n_tune``,
+    ``oracle``) to them.
+    """
+
+    @abstractmethod
+    def fit(self, *, predictions: Any, references: Any) -> dict[str, Any]:
+        """Fit the parameters on labelled predictions; a JSON-serialisable dict.
+
+        Raises:
+            DataError: invalid inputs (lengths, non-finite values, labels).
+        """
+
+    @abstractmethod
+    def apply(self, *, predictions: Any, references: Any, fitted: Mapping[str, Any]) -> MetricResult:
+        """The metric on ``predictions`` with the parameters ``fitted`` (by :meth:`fit`) unchanged."""
+
+    @abstractmethod
+    def cross_fit(self, *, predictions: Any, references: Any) -> MetricResult:
+        """Out-of-fold estimate on these rows: no row is scored with parameters fitted on it."""
+
+    def compute(self, *, predictions: Any, references: Any) -> MetricResult:
+        """The leakage-free default: :meth:`cross_fit`, with ``tuned_on="cv"`` in the extras."""
+        out = self.cross_fit(predictions=predictions, references=references)
+        out.extras.setdefault("tuned_on", "cv")
+        return out
 
 
 # ------------------------------------------------------------------------------------------------

@@ -38,6 +38,7 @@ DEFAULT_PLUGINS: tuple[tuple[str, str], ...] = (
     ("aggregators", "evalkit_aggregators"),
     ("reporters", "evalkit_reporters"),
     ("leaderboard", "evalkit_leaderboard"),
+    ("pairclass", "evalkit_pairclass"),
 )
 
 _HOOK_KIND = {

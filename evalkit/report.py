@@ -73,6 +73,38 @@ def _bootstrap_table(
     return Table(frame, f"{title}: {pct} bootstrap intervals", notes)
 
 
+def tuning_notes(results: Any) -> tuple[bool, list[str]]:
+    """Whether any record is an oracle, and one note per dataset saying where tuned metrics fitted.
+
+    ``results`` are one metric's rows; rows without ``tuned_on`` (plain metrics) give no note.
+    """
+    import pandas as pd
+
+    if "tuned_on" not in results.columns:
+        return False, []
+    sub = results[results["tuned_on"].notna()]
+    if sub.empty:
+        return False, []
+    oracle = "oracle" in sub.columns and bool(sub["oracle"].eq(True).any())
+    where: dict[str, list[str]] = {}
+    for _, row in sub.iterrows():
+        mode = row["tuned_on"]
+        if mode == "dev":
+            n = row.get("n_tune")
+            text = f"the {row.get('tuned_split')} split" + (f" ({int(n)} pairs)" if pd.notna(n) else "")
+        elif mode == "cv":
+            k = row.get("cv_folds")
+            folds = f"{int(k)}-fold " if pd.notna(k) else ""
+            text = f"{folds}cross-fitting on the evaluated rows"
+        else:
+            text = "the evaluated rows themselves (ORACLE, optimistic)"
+        texts = where.setdefault(str(row["dataset"]), [])
+        if text not in texts:
+            texts.append(text)
+    note = "tuned on: " + "; ".join(f"{d}: {', '.join(t)}" for d, t in where.items())
+    return oracle, [note]
+
+
 def comparison_report(
     run: RunResult,
     metrics: dict[str, Metric],
@@ -88,7 +120,9 @@ def comparison_report(
     Borda, Copeland) keep their own scale. The JSON payload keeps the metric's own scale (0-1) in
     ``results`` and ``tables``. With ``bootstrap`` (from
     :func:`evalkit.bootstrap.bootstrap_examples`) each metric gets a second table of intervals and
-    the payload a ``bootstrap`` object.
+    the payload a ``bootstrap`` object. Tables of tuned
+    metrics say where they were tuned (a note per dataset), and a table holding an oracle value
+    (tuned on the evaluated rows) says ``ORACLE`` in its title.
     """
     tables: list[Table] = []
     payload_tables: dict[str, Any] = {}
@@ -112,7 +146,11 @@ def comparison_report(
         name = f"{getattr(metric, 'title', '') or label}"
         title = (name + (" x 100" if scale != 1 else "")
                  + f", split: {', '.join(splits)} ({direction})")
+        oracle, tuned = tuning_notes(run.results[run.results["metric"] == label])
+        if oracle:
+            title += " [ORACLE: tuned on the evaluated rows]"
         notes = [f"{lab}: {agg_obj.rule}" for lab, agg_obj in aggregators if agg_obj.rule]
+        notes.extend(tuned)
         for lab, agg_obj in aggregators:
             unscored = agg_obj.unscored(table, higher_is_better=metric.higher_is_better)
             if unscored:

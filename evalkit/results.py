@@ -2,9 +2,12 @@
 
 ``results`` has one row per (method, dataset, split, metric) with columns ``method``, ``dataset``,
 ``split``, ``metric``, ``value`` (the metric's own scale: correlations -1..1, F1 0-1) and ``n``
-(pairs scored), plus optional columns for metric extras (``threshold``, ...). ``predictions`` has
-one row per (method, dataset, split, example) with the method's score ``prediction`` and the gold
-``reference``, so a run can be re-scored without re-running its methods.
+(pairs scored), plus optional columns for metric extras (``threshold``, ...) and, for tuned metrics,
+where their parameters were fitted (``tuned_on``, ``tuned_split``, ``n_tune``, ``oracle``; see
+:mod:`evalkit.tuning`). ``predictions`` has one row per (method, dataset, split, example) with the
+method's score ``prediction``, the gold ``reference`` and a ``role``: ``eval`` for evaluated rows,
+``tune`` for validation rows scored only to fit tuned metrics (no ``role`` column means every row
+is evaluated). A run can therefore be re-scored without re-running its methods.
 
 A saved run is a folder holding ``results.csv``, ``predictions.csv.gz`` and ``run.json``
 (provenance and the records); it is written to a temporary folder and renamed into place, so a
@@ -30,12 +33,35 @@ if TYPE_CHECKING:
     import pandas as pd
 
 RESULT_COLUMNS = ["method", "dataset", "split", "metric", "value", "n"]
-PREDICTION_COLUMNS = ["method", "dataset", "split", "row", "prediction", "reference"]
+PREDICTION_COLUMNS = ["method", "dataset", "split", "row", "prediction", "reference", "role"]
 SCHEMA_VERSION = 1
 
 
+def results_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """The tidy results frame from per-cell records (``method``, ..., ``n`` plus extras).
+
+    Extras present on only some rows (a ``threshold`` of tuned metrics) are missing elsewhere; an
+    extra whose values are all integers keeps an integer dtype (pandas' nullable ``Int64``), so
+    ``n_tune = 408`` is not written as ``408.0``.
+    """
+    import pandas as pd
+
+    if not rows:
+        return pd.DataFrame(columns=RESULT_COLUMNS)
+    frame = pd.DataFrame(rows)
+    for col in frame.columns:
+        present = [r[col] for r in rows if r.get(col) is not None]
+        if col not in RESULT_COLUMNS and present and all(
+            isinstance(v, int) and not isinstance(v, bool) for v in present
+        ):
+            frame[col] = frame[col].astype("Int64")
+    return frame
+
+
 def _clean(value: Any) -> Any:
-    """JSON-safe scalar: numpy scalars to Python, NaN to None."""
+    """JSON-safe scalar: numpy scalars to Python, NaN and pandas' NA to None."""
+    if value is None or type(value).__name__ == "NAType":
+        return None
     if hasattr(value, "item") and not isinstance(value, (str, bytes)):
         with contextlib.suppress(ValueError, AttributeError):
             value = value.item()

@@ -7,6 +7,15 @@ atomically, so an interrupted run resumes with only the missing cells. Cells run
 (:mod:`evalkit.backends`: sequential, joblib processes, Dask). Every metric whose ``task_types``
 include the dataset's task type then scores the predictions against the gold column, in this
 process. Progress goes to a tqdm bar (stderr) as cells finish and to the ``evalkit.runner`` logger.
+
+Tuned metrics (:class:`~evalkit.interfaces.TunedMetric`, e.g. auto-threshold F1) follow
+``tune_on`` (:mod:`evalkit.tuning`). With ``tune_on="dev"`` and a dataset whose
+:attr:`~evalkit.interfaces.Dataset.dev_split` differs from the evaluated split, the cell's fitted
+method instance (fitted on the evaluated split's sentences, as for every cell) also scores the
+validation pairs; the tuned metrics are fitted on those scores and applied unchanged to the
+evaluated split. Those validation scores are kept in ``predictions`` with ``role="tune"`` (the
+evaluated rows have ``role="eval"``), so a saved run can be re-scored under the same protocol.
+Nothing extra is predicted when no tuned metric applies.
 """
 
 from __future__ import annotations
@@ -23,10 +32,11 @@ from typing import TYPE_CHECKING, Any
 
 from evalkit.backends import data_path, run_cells
 from evalkit.cells import Cell, CellOutcome, CellStore, cell_key
-from evalkit.errors import ConfigError, PluginError
-from evalkit.interfaces import Dataset, Method, Metric, MetricResult
-from evalkit.results import PREDICTION_COLUMNS, RESULT_COLUMNS, RunResult, git_commit
+from evalkit.errors import ConfigError
+from evalkit.interfaces import Dataset, Method, Metric, TunedMetric
+from evalkit.results import PREDICTION_COLUMNS, RunResult, git_commit, results_frame
 from evalkit.suite import ComponentSpec, Suite
+from evalkit.tuning import FitData, check_tune_on, score_metric
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -48,19 +58,12 @@ def create_method(host: Host, spec: ComponentSpec) -> Method:
     return m
 
 
-def score_predictions(metric: Metric, label: str, predictions: Any, references: Any) -> tuple[float, dict[str, Any]]:
-    """Call ``metric.compute`` and validate what it returns (a float or :class:`MetricResult`)."""
-    out = metric.compute(predictions=predictions, references=references)
-    extras: dict[str, Any] = {}
-    if isinstance(out, MetricResult):
-        value, extras = out.value, dict(out.extras)
-    else:
-        value = out
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        raise PluginError(f"metric {label!r} returned {value!r}, not a number") from None
-    return value, extras
+def score_predictions(
+    metric: Metric, label: str, predictions: Any, references: Any, *, tune_on: str = "dev",
+    fit: FitData | None = None,
+) -> tuple[float, dict[str, Any]]:
+    """Score with ``metric`` (tuned metrics under ``tune_on``); see :func:`evalkit.tuning.score_metric`."""
+    return score_metric(metric, label, predictions, references, tune_on=tune_on, fit=fit)
 
 
 def default_cache_root() -> Path | None:
@@ -82,6 +85,7 @@ def run_suite(
     scheduler: str | None = None,
     force: bool = False,
     device: str | None = None,
+    tune_on: str = "dev",
 ) -> RunResult:
     """Run ``suite`` and return the tidy results, per-example predictions and provenance.
 
@@ -96,9 +100,13 @@ def run_suite(
         backend, jobs, scheduler: where cells run (:func:`evalkit.backends.run_cells`).
         force: recompute every cell even if stored.
         device: torch device for methods that take one (``cpu``, ``cuda``, ``cuda:1``).
+        tune_on: where tuned metrics fit their parameters: ``dev`` (the dataset's validation
+            split, falling back to ``cv`` where there is none), ``cv`` (cross-fitting on the
+            evaluated rows) or ``self`` (the evaluated rows: the labelled oracle).
 
     Raises:
-        ConfigError: unknown names, a metric that fits none of the datasets, a bad backend.
+        ConfigError: unknown names, a metric that fits none of the datasets, a bad backend or
+            ``tune_on``.
         DataError: missing or malformed data files.
         PluginError: a component returned invalid output (wrong length, non-finite scores).
     """
@@ -110,6 +118,7 @@ def run_suite(
     from evalkit.plugins import get_host
 
     host = host or get_host()
+    check_tune_on(tune_on)
     data_dir = data_path(resolve_data_dir(data_dir))
     assert data_dir is not None
     root = default_cache_root() if cache_dir == "default" else (Path(cache_dir) if cache_dir else None)
@@ -143,18 +152,30 @@ def run_suite(
             "dataset": spec.component, "plugin": entry.plugin, "params": ds.get_params(),
             "task_type": ds.task_type, "files": {},
         })
-        for split in spec.splits or ds.eval_splits:
+        tuned = any(isinstance(m, TunedMetric) and ds.task_type in m.task_types for m in metrics.values())
+
+        def load(split: str, spec: ComponentSpec = spec, ds: Dataset = ds, prov: dict[str, Any] = prov) -> None:
+            if (spec.label, split) in frames:
+                return
             ds.check_split(split)
             frames[(spec.label, split)] = ds.load(split, data_dir)
             located = locate(ds.display_name, ds.files(split), data_dir, download=False)
             digests[(spec.label, split)] = {p: lf.sha256 for p, lf in sorted(located.items())}
             prov["files"].update({p: {"sha256": lf.sha256, "official": lf.verified} for p, lf in located.items()})
+
+        for split in spec.splits or ds.eval_splits:
+            load(split)
+            tune_split = None
+            if tune_on == "dev" and tuned and ds.dev_split and ds.dev_split != split:
+                tune_split = ds.dev_split
+                load(tune_split)
+            files = {**digests[(spec.label, split)], **(digests[(spec.label, tune_split)] if tune_split else {})}
             for mspec, method in methods.values():
                 mentry = host.methods.get(mspec.component)
-                cell = Cell(mspec, spec, split)
+                cell = Cell(mspec, spec, split, tune_split)
                 key = cell_key(
                     cell, method_params=method.get_params(), dataset_params=ds.get_params(),
-                    file_sha256=digests[(spec.label, split)],
+                    file_sha256=files,
                     versions={"evalkit": _evalkit_version(), "method_plugin": mentry.version,
                               "dataset_plugin": entry.version},
                 )
@@ -164,8 +185,9 @@ def run_suite(
     todo: list[tuple[Cell, str]] = []
     for cell, key in cells:
         stored = None if force else store.load(key)
-        if stored is not None and stored.shape[0] == len(frames[(cell.dataset.label, cell.split)]):
-            outcomes[key] = CellOutcome(key, stored, 0.0, 0, True)
+        if (stored is not None and stored[0].shape[0] == len(frames[(cell.dataset.label, cell.split)])
+                and (cell.tune_split is None or stored[1] is not None)):
+            outcomes[key] = CellOutcome(key, stored[0], 0.0, 0, True, stored[1])
         else:
             todo.append((cell, key))
     if todo:
@@ -188,22 +210,32 @@ def run_suite(
     for cell, key in cells:
         frame = frames[(cell.dataset.label, cell.split)]
         ds = datasets[cell.dataset.label][1]
-        pred = outcomes[key].predictions
+        outcome = outcomes[key]
+        pred = outcome.predictions
         refs = frame[ds.target].to_numpy()
+        fit: FitData | None = None
+        if cell.tune_split is not None and outcome.tune_predictions is not None:
+            tune_frame = frames[(cell.dataset.label, cell.tune_split)]
+            fit = FitData(outcome.tune_predictions, tune_frame[ds.target].to_numpy(), cell.tune_split)
+            pred_frames.append(pd.DataFrame({
+                "method": cell.method.label, "dataset": cell.dataset.label, "split": cell.tune_split,
+                "row": np.arange(len(tune_frame)), "prediction": fit.predictions,
+                "reference": fit.references, "role": "tune",
+            }))
         pred_frames.append(pd.DataFrame({
             "method": cell.method.label, "dataset": cell.dataset.label, "split": cell.split,
-            "row": np.arange(len(frame)), "prediction": pred, "reference": refs,
+            "row": np.arange(len(frame)), "prediction": pred, "reference": refs, "role": "eval",
         }))
         for mlabel, metric in metrics.items():
             if ds.task_type not in metric.task_types:
                 continue
-            value, extras = score_predictions(metric, mlabel, pred, refs)
+            value, extras = score_metric(metric, mlabel, pred, refs, tune_on=tune_on, fit=fit)
             result_rows.append({
                 "method": cell.method.label, "dataset": cell.dataset.label, "split": cell.split,
                 "metric": mlabel, "value": value, "n": len(frame), **extras,
             })
 
-    results = pd.DataFrame(result_rows) if result_rows else pd.DataFrame(columns=RESULT_COLUMNS)
+    results = results_frame(result_rows)
     predictions = pd.concat(pred_frames, ignore_index=True) if pred_frames else pd.DataFrame(columns=PREDICTION_COLUMNS)
     computed = [o for o in outcomes.values() if not o.reused]
     provenance = {
@@ -213,6 +245,7 @@ def run_suite(
         "plugins": host.plugin_versions(),
         "suite": suite.name,
         "suite_source": suite.source,
+        "tune_on": tune_on,
         "methods": {
             label: {"method": spec.component, "plugin": host.methods.get(spec.component).plugin,
                     "params": method.get_params()}

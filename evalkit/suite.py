@@ -67,6 +67,18 @@ DEFAULT_SUITES: dict[str, dict[str, Any]] = {
         "metrics": ["spearman", "pearson"],
         "aggregate": ["mean"],
     },
+    "pairclass": {
+        "datasets": ["mrpc"],
+        "methods": ["minilm-cosine", "tfidf-cosine"],
+        "metrics": ["auto_threshold_f1", "auto_threshold_accuracy", "average_precision"],
+        "aggregate": ["mean"],
+    },
+    "pairclass-zh": {
+        "datasets": ["atec", "bq", "lcqmc", "pawsx"],
+        "methods": ["tfidf-char"],
+        "metrics": ["auto_threshold_f1", "auto_threshold_accuracy", "average_precision"],
+        "aggregate": ["mean"],
+    },
 }
 
 

@@ -30,8 +30,9 @@ def data_dir() -> Path:
 
 @pytest.fixture(autouse=True)
 def _isolated_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Keep tests away from the user's cache and runs folders (model weights are shared)."""
-    base = tmp_path_factory.getbasetemp()
+    """Keep each test away from the user's and other tests' cache and runs folders, so that no
+    test reuses cells or embeddings another test computed (model weights are shared)."""
+    base = tmp_path_factory.mktemp("evalkit-home")
     monkeypatch.setenv("EVALKIT_CACHE_DIR", str(base / "cache"))
     monkeypatch.setenv("EVALKIT_RUNS_DIR", str(base / "runs"))
     monkeypatch.setenv("EVALKIT_OFFLINE", "1")

@@ -39,7 +39,7 @@ def _show_warning(message: Any, category: Any, filename: str, lineno: int, file:
 def build_cli() -> click.Group:
     """The root command with the core subcommands and those added by plugins."""
     from evalkit import __version__
-    from evalkit.cli import compare, hooks, listing, new_plugin
+    from evalkit.cli import compare, hooks, listing, new_plugin, score
     from evalkit.plugins import get_host
 
     @click.group(cls=EvalkitGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -55,6 +55,7 @@ def build_cli() -> click.Group:
         logging.basicConfig(level=level, format="%(name)s: %(message)s", stream=sys.stderr)
 
     cli.add_command(compare.compare)
+    cli.add_command(score.score)
     cli.add_command(listing.list_cmd)
     cli.add_command(listing.plugins_cmd)
     cli.add_command(hooks.hooks_cmd)

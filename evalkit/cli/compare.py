@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from evalkit.cli.common import FORMAT_HELP, split_names, write_output
+from evalkit.interfaces import TUNE_ON
 
 
 def default_runs_dir() -> Path:
@@ -56,6 +57,10 @@ def default_runs_dir() -> Path:
 @click.option("--scheduler", help="Dask scheduler address (with --backend dask); default: a local cluster.")
 @click.option("--force", is_flag=True, help="Recompute every cell, even those finished by an earlier run.")
 @click.option("--device", help="Torch device for encoders and solvers (cpu, cuda, cuda:1) [default: auto].")
+@click.option("--tune-on", type=click.Choice(TUNE_ON), default="dev", show_default=True,
+              help="Where tuned metrics (auto-threshold F1/accuracy) fit their threshold: the dataset's "
+                   "validation split (cross-fitting where it has none), stratified k-fold cross-fitting "
+                   "on the evaluated rows, or the evaluated rows themselves (labelled oracle).")
 def compare(
     suite_name: str,
     datasets: str | None,
@@ -78,6 +83,7 @@ def compare(
     scheduler: str | None,
     force: bool,
     device: str | None,
+    tune_on: str,
 ) -> None:
     """Compare methods across datasets and print one table per metric.
 
@@ -90,6 +96,10 @@ def compare(
 
     Each (method, dataset, split) cell is stored when it finishes: an interrupted run resumes with
     only the missing cells, and a repeated run reuses them (--force recomputes).
+
+    '--suite pairclass' compares minilm-cosine and tfidf-cosine on MRPC by dev-tuned auto-threshold
+    F1 and accuracy and by average precision; '--suite pairclass-zh' runs tfidf-char on ATEC, BQ,
+    LCQMC and PAWS-X.
     """
     import sys
 
@@ -122,7 +132,7 @@ def compare(
     if backend is None:
         backend = "processes" if jobs > 1 else "sequential"
     run = run_suite(suite, host=host, data_dir=data_dir, progress=progress, backend=backend, jobs=jobs,
-                    scheduler=scheduler, force=force, device=device)
+                    scheduler=scheduler, force=force, device=device, tune_on=tune_on)
     metric_objs = {s.label: host.metrics.create(s.component, **s.params) for s in suite.metrics}
     boot = None
     if n_bootstrap:

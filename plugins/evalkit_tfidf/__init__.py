@@ -3,6 +3,8 @@
 ``tfidf-cosine`` fits scikit-learn's ``TfidfVectorizer`` on the sentences of the evaluated split
 (both sides, no gold scores) and scores each pair by the cosine of its two L2-normalised TF-IDF
 vectors, in 0..1. A sentence with no known term has a zero vector; its cosine is defined as 0.
+``tfidf-char`` does the same over character 1-2-grams (``analyzer="char"``), a baseline for
+Chinese and other text written without spaces, where word unigrams would be whole sentences.
 """
 
 from __future__ import annotations
@@ -82,3 +84,5 @@ class TfidfCosine(Method):
 def register_methods(register: Any) -> None:
     register(TfidfCosine)
     register(TfidfCosine, "tfidf-cosine", description="TF-IDF cosine over word unigrams (scikit-learn)")
+    register(TfidfCosine, "tfidf-char", params={"analyzer": "char", "ngram_range": [1, 2]},
+             description="TF-IDF cosine over character 1-2-grams (for Chinese and other unsegmented text)")

@@ -1,0 +1,105 @@
+"""The tuning protocol: where a :class:`~evalkit.interfaces.TunedMetric` fits its parameters.
+
+One function, :func:`score_metric`, scores predictions with any metric; for a tuned metric it
+follows ``tune_on`` (see :data:`evalkit.interfaces.TUNE_ON`) and records where the parameters were
+fitted in the result's extras, so every JSON record and table says so:
+
+==========  ==================================================  =====================================
+tune_on     parameters fitted on                                extras added
+==========  ==================================================  =====================================
+``dev``     the validation split's predictions (``fit`` data)   ``tuned_on="dev"``, ``tuned_split``,
+                                                                ``n_tune``
+``cv``      k-fold cross-fitting on the evaluated rows          ``tuned_on="cv"``
+``self``    the evaluated rows themselves (the oracle)          ``tuned_on="self"``, ``oracle=True``
+==========  ==================================================  =====================================
+
+``dev`` without fitting data (a dataset with no validation split, or the validation split being
+the one evaluated) falls back to ``cv``, and the record says ``cv``. Plain metrics ignore
+``tune_on`` and get no extras from it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from evalkit.errors import ConfigError, PluginError
+from evalkit.interfaces import TUNE_ON, Metric, MetricResult, TunedMetric
+
+
+@dataclass(frozen=True)
+class FitData:
+    """Labelled predictions a tuned metric may be fitted on (the validation split's)."""
+
+    predictions: Any
+    references: Any
+    split: str
+
+
+def check_tune_on(tune_on: str) -> str:
+    """Return ``tune_on`` if it is one of :data:`TUNE_ON`; raise :class:`ConfigError` otherwise."""
+    if tune_on not in TUNE_ON:
+        raise ConfigError(f"tune_on must be one of {', '.join(TUNE_ON)}, not {tune_on!r}")
+    return tune_on
+
+
+def effective_tune_on(tune_on: str, fit: FitData | None) -> str:
+    """The mode actually used: ``dev`` without fitting data becomes ``cv``."""
+    check_tune_on(tune_on)
+    return "cv" if tune_on == "dev" and fit is None else tune_on
+
+
+def _as_result(out: Any, label: str) -> tuple[float, dict[str, Any]]:
+    extras: dict[str, Any] = {}
+    if isinstance(out, MetricResult):
+        value, extras = out.value, dict(out.extras)
+    else:
+        value = out
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise PluginError(f"metric {label!r} returned {value!r}, not a number") from None
+    return value, extras
+
+
+def score_metric(
+    metric: Metric,
+    label: str,
+    predictions: Any,
+    references: Any,
+    *,
+    tune_on: str = "dev",
+    fit: FitData | None = None,
+) -> tuple[float, dict[str, Any]]:
+    """Score ``predictions`` against ``references`` with ``metric``: ``(value, extras)``.
+
+    Args:
+        metric: a plain :class:`Metric` (``compute``) or a :class:`TunedMetric` (protocol above).
+        label: the metric's name in the suite, for error messages.
+        predictions, references: the evaluated rows (1-D, equal length).
+        tune_on: ``dev``, ``cv`` or ``self``; only used by tuned metrics.
+        fit: the validation split's labelled predictions, for ``tune_on="dev"``.
+
+    Raises:
+        ConfigError: ``tune_on`` is not one of :data:`TUNE_ON`.
+        DataError: invalid inputs (raised by the metric).
+        PluginError: the metric returned something that is not a number.
+    """
+    if not isinstance(metric, TunedMetric):
+        return _as_result(metric.compute(predictions=predictions, references=references), label)
+    mode = effective_tune_on(tune_on, fit)
+    added: dict[str, Any] = {"tuned_on": mode}
+    if mode == "dev":
+        assert fit is not None
+        fitted = metric.fit(predictions=fit.predictions, references=fit.references)
+        out = metric.apply(predictions=predictions, references=references, fitted=fitted)
+        added.update(tuned_split=fit.split, n_tune=len(fit.predictions))
+    elif mode == "self":
+        fitted = metric.fit(predictions=predictions, references=references)
+        out = metric.apply(predictions=predictions, references=references, fitted=fitted)
+        added["oracle"] = True
+    else:
+        out = metric.cross_fit(predictions=predictions, references=references)
+    value, extras = _as_result(out, label)
+    extras.update(added)
+    return value, extras
