@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evalkit import DataError, Method, Metric, as_1d_float, check_finite, check_pairs
+from evalkit import DataError, Method, Metric, MetricResult, TunedMetric, as_1d_float, check_finite, check_pairs
 from evalkit.testing import ConformanceError, check_method, check_metric, check_names, checks_for
 
 
@@ -164,7 +164,49 @@ class Unpicklable(MeanAbsoluteError):
         self.lock = threading.Lock()
 
 
+class ThresholdAccuracy(TunedMetric):
+    """Accuracy of 'positive iff score >= threshold', the threshold fitted on labelled rows, 0-1."""
+
+    name = "threshold_accuracy"
+    task_types = ("pair_classification",)
+    optimum = 1.0
+
+    def _arrays(self, predictions: Any, references: Any) -> tuple[np.ndarray, np.ndarray]:
+        pred, ref = as_1d_float(predictions), as_1d_float(references)
+        if pred.shape != ref.shape or pred.size < 2:
+            raise DataError(f"need equal lengths >= 2, got {pred.size} and {ref.size}")
+        check_finite(pred, what="predictions")
+        return pred, ref
+
+    def fit(self, *, predictions: Any, references: Any) -> dict[str, Any]:
+        pred, ref = self._arrays(predictions, references)
+        candidates = np.unique(np.concatenate([pred, [np.inf]]))  # brute force over every cut
+        accuracy = [np.mean((pred >= t) == (ref == 1)) for t in candidates]
+        return {"threshold": float(candidates[int(np.argmax(accuracy))])}
+
+    def apply(self, *, predictions: Any, references: Any, fitted: Any) -> MetricResult:
+        pred, ref = self._arrays(predictions, references)
+        return MetricResult(float(np.mean((pred >= fitted["threshold"]) == (ref == 1))), dict(fitted))
+
+    def cross_fit(self, *, predictions: Any, references: Any) -> MetricResult:
+        pred, ref = self._arrays(predictions, references)
+        half = np.argsort(np.lexsort((ref, pred))) % 2 == 0  # folds by rank: independent of row order
+        right = 0.0
+        for train in (half, ~half):
+            t = self.fit(predictions=pred[train], references=ref[train])["threshold"]
+            right += float(np.sum((pred[~train] >= t) == (ref[~train] == 1)))
+        return MetricResult(right / pred.size)
+
+
+class ArrayThreshold(ThresholdAccuracy):
+    """Returns its threshold as an array."""
+
+    def fit(self, *, predictions: Any, references: Any) -> dict[str, Any]:
+        return {"threshold": np.array([super().fit(predictions=predictions, references=references)["threshold"]])}
+
+
 METRIC_DEFECTS = [
+    (ArrayThreshold(), "tuning", "not finite JSON"),
     (BadName(), "metadata", "slug"),
     (WrongDirection(), "metadata", "lower-is-better"),
     (Kwargs(), "signatures", "kwargs"),
@@ -187,13 +229,16 @@ METRIC_DEFECTS = [
 def test_a_correct_metric_passes_every_check() -> None:
     outcomes = check_metric(MeanAbsoluteError(power=2.0))
     assert [o.name for o in outcomes] == check_names("metric")
-    assert {o.status for o in outcomes} == {"passed"}
+    assert {o.name: o.status for o in outcomes if o.status != "passed"} == {"tuning": "skipped"}
+    tuned = check_metric(ThresholdAccuracy())
+    assert {o.status for o in tuned} == {"passed"}
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # numpy on the unguarded metric's empty input
 @pytest.mark.parametrize(("metric", "check", "match"), METRIC_DEFECTS,
                          ids=[f"{type(m).__name__}-{c}" for m, c, _ in METRIC_DEFECTS])
 def test_each_metric_check_catches_its_defect(metric: Metric, check: str, match: str) -> None:
-    run_check(MeanAbsoluteError(), check)  # the correct metric passes this very check
+    run_check(ThresholdAccuracy() if check == "tuning" else MeanAbsoluteError(), check)  # the correct one passes
     assert_fails(metric, check, match)
 
 
@@ -208,6 +253,7 @@ def test_declared_order_dependence_skips_the_order_check() -> None:
     assert "order_invariant = False" in outcomes["order_invariant"].message
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # numpy on the unguarded metric's empty input
 def test_check_metric_lists_every_failed_check() -> None:
     with pytest.raises(ConformanceError) as info:
         check_metric(Unguarded())

@@ -257,3 +257,36 @@ def check_pickle(metric: Metric) -> None:
         a = _value(metric.compute(predictions=pred, references=ref), task)
         b = _value(clone.compute(predictions=pred, references=ref), task)
         assert _close(a, b), f"{task}: the unpickled metric computes {b!r} instead of {a!r}"
+
+
+@check("metric")
+def check_tuning(metric: Metric) -> None:
+    """A TunedMetric: ``fit`` gives JSON parameters, ``apply`` and ``cross_fit`` finite results,
+    and parameters fitted on perfect predictions reach the optimum on them."""
+    from evalkit.interfaces import TunedMetric
+
+    if not isinstance(metric, TunedMetric):
+        raise CheckSkipped("not a TunedMetric: nothing is fitted")
+    for task in _task_types(metric):
+        pred, ref = sample_predictions(task)
+        fitted = metric.fit(predictions=pred, references=ref)
+        assert isinstance(fitted, dict), f"{task}: fit() returned {type(fitted).__name__}, not a dict"
+        try:
+            json.dumps(fitted, allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            raise AssertionError(f"{task}: fit() returned {fitted!r}, not finite JSON ({exc})") from None
+        for label, out in (("apply", metric.apply(predictions=pred, references=ref, fitted=fitted)),
+                           ("cross_fit", metric.cross_fit(predictions=pred, references=ref))):
+            assert isinstance(out, MetricResult), f"{task}: {label}() must return a MetricResult"
+            assert math.isfinite(_value(out, task)), f"{task}: {label}() gave {out.value}"
+        again = metric.apply(predictions=pred, references=ref, fitted=metric.fit(predictions=pred, references=ref))
+        assert _close(_value(again, task), _value(metric.apply(predictions=pred, references=ref, fitted=fitted), task))
+        perfect = perfect_predictions(task, ref)
+        best = _value(metric.apply(predictions=perfect, references=ref,
+                                   fitted=metric.fit(predictions=perfect, references=ref)), task)
+        if metric.optimum is not None:
+            assert math.isclose(best, float(metric.optimum), rel_tol=1e-9, abs_tol=1e-9), (
+                f"{task}: parameters fitted on perfect predictions give {best!r} on them, not {metric.optimum!r}"
+            )
+        with expect_evalkit_error(f"{task}: fit() with {len(pred)} predictions and {len(ref) - 1} references"):
+            metric.fit(predictions=pred, references=ref[:-1])
