@@ -261,8 +261,11 @@ def check_pickle(metric: Metric) -> None:
 
 @check("metric")
 def check_tuning(metric: Metric) -> None:
-    """A TunedMetric: ``fit`` gives JSON parameters, ``apply`` and ``cross_fit`` finite results,
-    and parameters fitted on perfect predictions reach the optimum on them."""
+    """TunedMetric: ``fit`` gives JSON, ``apply``/``cross_fit`` finite results, optimum when fit on perfect data.
+
+    Parameters fitted on perfect predictions must reach ``optimum`` on them; a length mismatch in
+    ``fit`` is an evalkit error. Skipped for metrics that fit nothing.
+    """
     from evalkit.interfaces import TunedMetric
 
     if not isinstance(metric, TunedMetric):
