@@ -213,7 +213,7 @@ def test_direction_unknown_or_conflicting(host: Host, base: Source) -> None:
     kept = {"metrics": {"bleurt": {"metric": "bleurt", "higher_is_better": True}}}
     a = Source(RunResult(res.iloc[:1], res.iloc[0:0], flipped), Path("a.json"), "json")
     b = Source(RunResult(res.iloc[:1], res.iloc[0:0], kept), Path("b.json"), "json")
-    with pytest.raises(DataError, match="higher-is-better in b.json but lower-is-better in a.json"):
+    with pytest.raises(DataError, match=r"higher-is-better in b\.json but lower-is-better in a\.json"):
         check_runs(a, b, host=host)
     assert check_runs(a, a, host=host).passed  # recorded direction, unknown to the registry
 
