@@ -9,8 +9,8 @@ resample, for a decomposable one the per-example scores are averaged.
   both systems (Koehn 2004; Efron & Tibshirani 1993, ch. 13-16). Confidence interval by the
   percentile or the BCa method (as ``scipy.stats.bootstrap(..., paired=True)``); p-value by the
   shifted-null bootstrap test of Berg-Kirkpatrick et al. (2012, Sec. 2.2; Efron & Tibshirani
-  1993, Sec. 16.4): the bootstrap distribution of ``delta`` is centred on 0 and the p-value is the
-  share of centred replicates at least as extreme as the observed ``delta``.
+  1993, Sec. 16.4): the replicates ``delta*`` are shifted by the observed ``delta`` (so that H0
+  holds) and the p-value is the share of shifted replicates at least as extreme as ``delta``.
 - :func:`paired_permutation`: approximate randomisation (Noreen 1989; Riezler & Maxwell 2005):
   each example's two predictions are swapped between the systems with probability 1/2. Only
   meaningful when both systems' scores are on the same scale (e.g. two versions of one model).
@@ -162,7 +162,9 @@ def _finish(
         adj = ndtr(z0 + (z0 + z) / (1 - acc * (z0 + z)))
         lo_q, hi_q = float(adj[0]), float(adj[1])
     ci_low, ci_high = (float(v) for v in np.quantile(ok, [lo_q, hi_q]))
-    centred = ok - ok.mean()
+    # Null distribution: the bootstrap replicates shifted by the observed delta (Berg-Kirkpatrick
+    # et al. 2012: count delta* > 2 delta; Efron & Tibshirani 1993, Sec. 16.4).
+    centred = ok - delta
     return PairedTest(
         delta=float(delta), ci_low=ci_low, ci_high=ci_high, confidence=confidence,
         p_value=_p_value(centred, delta, alternative), alternative=alternative,
@@ -203,8 +205,8 @@ def paired_bootstrap(
 
     Returns:
         :class:`PairedTest`; ``p_value`` is the shifted-null bootstrap p-value
-        (Berg-Kirkpatrick et al. 2012): the share of ``delta* - mean(delta*)`` at least as extreme
-        as ``delta``.
+        (Berg-Kirkpatrick et al. 2012): the share of ``delta* - delta`` at least as extreme as
+        ``delta``.
 
     Raises:
         DataError: inputs of different lengths, fewer than 2 examples, or a metric undefined on
