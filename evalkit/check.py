@@ -269,7 +269,7 @@ def check_runs(
     info = {
         "current": current.label, "baseline": baseline.label, "tolerance": tolerances.describe(),
         "allow_missing": allow_missing, "significance": significance,
-        "test": settings.describe() if significance is not None else None,
+        "test": settings.describe(interval=False) if significance is not None else None,
         "n_tested": int(np.isfinite(cells["p_value"].to_numpy(dtype=float)).sum()),
     }
     return CheckResult(cells, current, baseline, info)

@@ -103,9 +103,15 @@ def github_annotations(result: CheckResult) -> str:
     """GitHub Actions workflow commands: ``::error`` per failing cell, ``::warning`` for drops
     that pass only as not significant and for allowed missing cells, then a summary ``::notice``.
 
-    Annotations point at the baseline file (``file=``), the file a reviewer would update.
+    Annotations point at the baseline (``file=``), the file a reviewer would update: for a run
+    folder its ``results.csv`` and the cell's line in it.
     """
-    file = _escape_prop(result.baseline.label)
+    base = result.baseline
+    file = base.path / "results.csv" if base.kind == "run" else base.path
+    line_of = {}
+    if base.kind == "run":
+        keys = base.run.results[["method", "dataset", "split", "metric"]].itertuples(index=False, name=None)
+        line_of = {k: i + 2 for i, k in enumerate(keys)}  # line 1 is the header
     lines = []
     for row in result.cells.to_dict(orient="records"):
         if row["failed"]:
@@ -116,7 +122,9 @@ def github_annotations(result: CheckResult) -> str:
             continue
         cell = f"{row['method']} {row['dataset']}/{row['split']} {row['metric']}"
         title = _escape_prop(f"evalkit {row['status']}: {cell}")
-        lines.append(f"::{level} file={file},title={title}::{_escape_data(row['message'])}")
+        line = line_of.get((row["method"], row["dataset"], row["split"], row["metric"]))
+        where = f"file={_escape_prop(str(file))}" + (f",line={line}" if line else "")
+        lines.append(f"::{level} {where},title={title}::{_escape_data(row['message'])}")
     lines.append(f"::notice title=evalkit check::{_escape_data(result.summary())}")
     return "\n".join(lines) + "\n"
 
@@ -141,6 +149,7 @@ def diff_report(cells: pd.DataFrame, missing: pd.DataFrame, *, a: str, b: str,
     """Table of a paired comparison (``a`` = reference, ``b`` = compared), with a JSON payload."""
     shown = cells[["method", "dataset", "split", "metric", "a", "b", "delta", "ci_low", "ci_high",
                    "p_value", "n", "better"]].rename(columns={"p_value": "p"}).set_index("method")
+    shown["n"] = ["" if v is None else str(v) for v in shown["n"]]  # counts, not 4-decimal floats
     if not tested:
         shown = shown.drop(columns=["ci_low", "ci_high", "p"])
     notes = [f"a: {a}", f"b: {b}", "delta = b - a on the metric's own scale; better: the side that "

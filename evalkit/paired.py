@@ -115,11 +115,11 @@ class PairedSettings:
     confidence: float = 0.95
     ci_method: str = "percentile"
 
-    def describe(self) -> str:
+    def describe(self, *, interval: bool = True) -> str:
         if self.test == "permutation":
             return f"paired approximate randomisation test, {self.n_resamples} permutations, seed {self.seed}"
-        return (f"paired bootstrap, {self.n_resamples} resamples, {self.ci_method} "
-                f"{self.confidence:.0%} CI, seed {self.seed}")
+        ci = f", {self.ci_method} {self.confidence:.0%} CI" if interval else ""
+        return f"paired bootstrap, {self.n_resamples} resamples{ci}, seed {self.seed}"
 
 
 def cell_test(

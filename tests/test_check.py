@@ -244,7 +244,11 @@ def test_github_annotations_escape_and_levels(host: Host, base: Source) -> None:
     lines = github_annotations(result).splitlines()
     errors = [x for x in lines if x.startswith("::error ")]
     assert len(errors) == 1
-    assert errors[0].startswith("::error file=ci/base%2C100%25%3Ax,title=evalkit regression%3A m d1/test spearman::")
+    # The cell is the first row of the baseline's results.csv: line 2, after the header.
+    assert errors[0].startswith(
+        "::error file=ci/base%2C100%25%3Ax/results.csv,line=2,title=evalkit regression%3A m d1/test spearman::")
+    result.baseline = Source(base.run, Path("ci/base.json"), "json")
+    assert github_annotations(result).startswith("::error file=ci/base.json,title=")
     assert lines[-1].startswith("::notice title=evalkit check::evalkit check: FAIL")
     result.cells.loc[0, "message"] = "two\nlines 5%"
     assert "two%0Alines 5%25" in github_annotations(result)
