@@ -223,7 +223,13 @@ def paired_bootstrap(
     chunk = max(1, _CHUNK_ELEMENTS // n)
     dist = np.empty(n_resamples)
     jackknife: np.ndarray | None = None
-    if per_example is not None:
+    if np.array_equal(a, b):
+        # Identical predictions: every resample gives delta = 0 exactly, whatever the metric.
+        float(metric(a, r))  # still raise where the metric itself is undefined
+        delta = 0.0
+        dist[:] = 0.0
+        jackknife = np.zeros(n)
+    elif per_example is not None:
         d = np.asarray(per_example(b, r), dtype=np.float64) - np.asarray(per_example(a, r), dtype=np.float64)
         if d.shape != (n,):
             raise DataError(f"per-example scores have shape {d.shape}, expected ({n},)")
@@ -274,7 +280,11 @@ def paired_permutation(
     n = a.shape[0]
     rng = np.random.default_rng(seed)
     dist = np.empty(n_resamples)
-    if per_example is not None:
+    if np.array_equal(a, b):  # swapping identical predictions changes nothing
+        float(metric(a, r))
+        delta = 0.0
+        dist[:] = 0.0
+    elif per_example is not None:
         d = np.asarray(per_example(b, r), dtype=np.float64) - np.asarray(per_example(a, r), dtype=np.float64)
         delta = float(d.mean())
         chunk = max(1, _CHUNK_ELEMENTS // n)
