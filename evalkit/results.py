@@ -166,6 +166,8 @@ def load_run(path: Path) -> RunResult:
         )
     except (OSError, pd.errors.ParserError) as exc:
         raise DataError(f"{path}: cannot read run tables: {exc}") from None
+    if "role" not in predictions.columns:  # runs saved before tuned metrics kept validation rows
+        predictions["role"] = "eval"
     missing = [c for c in RESULT_COLUMNS if c not in results.columns]
     if missing:
         raise DataError(f"{path / 'results.csv'}: missing columns {missing}")

@@ -81,7 +81,6 @@ def test_sigkill_mid_grid_then_resume_computes_only_missing_cells(tmp_path: Path
     proc.wait()
     finished = store.count()
     assert 4 <= finished < 12, f"kill came too late or too early: {finished} cells finished"
-    assert not list((tmp_path / "cache" / "cells").rglob(".part-*")) or True  # temp files may remain, never read
 
     resumed = subprocess.run(evalkit_cmd("compare", "--suite", suite, "--no-save", "--format", "json"),
                              env=slow_env, capture_output=True, text=True, timeout=300)
@@ -110,7 +109,6 @@ def _tfidf_suite(tmp_path: Path) -> Suite:
 
 
 def test_dask_local_cluster_gives_identical_results(tmp_path: Path) -> None:
-    pytest.importorskip("distributed")
     suite = _tfidf_suite(tmp_path)
     local = run_suite(suite, host=Host(autoload=False), data_dir=tmp_path, cache_dir=None)
     dask = run_suite(suite, host=Host(autoload=False), data_dir=tmp_path, cache_dir=None, backend="dask", jobs=2)

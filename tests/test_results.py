@@ -18,7 +18,7 @@ def make_run() -> RunResult:
         {"method": "m", "dataset": "d", "split": "test", "metric": "f1", "value": 0.9, "n": 3, "threshold": 0.3},
     ])
     preds = pd.DataFrame({"method": "m", "dataset": "d", "split": "test", "row": [0, 1, 2],
-                          "prediction": [0.1, 0.2, 0.3], "reference": [1.0, 2.0, 3.0]})
+                          "prediction": [0.1, 0.2, 0.3], "reference": [1.0, 2.0, 3.0], "role": "eval"})
     return RunResult(results, preds, {"evalkit_version": "x", "git_commit": None})
 
 
@@ -39,6 +39,13 @@ def test_save_and_load_round_trip(tmp_path: Path) -> None:
     assert back.provenance == run.provenance
     with pytest.raises(DataError, match="already exists"):
         run.save(tmp_path, "r1")
+
+
+def test_runs_saved_before_roles_load_as_evaluated_rows(tmp_path: Path) -> None:
+    run = make_run()
+    run.predictions = run.predictions.drop(columns="role")
+    back = load_run(run.save(tmp_path, "old"))
+    assert back.predictions["role"].tolist() == ["eval"] * 3
 
 
 def test_malformed_run_folder(tmp_path: Path) -> None:

@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import click
 
 from evalkit.cli.common import FORMAT_HELP, split_names, write_output
+from evalkit.history import default_runs_dir
 from evalkit.interfaces import TUNE_ON
-
-
-def default_runs_dir() -> Path:
-    """``$EVALKIT_RUNS_DIR`` or ``<user data dir>/evalkit/runs``."""
-    env = os.environ.get("EVALKIT_RUNS_DIR")
-    if env:
-        return Path(env).expanduser()
-    import platformdirs
-
-    return Path(platformdirs.user_data_dir("evalkit")) / "runs"
 
 
 @click.command("compare")

@@ -29,50 +29,46 @@ def _validate(predictions: Any, references: Any, name: str) -> tuple[np.ndarray,
     return pred, ref
 
 
-class Spearman(Metric):
-    """Spearman's rank correlation rho between scores and gold (scipy.stats.spearmanr), -1..1."""
+class _Correlation(Metric):
+    """A correlation coefficient from :mod:`scipy.stats` between scores and gold, -1..1."""
 
-    name = "spearman"
-    title = "Spearman's rho"
     higher_is_better = True
     task_types = ("sts", "pair_classification")
     scale = "-1..1"
     percent = True
     optimum = 1.0
+    #: name of the scipy.stats function returning an object with ``.statistic``
+    scipy_function = ""
 
     def compute(self, *, predictions: Any, references: Any) -> float:
-        """Spearman's rho of two 1-D float arrays of equal length n >= 2 (ties get average ranks).
+        """The coefficient of two 1-D float arrays of equal length n >= 2.
 
         Raises:
             DataError: different lengths, fewer than 2 pairs, non-finite or constant input.
         """
-        from scipy.stats import spearmanr
+        import scipy.stats
 
         pred, ref = _validate(predictions, references, self.name)
-        return float(spearmanr(pred, ref).statistic)
+        return float(getattr(scipy.stats, self.scipy_function)(pred, ref).statistic)
 
 
-class Pearson(Metric):
+class Spearman(_Correlation):
+    """Spearman's rank correlation rho between scores and gold (scipy.stats.spearmanr), -1..1.
+
+    Ties get average ranks; rho is Pearson's r of the ranks (Spearman 1904).
+    """
+
+    name = "spearman"
+    title = "Spearman's rho"
+    scipy_function = "spearmanr"
+
+
+class Pearson(_Correlation):
     """Pearson's correlation r between scores and gold (scipy.stats.pearsonr), -1..1."""
 
     name = "pearson"
     title = "Pearson's r"
-    higher_is_better = True
-    task_types = ("sts", "pair_classification")
-    scale = "-1..1"
-    percent = True
-    optimum = 1.0
-
-    def compute(self, *, predictions: Any, references: Any) -> float:
-        """Pearson's r of two 1-D float arrays of equal length n >= 2.
-
-        Raises:
-            DataError: different lengths, fewer than 2 pairs, non-finite or constant input.
-        """
-        from scipy.stats import pearsonr
-
-        pred, ref = _validate(predictions, references, self.name)
-        return float(pearsonr(pred, ref).statistic)
+    scipy_function = "pearsonr"
 
 
 @hookimpl

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from evalkit import ConfigError, DataError, DataFile, Dataset
+from evalkit.data import read_jsonl
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -104,19 +104,7 @@ class PairsFile(Dataset):
         import pandas as pd
 
         if self._fmt == "jsonl":
-            recs = []
-            with open(path, encoding="utf-8") as fh:
-                for lineno, line in enumerate(fh, start=1):
-                    if not line.strip():
-                        continue
-                    try:
-                        rec = json.loads(line)
-                    except json.JSONDecodeError as exc:
-                        raise DataError(f"{path}:{lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
-                    if not isinstance(rec, dict):
-                        raise DataError(f"{path}:{lineno}: expected a JSON object per line")
-                    rec["_line"] = lineno
-                    recs.append(rec)
+            recs = read_jsonl(path)
             return pd.DataFrame.from_records(recs)
         quoting = self.quoting or ("minimal" if self._fmt == "csv" else "none")
         q = {"minimal": csv.QUOTE_MINIMAL, "none": csv.QUOTE_NONE}.get(quoting)

@@ -1,0 +1,92 @@
+"""``evalkit runs`` (list saved runs) and ``evalkit rescore`` (score a stored run again)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from evalkit.cli.common import FORMAT_HELP, split_names, write_output
+
+RUNS_DIR_HELP = "Folder of saved runs [default: $EVALKIT_RUNS_DIR or the user data dir]."
+
+
+@click.command("runs")
+@click.option("--runs-dir", type=click.Path(file_okay=False, path_type=Path), help=RUNS_DIR_HELP)
+@click.option("--limit", type=click.IntRange(min=1), help="Show only the newest N runs.")
+@click.option("--format", "fmt", default="table", show_default=True, help=FORMAT_HELP)
+def runs(runs_dir: Path | None, limit: int | None, fmt: str) -> None:
+    """List saved runs, newest first: id, time, suite, methods, datasets, metrics, git commit.
+
+    Runs are saved by 'evalkit compare' and 'evalkit rescore' with results, per-example
+    predictions and provenance. Use an id (or a unique prefix, or 'latest') wherever a command
+    takes a run: 'evalkit check', 'evalkit diff', 'evalkit rescore'.
+    """
+    import pandas as pd
+
+    from evalkit.history import default_runs_dir, run_infos
+    from evalkit.interfaces import Report, Table
+    from evalkit.plugins import get_host
+
+    reporter = get_host().reporters.create(fmt)
+    runs_dir = runs_dir or default_runs_dir()
+    infos = run_infos(runs_dir)[:limit]
+    rows = [{
+        "run": i.run_id, "created": i.created[:19].replace("T", " "), "suite": i.suite,
+        "methods": ",".join(i.methods), "datasets": ",".join(i.datasets), "metrics": ",".join(i.metrics),
+        "scores": i.scores, "commit": (i.git_commit or "")[:12],
+        "note": i.error or (f"rescored from {i.rescored_from}" if i.rescored_from else ""),
+    } for i in infos]
+    frame = pd.DataFrame(rows, columns=["run", "created", "suite", "methods", "datasets", "metrics",
+                                        "scores", "commit", "note"]).set_index("run")
+    listed = [{**r, "path": str(i.path)} for r, i in zip(rows, infos, strict=True)]
+    payload = {"runs_dir": str(runs_dir), "runs": listed}
+    table = Table(frame, f"{len(infos)} saved runs in {runs_dir}", [], digits=0)
+    write_output(reporter.render(Report([table], payload)), None)
+
+
+@click.command("rescore")
+@click.argument("run")
+@click.option("--metrics", help="Comma-separated metric names [default: the run's own metrics].")
+@click.option("--aggregate", default="mean", show_default=True, help="Comma-separated aggregators.")
+@click.option("--format", "fmt", default="table", show_default=True, help=FORMAT_HELP)
+@click.option("--output", type=click.Path(dir_okay=False), help="Write the output to FILE instead of stdout.")
+@click.option("--runs-dir", type=click.Path(file_okay=False, path_type=Path), help=RUNS_DIR_HELP)
+@click.option("--no-save", is_flag=True, help="Do not save the re-scored run.")
+def rescore(run: str, metrics: str | None, aggregate: str, fmt: str, output: str | None,
+            runs_dir: Path | None, no_save: bool) -> None:
+    """Score a stored RUN again with other metrics, without running its methods.
+
+    RUN is a run folder or id ('latest', an id prefix). The stored per-example predictions are
+    scored exactly as a fresh run scores them, so the values equal a fresh run's. The result is
+    saved as a new run (provenance records the source run) unless --no-save.
+    """
+    from evalkit.history import default_runs_dir, load_source
+    from evalkit.history import rescore as rescore_run
+    from evalkit.plugins import get_host
+    from evalkit.report import comparison_report
+    from evalkit.runner import new_run_id
+    from evalkit.suite import ComponentSpec
+
+    host = get_host()
+    reporter = host.reporters.create(fmt)
+    runs_dir = runs_dir or default_runs_dir()
+    source = load_source(run, runs_dir=runs_dir)
+    if source.kind != "run":
+        from evalkit.errors import ConfigError
+
+        raise ConfigError(f"{source.label} is a results JSON without per-example predictions; "
+                          "rescore needs a run folder")
+    names = split_names(metrics)
+    specs = [ComponentSpec(n, n) for n in names] if names else None
+    new = rescore_run(source.run, specs, host=host)
+    if not no_save:
+        new.save(runs_dir, new_run_id())
+    aggregators = [(n, host.aggregators.create(n)) for n in split_names(aggregate) or ["mean"]]
+    metric_objs = {label: host.metrics.create(info["metric"], **info["params"])
+                   for label, info in new.provenance["metrics"].items()}
+    report = comparison_report(new, metric_objs, aggregators,
+                               extra_payload={"rescored_from": str(source.path)})
+    write_output(reporter.render(report), output)
+    click.echo(f"evalkit: re-scored {source.label}: {len(new.results)} scores, no method run"
+               + (f"; saved to {new.run_dir}" if new.run_dir else ""), err=True)
