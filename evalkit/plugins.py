@@ -145,14 +145,11 @@ class Host:
     def _fail(self, failure: LoadFailure) -> None:
         self.failures.append(failure)
         where = f" (distribution {failure.distribution} {failure.version})" if failure.distribution else ""
-        msg = (
-            f"evalkit plugin {failure.name!r}{where} failed to load: {failure.error}. "
-            f"Other plugins still work; fix or uninstall it, or skip it with "
-            f"EVALKIT_BLOCK_PLUGINS={failure.name}."
-        )
+        head = f"evalkit plugin {failure.name!r}{where} failed to load: {failure.error}."
+        fix = f"fix or uninstall it, or skip it with EVALKIT_BLOCK_PLUGINS={failure.name}."
         if self.strict:
-            raise PluginError(msg + " (EVALKIT_STRICT_PLUGINS=1 makes this an error.)")
-        warnings.warn(msg, PluginLoadWarning, stacklevel=3)
+            raise PluginError(f"{head} EVALKIT_STRICT_PLUGINS=1 makes this an error: {fix}")
+        warnings.warn(f"{head} Other plugins still work; {fix}", PluginLoadWarning, stacklevel=3)
 
     def _register_plugin(
         self, name: str, module: str, obj: object, dist: str | None, version: str | None, builtin: bool

@@ -181,7 +181,8 @@ def test_strict_mode_exits_3_naming_the_plugin(site: Path, args: tuple[str, ...]
     assert res.returncode == 3
     assert res.stdout == ""
     assert res.stderr.startswith("Error: evalkit plugin 'broken' (distribution evalkit-broken 1.2.3) failed")
-    assert "EVALKIT_STRICT_PLUGINS=1 makes this an error" in res.stderr
+    assert "EVALKIT_STRICT_PLUGINS=1 makes this an error: fix or uninstall it" in res.stderr
+    assert "Other plugins still work" not in res.stderr
     assert "Traceback" not in res.stderr
 
 
