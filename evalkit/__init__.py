@@ -35,10 +35,9 @@ from evalkit.interfaces import (
     Table,
     TunedMetric,
     as_1d_float,
-    as_score_table,
     check_finite,
-    check_pairs,
 )
+from evalkit.validation import as_score_table, check_pairs
 
 __version__ = "0.1.0"
 

@@ -1,4 +1,4 @@
-"""The validation helpers plugins use (check_pairs, as_score_table) and Method.fit's default."""
+"""The validation helpers plugins use (evalkit.validation: check_pairs, as_score_table) and Method.fit's default."""
 
 from __future__ import annotations
 
