@@ -149,3 +149,35 @@ def test_default_suite_is_the_sts_grid() -> None:
     s = load_suite("sts")
     assert [d.label for d in s.datasets] == ["stsb", "sickr", "sts12", "sts13", "sts14", "sts15", "sts16"]
     assert [m.label for m in s.methods] == ["minilm-cosine", "minilm-whitening", "tfidf-cosine"]
+
+
+def test_device_reaches_methods_that_take_one(tmp_path: Path) -> None:
+    import evalkit
+
+    seen: list[str | None] = []
+
+    class OnDevice(evalkit.Method):
+        """Records the device it was built for."""
+
+        name = "on-device"
+
+        def __init__(self, *, device: str | None = None) -> None:
+            self.device = device
+
+        def predict(self, pairs):
+            seen.append(self.device)
+            return pairs["sentence1"].str.len().to_numpy(dtype=float)
+
+    class P:
+        @evalkit.hookimpl
+        def register_methods(self, register):
+            register(OnDevice)
+            register(OnDevice, "pinned", params={"device": "cuda:1"})
+
+    suite = _tfidf_suite(tmp_path)
+    suite.methods = [ComponentSpec("on-device", "on-device"), ComponentSpec("pinned", "pinned"),
+                     ComponentSpec("word", "tfidf")]
+    run = run_suite(suite, host=Host(autoload=False, extra_plugins=[("p", P())]), data_dir=tmp_path,
+                    cache_dir=None, device="cpu")
+    assert seen == ["cpu", "cuda:1"]  # an explicit preset device wins; tfidf takes none
+    assert run.provenance["execution"]["device"] == "cpu"

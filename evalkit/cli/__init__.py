@@ -28,7 +28,8 @@ class EvalkitGroup(click.Group):
             click.echo(f"Error: {exc}", err=True)
             ctx.exit(exc.exit_code)
         except KeyboardInterrupt:
-            click.echo("Interrupted: nothing partial was written.", err=True)
+            click.echo("Interrupted: no partial output was written; finished cells are kept, so the same "
+                       "command resumes where this one stopped.", err=True)
             ctx.exit(130)
 
 

@@ -18,8 +18,8 @@ class PairsFile(Dataset):
     """Your own sentence pairs from a CSV, TSV or JSONL file, with a column mapping.
 
     Parameters:
-        path: the file (relative paths are resolved against the data directory first, then the
-            working directory).
+        path: the file (a relative path is looked up in the working directory first, then in
+            the data directory).
         format: ``csv``, ``tsv`` or ``jsonl``; default from the extension (``.txt`` = tsv).
         sentence1, sentence2: column names of the two texts.
         target: the file's column of the gold value (default ``score`` for similarity, ``label``
@@ -79,7 +79,8 @@ class PairsFile(Dataset):
         return params
 
     def files(self, split: str | None = None) -> list[DataFile]:
-        return [DataFile(self.path)]
+        p = Path(self.path).expanduser()
+        return [DataFile(str(p.resolve()) if p.is_file() else self.path)]
 
     def check_split(self, split: str) -> None:
         if self.split_column is None and split != "test":
@@ -90,7 +91,7 @@ class PairsFile(Dataset):
 
     def _resolve(self, data_dir: Path) -> Path:
         p = Path(self.path).expanduser()
-        for cand in ([p] if p.is_absolute() else [data_dir / p, p]):
+        for cand in ([p] if p.is_absolute() else [p, data_dir / p]):
             if cand.is_file():
                 return cand
         raise DataError(

@@ -82,3 +82,21 @@ def test_mapped_gold_column_runs_in_a_comparison(host: Host, tmp_path: Path) -> 
     assert run.results["n"].tolist() == [3]
     ds = host.datasets.create("pairs", path=str(f), target="gold")
     assert (ds.target, ds.get_params()["target"]) == ("score", "gold")
+
+
+def test_relative_path_in_working_directory_through_the_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from evalkit.cli import build_cli
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "mine.tsv").write_text("sentence1\tsentence2\tscore\nred fox\tred fox runs\t3\nblue sky\tgreen tea\t0\nhot sun\thot day\t2\n")
+    (tmp_path / "suite.toml").write_text(
+        'metrics = ["spearman"]\nmethods = ["tfidf-cosine"]\n'
+        '[[datasets]]\nname = "mine"\ndataset = "pairs"\nparams = { path = "mine.tsv" }\n')
+    result = CliRunner().invoke(build_cli(), ["compare", "--suite", "suite.toml", "--format", "json", "--no-save",
+                                              "--data-dir", str(tmp_path / "elsewhere")])
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["results"][0]["n"] == 3
+    assert str(tmp_path / "mine.tsv") in doc["provenance"]["datasets"]["mine"]["files"]
