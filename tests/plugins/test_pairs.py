@@ -90,7 +90,8 @@ def test_relative_path_in_working_directory_through_the_cli(tmp_path: Path, monk
     from evalkit.cli import build_cli
 
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "mine.tsv").write_text("sentence1\tsentence2\tscore\nred fox\tred fox runs\t3\nblue sky\tgreen tea\t0\nhot sun\thot day\t2\n")
+    (tmp_path / "mine.tsv").write_text(
+        "sentence1\tsentence2\tscore\nred fox\tred fox runs\t3\nblue sky\tgreen tea\t0\nhot sun\thot day\t2\n")
     (tmp_path / "suite.toml").write_text(
         'metrics = ["spearman"]\nmethods = ["tfidf-cosine"]\n'
         '[[datasets]]\nname = "mine"\ndataset = "pairs"\nparams = { path = "mine.tsv" }\n')
