@@ -239,8 +239,8 @@ class PowerMean(CellwiseAggregator):
     def reduce(self, arr: np.ndarray) -> np.ndarray:
         """``(mean(x ** p)) ** (1 / p)``, computed in log space so that it is stable for any p.
 
-        With ``z = p * log(x)`` and ``m = max z``:
-        ``log M_p = (m + log1p(mean(expm1(z - m)))) / p``.
+        With ``z = p * log(x)`` and ``m = max z = p * log(x*)``:
+        ``log M_p = log(x*) + log1p(mean(expm1(p * (log(x) - log(x*))))) / p``.
         This never overflows, is exact on constant rows, and tends to ``mean(log x)`` (the
         geometric mean) as p -> 0, where the direct formula (and ``scipy.stats.pmean``) collapses
         to 1 once ``x ** p`` rounds to 1.0.
@@ -251,14 +251,18 @@ class PowerMean(CellwiseAggregator):
         if p == 1:
             return np.nanmean(arr, axis=1)
         logs = np.log(arr)
-        if p == 0:
+        # M_p differs from the geometric mean by a factor of about exp(p/2 * var(log x)): below
+        # |p| = 1e-100 that is far under float64 resolution, while p * log(x) would lose digits
+        # (subnormal p). So such orders are the p -> 0 limit.
+        if abs(p) < 1e-100:
             return np.exp(np.nanmean(logs, axis=1))
-        z = p * logs
-        top = np.nanmax(z, axis=1)
+        # m = max(p * log x) is reached at the largest log x for p > 0, the smallest for p < 0;
+        # writing z - m = p * (log x - log x*) keeps constant rows exact even for subnormal p.
+        top = np.nanmax(logs, axis=1) if p > 0 else np.nanmin(logs, axis=1)
         out = np.zeros(arr.shape[0])  # a row of zeros (p > 0) has M_p = 0
         ok = np.isfinite(top)
-        shifted = np.expm1(z[ok] - top[ok, None])
-        out[ok] = np.exp((top[ok] + np.log1p(np.nanmean(shifted, axis=1))) / p)
+        shifted = np.expm1(p * (logs[ok] - top[ok, None]))
+        out[ok] = np.exp(top[ok] + np.log1p(np.nanmean(shifted, axis=1)) / p)
         return out
 
 

@@ -312,3 +312,13 @@ def test_registry_specs_and_policies() -> None:
         assert agg.rule, label
     with pytest.raises(ConfigError, match="applies to none"):
         create_aggregators(host, ["mean", "borda"], nonpositive="skip")
+
+
+@pytest.mark.parametrize("p", [2.2e-313, -2.2e-313, 1e-300, 5e-324])
+def test_power_mean_of_subnormal_order_is_exact_on_constant_rows(p: float) -> None:
+    """Found by hypothesis: p * log(x) loses precision for subnormal p; constant rows must stay exact."""
+    table = pd.DataFrame({"a": [4.0, 0.5], "b": [4.0, 0.5]}, index=["x", "y"])
+    assert PowerMean(p=p).aggregate(table).tolist() == [4.0, 0.5]
+    # and such an order is the geometric mean to float precision on any positive row
+    uneven = pd.DataFrame({"a": [1.0], "b": [100.0]}, index=["z"])
+    assert PowerMean(p=p).aggregate(uneven).iloc[0] == pytest.approx(10.0, rel=1e-9)
