@@ -1,13 +1,16 @@
 """Exact k-nearest-neighbour search by WMD or WRD: prefetch and prune (Kusner et al. 2015, Sec. 4).
 
 For each query the corpus is ordered by the centroid bound (WCD for WMD; see
-:mod:`evalkit_ot.bounds`). The first ``k`` candidates are solved exactly; every later candidate
-is skipped when a lower bound already exceeds the current k-th distance: first the centroid
-bound (once it exceeds the k-th distance, so do all remaining candidates, and the scan stops),
-then ``max(centroid bound, relaxed bound)`` (RWMD for WMD). Only candidates that could still
-enter the top k are solved exactly. Because every skipped candidate's true distance is larger
-than the k-th distance, the result equals the exhaustive search's: the ``k`` smallest distances,
-ties broken by corpus index.
+:mod:`evalkit_ot.bounds`), one matrix-vector product. *Prefetch*: the ``4k`` first candidates get
+the bound ``max(centroid bound, capped relaxation)`` (the capped relaxation, ICT, is at least
+RWMD), and the ``k`` with the smallest bound are solved exactly; their k-th distance is an upper
+bound on the final k-th distance, and their optimal dual potentials on the query's tokens are
+kept. *Prune*: a candidate whose centroid bound exceeds that k-th distance can never enter; the
+others get the tight bound ``max(centroid, capped relaxation, c-transform bounds of the kept
+potentials)`` and are solved in increasing order of it until it exceeds the current k-th
+distance (which only shrinks). Because every skipped
+candidate's true distance is larger than the final k-th distance, the result equals the
+exhaustive search's: the ``k`` smallest distances, ties broken by corpus index.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import numpy as np
 
 from evalkit import ConfigError
 from evalkit_ot.batch import n_workers, ot_distances
-from evalkit_ot.bounds import centroid_bounds, relaxed_bound
+from evalkit_ot.bounds import capped_bound, centroid_bounds, dual_bound
 from evalkit_ot.solver import MAX_ITER, Doc, cost_matrix, emd_value, finish, same_doc
 
 #: A bound prunes a candidate only if it exceeds the k-th distance by more than this margin
@@ -68,25 +71,34 @@ def _check(corpus: Sequence[Doc], k: int, exclude: Sequence[int | None] | None,
 
 def _one(query: Doc, corpus: Sequence[Doc], k: int, exclude: int | None,
          max_iter: int) -> tuple[list[int], list[float], int, int]:
-    lb = centroid_bounds(query, corpus)
-    order = np.argsort(lb, kind="stable")
-    heap: list[tuple[float, int]] = []  # max-heap of (-distance, -index): the current top k
-    solves = 0
-    limit = np.inf  # prune above this: the k-th distance plus a margin, once k are known
+    wcd = centroid_bounds(query, corpus)
+    cand = np.array([i for i in np.argsort(wcd, kind="stable").tolist() if i != exclude],
+                    dtype=np.int64)
     scale = 1.0 if query.kind == "wrd" else float(np.sqrt(query.sqnorm.max()))
-    for i in order.tolist():
-        if i == exclude:
-            continue
-        if lb[i] > limit:
-            break  # every later candidate has a centroid bound at least as large
+    heap: list[tuple[float, int]] = []  # the current top k as (-distance, -index)
+    limit = np.inf  # prune above this: the k-th distance plus a margin, once k are known
+    solves = 0
+    duals: list[np.ndarray] = []  # the query's optimal potentials from the prefetch solves
+
+    def tight(i: int, potentials: np.ndarray | None) -> float:
+        doc = corpus[i]
+        if same_doc(query, doc):
+            return 0.0
+        c = cost_matrix(query, doc)
+        lb = max(float(wcd[i]), capped_bound(query, doc, c))
+        if potentials is not None:
+            lb = max(lb, dual_bound(query, doc, potentials, c))
+        return lb
+
+    def solve(i: int, keep_duals: bool) -> None:
+        nonlocal limit, solves
         doc = corpus[i]
         if same_doc(query, doc):
             d = 0.0
         else:
             c = cost_matrix(query, doc)
-            if relaxed_bound(query, doc, c) > limit:
-                continue
-            d = finish(emd_value(query.mass, doc.mass, c, max_iter=max_iter), query.kind, c)
+            d = finish(emd_value(query.mass, doc.mass, c, max_iter=max_iter,
+                                 duals=duals if keep_duals else None), query.kind, c)
             solves += 1
         item = (-d, -i)
         if len(heap) < k:
@@ -96,9 +108,26 @@ def _one(query: Doc, corpus: Sequence[Doc], k: int, exclude: int | None,
         if len(heap) == k:
             kth = -heap[0][0]
             limit = kth + MARGIN * (kth + scale)
+
+    # Prefetch: of the 4k best candidates by centroid bound, solve the k with the smallest
+    # tight bound; their k-th distance bounds the final one from above.
+    head = cand[: 4 * k].tolist()
+    first = sorted(head, key=lambda i: (tight(i, None), i))[:k]
+    for i in first:
+        solve(i, keep_duals=True)
+    # Prune: only candidates whose centroid bound is within the limit can enter; the others get
+    # the tight bound (now also the c-transform bound of the prefetch duals) and are solved in
+    # increasing order of it while it is within the (shrinking) limit.
+    pots = np.stack(duals) if duals else None
+    done = set(first)
+    reach = int(np.searchsorted(wcd[cand], limit, side="right"))
+    rest = [(tight(i, pots), i) for i in cand[:reach].tolist() if i not in done]
+    for lb, i in sorted(rest):
+        if lb > limit:
+            break
+        solve(i, keep_duals=False)
     top = sorted((-nd, -ni) for nd, ni in heap)
-    n_cand = len(corpus) - (1 if exclude is not None and 0 <= exclude < len(corpus) else 0)
-    return [i for _, i in top], [d for d, _ in top], solves, n_cand
+    return [i for _, i in top], [d for d, _ in top], solves, int(cand.size)
 
 
 def knn(queries: Sequence[Doc], corpus: Sequence[Doc], k: int = 10, *,

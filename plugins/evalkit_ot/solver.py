@@ -173,14 +173,21 @@ def cost_matrix(x: Doc, y: Doc) -> np.ndarray:
     return cosine_cost(x.points, y.points)
 
 
-def _load_emd() -> Callable[[np.ndarray, np.ndarray, np.ndarray, int], tuple[float, int]]:
-    """``emd(a, b, M, max_iter) -> (cost, result_code)``: POT's network simplex without wrappers."""
+EmdFn = Callable[[np.ndarray, np.ndarray, np.ndarray, int], tuple[float, int, np.ndarray]]
+
+
+def _load_emd() -> EmdFn:
+    """``emd(a, b, M, max_iter) -> (cost, result_code, u)``: POT's network simplex, no wrappers.
+
+    ``u`` are the optimal dual potentials of ``a``'s points.
+    """
     try:
         from ot.lp.emd_wrap import emd_c
 
-        def emd(a: np.ndarray, b: np.ndarray, m: np.ndarray, max_iter: int) -> tuple[float, int]:
+        def emd(a: np.ndarray, b: np.ndarray, m: np.ndarray,
+                max_iter: int) -> tuple[float, int, np.ndarray]:
             out = emd_c(a, b, m, max_iter, 1)
-            return float(out[1]), int(out[-1])
+            return float(out[1]), int(out[-1]), out[2]
 
         emd(np.ones(1), np.ones(1), np.zeros((1, 1)), 10)
     except Exception:  # POT moved its private routine: use the public one (slower, same value)
@@ -188,25 +195,28 @@ def _load_emd() -> Callable[[np.ndarray, np.ndarray, np.ndarray, int], tuple[flo
 
         import ot
 
-        def emd(a: np.ndarray, b: np.ndarray, m: np.ndarray, max_iter: int) -> tuple[float, int]:
+        def emd(a: np.ndarray, b: np.ndarray, m: np.ndarray,
+                max_iter: int) -> tuple[float, int, np.ndarray]:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
-                value = float(ot.emd2(a, b, m, numItermax=max_iter, center_dual=False))
-            return value, 3 if caught else 1
+                value, log = ot.emd2(a, b, m, numItermax=max_iter, center_dual=False, log=True)
+            return float(value), 3 if caught else 1, np.asarray(log["u"])
 
     return emd
 
 
-_EMD: Callable[[np.ndarray, np.ndarray, np.ndarray, int], tuple[float, int]] | None = None
+_EMD: EmdFn | None = None
 
 _RESULT = {0: "infeasible (weights not on the simplex)", 2: "unbounded",
            3: "iteration limit reached before optimality"}
 
 
-def emd_value(a: np.ndarray, b: np.ndarray, cost: np.ndarray, *, max_iter: int = MAX_ITER) -> float:
+def emd_value(a: np.ndarray, b: np.ndarray, cost: np.ndarray, *, max_iter: int = MAX_ITER,
+              duals: list[np.ndarray] | None = None) -> float:
     """Exact optimal transport cost ``min <T, C>`` between histograms ``a`` (n,) and ``b`` (m,).
 
     As ``ot.emd2``: ``b`` is rescaled to ``a``'s total, ``cost`` must be float64 and C-contiguous.
+    If ``duals`` is a list, the optimal dual potentials of ``a``'s points are appended to it.
 
     Raises:
         SolverError: the simplex did not reach optimality (raise ``max_iter`` for huge texts).
@@ -217,12 +227,14 @@ def emd_value(a: np.ndarray, b: np.ndarray, cost: np.ndarray, *, max_iter: int =
     sa, sb = a.sum(), b.sum()
     if sa != 1.0 or sb != 1.0:
         b = b * sa / sb  # the same operations as ot.emd2, so the same bits
-    value, code = _EMD(a, b, cost, max_iter)
+    value, code, u = _EMD(a, b, cost, max_iter)
     if code != 1:
         raise SolverError(
             f"exact optimal transport failed for a {cost.shape[0]}x{cost.shape[1]} problem: "
             f"{_RESULT.get(code, f'result code {code}')}; raise max_iter (now {max_iter})"
         )
+    if duals is not None:
+        duals.append(u)
     return value
 
 
