@@ -1,16 +1,22 @@
 """Exact k-nearest-neighbour search by WMD or WRD: prefetch and prune (Kusner et al. 2015, Sec. 4).
 
-For each query the corpus is ordered by the centroid bound (WCD for WMD; see
-:mod:`evalkit_ot.bounds`), one matrix-vector product. *Prefetch*: the ``4k`` first candidates get
-the bound ``max(centroid bound, capped relaxation)`` (the capped relaxation, ICT, is at least
-RWMD), and the ``k`` with the smallest bound are solved exactly; their k-th distance is an upper
-bound on the final k-th distance, and their optimal dual potentials on the query's tokens are
-kept. *Prune*: a candidate whose centroid bound exceeds that k-th distance can never enter; the
-others get the tight bound ``max(centroid, capped relaxation, c-transform bounds of the kept
-potentials)`` and are solved in increasing order of it until it exceeds the current k-th
-distance (which only shrinks). Because every skipped
-candidate's true distance is larger than the final k-th distance, the result equals the
-exhaustive search's: the ``k`` smallest distances, ties broken by corpus index.
+Per query:
+
+1. *Order*: the centroid bound (WCD for WMD; :mod:`evalkit_ot.bounds`) to every corpus text, one
+   matrix-vector product; candidates are taken in increasing order of it.
+2. *Prefetch*: the ``4k`` first candidates get ``max(centroid bound, capped relaxation ICT)``
+   (ICT is at least RWMD) and the ``k`` smallest of them are solved exactly. Their k-th distance
+   bounds the final k-th distance from above; their optimal dual potentials on the query's
+   tokens are kept.
+3. *Prune*: a candidate whose centroid bound exceeds the current k-th distance can never enter.
+   The others get, vectorised over the whole corpus (one cost matrix against all its tokens),
+   ``max(centroid bound, RWMD, c-transform bound of the kept potentials)``; those within the
+   k-th distance are visited in increasing order of that bound, checked against ICT, and solved
+   exactly while the bound stays within the (shrinking) k-th distance.
+
+Every skipped candidate has a lower bound above the final k-th distance (plus a round-off
+margin), so the result equals the exhaustive search's: the ``k`` smallest distances, ties broken
+by corpus index. The number of exact solves is reported per query.
 """
 
 from __future__ import annotations
@@ -23,9 +29,17 @@ from dataclasses import dataclass
 import numpy as np
 
 from evalkit import ConfigError
-from evalkit_ot.batch import n_workers, ot_distances
-from evalkit_ot.bounds import capped_bound, centroid_bounds, dual_bound
-from evalkit_ot.solver import MAX_ITER, Doc, cost_matrix, emd_value, finish, same_doc
+from evalkit_ot.batch import n_workers, ot_distances, run_threads
+from evalkit_ot.bounds import capped_bound, centroid_bounds
+from evalkit_ot.solver import (
+    MAX_ITER,
+    Doc,
+    cosine_cost,
+    cost_matrix,
+    euclidean_cost,
+    exact_distance,
+    same_doc,
+)
 
 #: A bound prunes a candidate only if it exceeds the k-th distance by more than this margin
 #: (relative to the k-th distance plus the query's largest vector norm), so that round-off in a
@@ -69,36 +83,73 @@ def _check(corpus: Sequence[Doc], k: int, exclude: Sequence[int | None] | None,
     return ex
 
 
-def _one(query: Doc, corpus: Sequence[Doc], k: int, exclude: int | None,
+class _Corpus:
+    """The corpus's token points concatenated, for bounds against all texts at once."""
+
+    #: Tokens per block of the vectorised bounds (bounds the (potentials, n, tokens) temporary).
+    BLOCK_TOKENS = 4096
+
+    def __init__(self, docs: Sequence[Doc]) -> None:
+        self.docs = docs
+        self.points = np.concatenate([d.points for d in docs])
+        self.sqnorm = np.concatenate([d.sqnorm for d in docs])
+        self.mass = np.concatenate([d.mass for d in docs])
+        self.offsets = np.concatenate([[0], np.cumsum([d.size for d in docs])]).astype(np.int64)
+        blocks, start = [], 0
+        for end in range(1, len(docs) + 1):
+            if self.offsets[end] - self.offsets[start] >= self.BLOCK_TOKENS or end == len(docs):
+                blocks.append((start, end))
+                start = end
+        self.blocks = blocks
+
+    def bounds(self, query: Doc, potentials: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+        """``max(RWMD, c-transform bounds)`` of ``query`` to the texts where ``wanted`` is True
+        (elsewhere 0): float64 ``(n_docs,)``."""
+        out = np.zeros(len(self.docs))
+        for start, end in self.blocks:
+            if not wanted[start:end].any():
+                continue
+            lo, hi = self.offsets[start], self.offsets[end]
+            if query.kind == "wmd":
+                c = euclidean_cost(query.points, self.points[lo:hi], query.sqnorm,
+                                   self.sqnorm[lo:hi])
+            else:
+                c = cosine_cost(query.points, self.points[lo:hi])
+            seg = self.offsets[start:end] - lo
+            mass = self.mass[lo:hi]
+            l1 = query.mass @ np.minimum.reduceat(c, seg, axis=1)
+            l2 = np.add.reduceat(c.min(axis=0) * mass, seg)
+            lb = np.maximum(l1, l2)
+            if potentials.size:
+                v = (c[None, :, :] - potentials[:, :, None]).min(axis=1)  # (p, tokens)
+                u = np.minimum.reduceat(c[None, :, :] - v[:, None, :], seg, axis=2)  # (p, n, docs)
+                dual = np.einsum("pid,i->pd", u, query.mass) + np.add.reduceat(v * mass, seg, axis=1)
+                lb = np.maximum(lb, dual.max(axis=0))
+            out[start:end] = lb
+        return out
+
+
+def _one(query: Doc, corpus: _Corpus, k: int, exclude: int | None,
          max_iter: int) -> tuple[list[int], list[float], int, int]:
-    wcd = centroid_bounds(query, corpus)
+    docs = corpus.docs
+    wcd = centroid_bounds(query, docs)
     cand = np.array([i for i in np.argsort(wcd, kind="stable").tolist() if i != exclude],
                     dtype=np.int64)
     scale = 1.0 if query.kind == "wrd" else float(np.sqrt(query.sqnorm.max()))
     heap: list[tuple[float, int]] = []  # the current top k as (-distance, -index)
     limit = np.inf  # prune above this: the k-th distance plus a margin, once k are known
     solves = 0
-    duals: list[np.ndarray] = []  # the query's optimal potentials from the prefetch solves
+    duals: list[np.ndarray] = []
 
-    def tight(i: int, potentials: np.ndarray | None) -> float:
-        doc = corpus[i]
-        if same_doc(query, doc):
-            return 0.0
-        c = cost_matrix(query, doc)
-        lb = max(float(wcd[i]), capped_bound(query, doc, c))
-        if potentials is not None:
-            lb = max(lb, dual_bound(query, doc, potentials, c))
-        return lb
-
-    def solve(i: int, keep_duals: bool) -> None:
+    def solve(i: int, c: np.ndarray | None, keep_duals: bool) -> None:
         nonlocal limit, solves
-        doc = corpus[i]
+        doc = docs[i]
         if same_doc(query, doc):
             d = 0.0
         else:
-            c = cost_matrix(query, doc)
-            d = finish(emd_value(query.mass, doc.mass, c, max_iter=max_iter,
-                                 duals=duals if keep_duals else None), query.kind, c)
+            c = cost_matrix(query, doc) if c is None else c
+            d = exact_distance(query, doc, c, max_iter=max_iter,
+                               duals=duals if keep_duals else None)
             solves += 1
         item = (-d, -i)
         if len(heap) < k:
@@ -109,23 +160,32 @@ def _one(query: Doc, corpus: Sequence[Doc], k: int, exclude: int | None,
             kth = -heap[0][0]
             limit = kth + MARGIN * (kth + scale)
 
-    # Prefetch: of the 4k best candidates by centroid bound, solve the k with the smallest
-    # tight bound; their k-th distance bounds the final one from above.
-    head = cand[: 4 * k].tolist()
-    first = sorted(head, key=lambda i: (tight(i, None), i))[:k]
-    for i in first:
-        solve(i, keep_duals=True)
-    # Prune: only candidates whose centroid bound is within the limit can enter; the others get
-    # the tight bound (now also the c-transform bound of the prefetch duals) and are solved in
-    # increasing order of it while it is within the (shrinking) limit.
-    pots = np.stack(duals) if duals else None
-    done = set(first)
-    reach = int(np.searchsorted(wcd[cand], limit, side="right"))
-    rest = [(tight(i, pots), i) for i in cand[:reach].tolist() if i not in done]
-    for lb, i in sorted(rest):
-        if lb > limit:
+    def ict(i: int) -> tuple[float, np.ndarray | None]:
+        doc = docs[i]
+        if same_doc(query, doc):
+            return 0.0, None
+        c = cost_matrix(query, doc)
+        return max(float(wcd[i]), capped_bound(query, doc, c)), c
+
+    # 2. Prefetch.
+    head = [(*ict(i), i) for i in cand[: 4 * k].tolist()]
+    head.sort(key=lambda t: (t[0], t[2]))
+    for _, c, i in head[:k]:
+        solve(i, c, keep_duals=True)
+    done = {i for _, _, i in head[:k]}
+    # 3. Prune.
+    wanted = wcd <= limit
+    wanted[list(done)] = False
+    if exclude is not None:
+        wanted[exclude] = False
+    pots = np.stack(duals) if duals else np.zeros((0, query.size))
+    lb = np.maximum(corpus.bounds(query, pots, wanted), wcd)
+    for i in sorted(np.flatnonzero(wanted & (lb <= limit)).tolist(), key=lambda i: (lb[i], i)):
+        if lb[i] > limit:
             break
-        solve(i, keep_duals=False)
+        bound, c = ict(i)
+        if bound <= limit:
+            solve(i, c, keep_duals=False)
     top = sorted((-nd, -ni) for nd, ni in heap)
     return [i for _, i in top], [d for d, _ in top], solves, int(cand.size)
 
@@ -149,14 +209,12 @@ def knn(queries: Sequence[Doc], corpus: Sequence[Doc], k: int = 10, *,
     """
     t0 = time.perf_counter()
     ex = _check(corpus, k, exclude, len(queries))
-    workers = n_workers(n_jobs)
-    if workers == 1 or len(queries) < 2:
-        rows = [_one(q, corpus, k, e, max_iter) for q, e in zip(queries, ex, strict=True)]
-    else:
-        from joblib import Parallel, delayed
-
-        rows = Parallel(n_jobs=workers, prefer="threads")(
-            delayed(_one)(q, corpus, k, e, max_iter) for q, e in zip(queries, ex, strict=True))
+    kinds = {d.kind for d in corpus} | {q.kind for q in queries}
+    if len(kinds) > 1:
+        raise ConfigError(f"queries and corpus must be one kind of document, got {sorted(kinds)}")
+    corp = _Corpus(corpus)
+    jobs = [(q, corp, k, e, max_iter) for q, e in zip(queries, ex, strict=True)]
+    rows = run_threads(_one, jobs, n_workers(n_jobs))
     return KnnResult(
         np.array([r[0] for r in rows], dtype=np.int64).reshape(len(queries), k),
         np.array([r[1] for r in rows], dtype=np.float64).reshape(len(queries), k),

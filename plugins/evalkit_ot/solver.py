@@ -173,21 +173,20 @@ def cost_matrix(x: Doc, y: Doc) -> np.ndarray:
     return cosine_cost(x.points, y.points)
 
 
-EmdFn = Callable[[np.ndarray, np.ndarray, np.ndarray, int], tuple[float, int, np.ndarray]]
+EmdFn = Callable[[np.ndarray, np.ndarray, np.ndarray, int],
+                 tuple[float, int, np.ndarray, np.ndarray]]
 
 
 def _load_emd() -> EmdFn:
-    """``emd(a, b, M, max_iter) -> (cost, result_code, u)``: POT's network simplex, no wrappers.
-
-    ``u`` are the optimal dual potentials of ``a``'s points.
-    """
+    """``emd(a, b, M, max_iter) -> (cost, result_code, u, v)``: POT's network simplex, no
+    wrappers; ``u``, ``v`` are the optimal dual potentials of ``a``'s and ``b``'s points."""
     try:
         from ot.lp.emd_wrap import emd_c
 
         def emd(a: np.ndarray, b: np.ndarray, m: np.ndarray,
-                max_iter: int) -> tuple[float, int, np.ndarray]:
+                max_iter: int) -> tuple[float, int, np.ndarray, np.ndarray]:
             out = emd_c(a, b, m, max_iter, 1)
-            return float(out[1]), int(out[-1]), out[2]
+            return float(out[1]), int(out[-1]), out[2], out[3]
 
         emd(np.ones(1), np.ones(1), np.zeros((1, 1)), 10)
     except Exception:  # POT moved its private routine: use the public one (slower, same value)
@@ -196,11 +195,11 @@ def _load_emd() -> EmdFn:
         import ot
 
         def emd(a: np.ndarray, b: np.ndarray, m: np.ndarray,
-                max_iter: int) -> tuple[float, int, np.ndarray]:
+                max_iter: int) -> tuple[float, int, np.ndarray, np.ndarray]:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
                 value, log = ot.emd2(a, b, m, numItermax=max_iter, center_dual=False, log=True)
-            return float(value), 3 if caught else 1, np.asarray(log["u"])
+            return float(value), 3 if caught else 1, np.asarray(log["u"]), np.asarray(log["v"])
 
     return emd
 
@@ -216,7 +215,8 @@ def emd_value(a: np.ndarray, b: np.ndarray, cost: np.ndarray, *, max_iter: int =
     """Exact optimal transport cost ``min <T, C>`` between histograms ``a`` (n,) and ``b`` (m,).
 
     As ``ot.emd2``: ``b`` is rescaled to ``a``'s total, ``cost`` must be float64 and C-contiguous.
-    If ``duals`` is a list, the optimal dual potentials of ``a``'s points are appended to it.
+    If ``duals`` is a list, the optimal dual potentials ``u`` (of ``a``'s points) and ``v`` (of
+    ``b``'s) are appended to it.
 
     Raises:
         SolverError: the simplex did not reach optimality (raise ``max_iter`` for huge texts).
@@ -227,14 +227,14 @@ def emd_value(a: np.ndarray, b: np.ndarray, cost: np.ndarray, *, max_iter: int =
     sa, sb = a.sum(), b.sum()
     if sa != 1.0 or sb != 1.0:
         b = b * sa / sb  # the same operations as ot.emd2, so the same bits
-    value, code, u = _EMD(a, b, cost, max_iter)
+    value, code, u, v = _EMD(a, b, cost, max_iter)
     if code != 1:
         raise SolverError(
             f"exact optimal transport failed for a {cost.shape[0]}x{cost.shape[1]} problem: "
             f"{_RESULT.get(code, f'result code {code}')}; raise max_iter (now {max_iter})"
         )
     if duals is not None:
-        duals.append(u)
+        duals.extend((u, v))
     return value
 
 
@@ -262,12 +262,64 @@ def same_doc(x: Doc, y: Doc) -> bool:
     )
 
 
+def drop_shared_mass(
+    a: np.ndarray, b: np.ndarray, cost: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+    """For a metric cost (WMD), remove the mass both texts hold at the same point.
+
+    Where ``C_ij == 0`` (the same vector in both texts), ``min(a_i, b_j)`` stays put in some
+    optimal plan: with a metric ground cost the optimal cost depends only on ``mu - nu``
+    (Kantorovich-Rubinstein duality; Villani 2003, "Topics in Optimal Transportation", Thm. 1.14),
+    so ``WMD(mu, nu) = OT(mu - min(mu, nu), nu - min(mu, nu))``. Returns the smaller problem
+    ``(a', b', C', rows, cols)`` (the rows and columns with mass left), or ``None`` when nothing
+    is shared. Not valid for WRD, whose cost ``1 - cos = |u - v|^2 / 2`` is not a metric.
+    """
+    zi, zj = np.nonzero(cost == 0.0)
+    if zi.size == 0:
+        return None
+    a, b = a.copy(), b.copy()
+    for i, j in zip(zi.tolist(), zj.tolist(), strict=True):
+        m = min(a[i], b[j])
+        a[i] -= m
+        b[j] -= m
+    rows, cols = np.flatnonzero(a > 0), np.flatnonzero(b > 0)
+    return a[rows], b[cols], np.ascontiguousarray(cost[np.ix_(rows, cols)]), rows, cols
+
+
+def exact_distance(x: Doc, y: Doc, cost: np.ndarray, *, max_iter: int = MAX_ITER,
+                   duals: list[np.ndarray] | None = None) -> float:
+    """Exact WMD or WRD of two prepared texts given their cost matrix (round-off clipped).
+
+    WMD pairs first drop the mass they share (:func:`drop_shared_mass`: a smaller problem, the
+    same optimum). If ``duals`` is a list, dual potentials for all of ``x``'s tokens are
+    appended to it (feasible with ``v``; on dropped rows the c-transform of ``v``).
+    """
+    reduced = drop_shared_mass(x.mass, y.mass, cost) if x.kind == "wmd" else None
+    if reduced is None:
+        out: list[np.ndarray] = []
+        value = emd_value(x.mass, y.mass, cost, max_iter=max_iter, duals=out)
+        if duals is not None:
+            duals.append(out[0])
+        return finish(value, x.kind, cost)
+    a, b, c, rows, cols = reduced
+    if a.size == 0 or b.size == 0:
+        if duals is not None:
+            duals.append(np.zeros(x.size))
+        return 0.0
+    out = []
+    value = emd_value(a, b, c, max_iter=max_iter, duals=out)
+    if duals is not None:
+        u = (cost[:, cols] - out[1][None, :]).min(axis=1)
+        u[rows] = out[0]
+        duals.append(u)
+    return finish(value, x.kind, cost)
+
+
 def distance(x: Doc, y: Doc, *, max_iter: int = MAX_ITER) -> float:
     """Exact WMD or WRD between two prepared texts (see the module docstring), float."""
     if same_doc(x, y):
         return 0.0
-    c = cost_matrix(x, y)
-    return finish(emd_value(x.mass, y.mass, c, max_iter=max_iter), x.kind, c)
+    return exact_distance(x, y, cost_matrix(x, y), max_iter=max_iter)
 
 
 def _pair(x: Any, y: Any, xw: Any, yw: Any, kind: str, normalize: bool) -> tuple[Doc, Doc]:
