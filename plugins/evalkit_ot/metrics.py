@@ -74,8 +74,10 @@ class _OTMetric(OTParams, Metric):
 
 
 class WMDMetric(_OTMetric):
-    """Word Mover's Distance (Kusner et al. 2015) of each prediction to its reference; lower is
-    better, >= 0 in the units of the token vectors (contextual MiniLM embeddings by default)."""
+    """Word Mover's Distance (Kusner et al. 2015) of predictions to references, lower is better.
+
+    Per example and corpus mean, >= 0 in the units of the token vectors (contextual
+    all-MiniLM-L6-v2 token embeddings by default, or ``vectors=PATH``)."""
 
     name = "wmd"
     kind = "wmd"
@@ -84,8 +86,9 @@ class WMDMetric(_OTMetric):
 
 
 class WRDMetric(_OTMetric):
-    """Word Rotator's Distance (Yokoi et al. 2020) of each prediction to its reference; lower is
-    better, in 0-2 (1 - WRD is the similarity)."""
+    """Word Rotator's Distance (Yokoi et al. 2020) of predictions to references, lower is better.
+
+    Per example and corpus mean, in 0-2 (``1 - WRD`` is the similarity)."""
 
     name = "wrd"
     kind = "wrd"
