@@ -3,8 +3,8 @@
 :func:`ot_distances` takes two equally long lists of prepared texts
 (:class:`~evalkit_ot.solver.Doc`, see :func:`~evalkit_ot.solver.prepare`) and returns one
 distance per pair. Pairs are sorted by size and cut into chunks; a chunk is a tight loop of cost
-matrix (one BLAS product with precomputed norms) and POT's network simplex called directly, so
-the per-pair Python overhead is a few small array operations. Chunks run on a persistent thread
+matrix (one BLAS product with precomputed norms, six NumPy calls) and POT's network simplex
+called directly, so the per-pair Python overhead is a few small array operations. Chunks run on a persistent thread
 pool (``n_jobs`` as in joblib): the matrix products and the simplex release the GIL, and
 threads need no copies of the token vectors. WMD pairs first drop the mass both texts hold at
 the same vector (:func:`~evalkit_ot.solver.drop_shared_mass`), a smaller problem with the same
@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from evalkit import ConfigError, DataError
-from evalkit_ot.solver import MAX_ITER, Doc, cost_matrix, exact_distance, finish, same_doc
+from evalkit_ot.solver import MAX_ITER, Doc, cost_and_flag, exact_distance, finish, same_doc
 
 log = logging.getLogger("evalkit.ot")
 
@@ -92,8 +92,9 @@ def _chunks(xs: Sequence[Doc], ys: Sequence[Doc], idx: np.ndarray,
     return [order[s : s + target] for s in range(0, order.size, target)]
 
 
-#: ``solve(x, y, C) -> distance`` for one pair of prepared texts and their cost matrix.
-Solve = Callable[[Doc, Doc, np.ndarray], float]
+#: ``solve(x, y, C, may_share) -> distance`` for one pair of prepared texts, their cost matrix
+#: and whether a cost may be exactly 0.
+Solve = Callable[[Doc, Doc, np.ndarray, bool], float]
 
 
 def _solve_chunk(xs: Sequence[Doc], ys: Sequence[Doc], chunk: np.ndarray,
@@ -103,7 +104,7 @@ def _solve_chunk(xs: Sequence[Doc], ys: Sequence[Doc], chunk: np.ndarray,
         x, y = xs[i], ys[i]
         if same_doc(x, y):
             continue
-        out[pos] = solve(x, y, cost_matrix(x, y))
+        out[pos] = solve(x, y, *cost_and_flag(x, y))
     return out
 
 
@@ -160,7 +161,8 @@ def run_threads(fn: Callable[..., Any], jobs: Sequence[tuple[object, ...]],
 
 def solve_many(xs: Sequence[Doc], ys: Sequence[Doc], idx: np.ndarray, solve: Solve,
                n_jobs: int | None) -> np.ndarray:
-    """``solve(x, y, C)`` for the pairs ``idx``, in chunks across threads; values in idx order."""
+    """``solve(x, y, C, may_share)`` for the pairs ``idx``, in chunks across threads; values in
+    idx order."""
     workers = n_workers(n_jobs)
     chunks = _chunks(xs, ys, idx, workers)
     parts = run_threads(_solve_chunk, [(xs, ys, c, solve) for c in chunks], workers)
@@ -191,7 +193,7 @@ def round_plan(plan: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def _sinkhorn_pot(reg: float, n_iter: int, tol: float) -> Solve:
-    def solve(x: Doc, y: Doc, c: np.ndarray) -> float:
+    def solve(x: Doc, y: Doc, c: np.ndarray, may_share: bool) -> float:
         import ot
 
         top = float(c.max())
@@ -281,8 +283,8 @@ def ot_distances(
     px: list[Doc] = [d if d is not None else docs_x[0] for d in xs] if docs_x else []
     py: list[Doc] = [d if d is not None else px[0] for d in ys] if docs_x else []
 
-    def exact(x: Doc, y: Doc, c: np.ndarray) -> float:
-        return exact_distance(x, y, c, max_iter=max_iter)
+    def exact(x: Doc, y: Doc, c: np.ndarray, may_share: bool) -> float:
+        return exact_distance(x, y, c, max_iter=max_iter, may_share=may_share)
 
     gap = None
     if solver == "exact":

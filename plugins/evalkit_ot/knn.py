@@ -35,6 +35,7 @@ from evalkit_ot.solver import (
     MAX_ITER,
     Doc,
     cosine_cost,
+    cost_and_flag,
     cost_matrix,
     euclidean_cost,
     exact_distance,
@@ -147,8 +148,8 @@ def _one(query: Doc, corpus: _Corpus, k: int, exclude: int | None,
         if same_doc(query, doc):
             d = 0.0
         else:
-            c = cost_matrix(query, doc) if c is None else c
-            d = exact_distance(query, doc, c, max_iter=max_iter,
+            c, may_share = cost_and_flag(query, doc) if c is None else (c, True)
+            d = exact_distance(query, doc, c, max_iter=max_iter, may_share=may_share,
                                duals=duals if keep_duals else None)
             solves += 1
         item = (-d, -i)

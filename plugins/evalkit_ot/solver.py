@@ -63,6 +63,8 @@ class Doc:
         mass: ``(n,)`` float64, positive, sums to 1 (nBOW weights or WRD mass).
         sqnorm: ``(n,)`` float64 squared norms of ``points``.
         centroid: ``(d,)`` float64, ``sum_i mass_i points_i``.
+        mass_sum: ``mass.sum()`` (1 up to round-off), as POT computes it.
+        sqnorm_max: ``sqnorm.max()``.
     """
 
     kind: str
@@ -70,6 +72,8 @@ class Doc:
     mass: np.ndarray
     sqnorm: np.ndarray = field(repr=False)
     centroid: np.ndarray = field(repr=False)
+    mass_sum: float = 1.0
+    sqnorm_max: float = 0.0
 
     @property
     def size(self) -> int:
@@ -128,7 +132,8 @@ def prepare(
         return None
     mass = w / w.sum()
     x = np.ascontiguousarray(x)
-    return Doc(kind, x, mass, np.einsum("ij,ij->i", x, x), mass @ x)
+    sq = np.einsum("ij,ij->i", x, x)
+    return Doc(kind, x, mass, sq, mass @ x, float(mass.sum()), float(sq.max()))
 
 
 def euclidean_cost(x: np.ndarray, y: np.ndarray, xsq: np.ndarray | None = None,
@@ -140,20 +145,33 @@ def euclidean_cost(x: np.ndarray, y: np.ndarray, xsq: np.ndarray | None = None,
     with ``scipy.spatial.distance.cdist`` to about 1e-14 relative and is exactly 0 for identical
     vectors.
     """
+    return _euclidean(x, y, xsq, ysq)[0]
+
+
+def _euclidean(x: np.ndarray, y: np.ndarray, xsq: np.ndarray | None, ysq: np.ndarray | None,
+               top: float | None = None) -> tuple[np.ndarray, bool]:
+    """:func:`euclidean_cost` and whether any pair of vectors was close (only then can a cost
+    be exactly 0). Few NumPy calls: this runs once per pair. ``top`` may pass
+    ``max(xsq) + max(ysq)``."""
     xsq = np.einsum("ij,ij->i", x, x) if xsq is None else xsq
     ysq = np.einsum("ij,ij->i", y, y) if ysq is None else ysq
-    scale = np.add.outer(xsq, ysq)
     d2 = x @ y.T
     d2 *= -2.0
-    d2 += scale
-    scale *= RECOMPUTE
-    near = d2 <= scale
-    if near.any():
-        i, j = np.nonzero(near)
-        diff = x[i] - y[j]
-        d2[i, j] = np.einsum("ij,ij->i", diff, diff)
-        np.maximum(d2, 0.0, out=d2)
-    return np.sqrt(d2, out=d2)
+    d2 += xsq[:, None]
+    d2 += ysq
+    # Cheap screen: no entry can be close unless the smallest d^2 is within RECOMPUTE of the
+    # largest possible ||x||^2 + ||y||^2.
+    if top is None:
+        top = float(xsq.max()) + float(ysq.max())
+    close = float(d2.min()) <= RECOMPUTE * top
+    if close:
+        i, j = np.nonzero(d2 <= RECOMPUTE * np.add.outer(xsq, ysq))
+        close = bool(i.size)
+        if close:
+            diff = x[i] - y[j]
+            d2[i, j] = np.einsum("ij,ij->i", diff, diff)
+            np.maximum(d2, 0.0, out=d2)
+    return np.sqrt(d2, out=d2), close
 
 
 def cosine_cost(x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -164,13 +182,18 @@ def cosine_cost(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 def cost_matrix(x: Doc, y: Doc) -> np.ndarray:
     """The ground cost between two prepared texts: Euclidean (WMD) or ``1 - cos`` (WRD)."""
+    return cost_and_flag(x, y)[0]
+
+
+def cost_and_flag(x: Doc, y: Doc) -> tuple[np.ndarray, bool]:
+    """:func:`cost_matrix` and whether a cost may be exactly 0 (WMD's shared mass)."""
     if x.kind != y.kind:
         raise ConfigError(f"cannot compare a {x.kind} document with a {y.kind} document")
     if x.dim != y.dim:
         raise DataError(f"token vectors of different sizes: {x.dim} and {y.dim}")
     if x.kind == "wmd":
-        return euclidean_cost(x.points, y.points, x.sqnorm, y.sqnorm)
-    return cosine_cost(x.points, y.points)
+        return _euclidean(x.points, y.points, x.sqnorm, y.sqnorm, x.sqnorm_max + y.sqnorm_max)
+    return cosine_cost(x.points, y.points), False
 
 
 EmdFn = Callable[[np.ndarray, np.ndarray, np.ndarray, int],
@@ -211,12 +234,13 @@ _RESULT = {0: "infeasible (weights not on the simplex)", 2: "unbounded",
 
 
 def emd_value(a: np.ndarray, b: np.ndarray, cost: np.ndarray, *, max_iter: int = MAX_ITER,
-              duals: list[np.ndarray] | None = None) -> float:
+              duals: list[np.ndarray] | None = None,
+              sums: tuple[float, float] | None = None) -> float:
     """Exact optimal transport cost ``min <T, C>`` between histograms ``a`` (n,) and ``b`` (m,).
 
     As ``ot.emd2``: ``b`` is rescaled to ``a``'s total, ``cost`` must be float64 and C-contiguous.
     If ``duals`` is a list, the optimal dual potentials ``u`` (of ``a``'s points) and ``v`` (of
-    ``b``'s) are appended to it.
+    ``b``'s) are appended to it. ``sums`` may pass ``(a.sum(), b.sum())`` if already known.
 
     Raises:
         SolverError: the simplex did not reach optimality (raise ``max_iter`` for huge texts).
@@ -224,7 +248,7 @@ def emd_value(a: np.ndarray, b: np.ndarray, cost: np.ndarray, *, max_iter: int =
     global _EMD
     if _EMD is None:
         _EMD = _load_emd()
-    sa, sb = a.sum(), b.sum()
+    sa, sb = (a.sum(), b.sum()) if sums is None else sums
     if sa != 1.0 or sb != 1.0:
         b = b * sa / sb  # the same operations as ot.emd2, so the same bits
     value, code, u, v = _EMD(a, b, cost, max_iter)
@@ -257,6 +281,8 @@ def same_doc(x: Doc, y: Doc) -> bool:
     """Whether two prepared texts are identical (then their distance is exactly 0)."""
     return x is y or (
         x.points.shape == y.points.shape
+        and x.mass_sum == y.mass_sum
+        and x.sqnorm_max == y.sqnorm_max
         and np.array_equal(x.mass, y.mass)
         and np.array_equal(x.points, y.points)
     )
@@ -287,17 +313,20 @@ def drop_shared_mass(
 
 
 def exact_distance(x: Doc, y: Doc, cost: np.ndarray, *, max_iter: int = MAX_ITER,
-                   duals: list[np.ndarray] | None = None) -> float:
+                   duals: list[np.ndarray] | None = None, may_share: bool = True) -> float:
     """Exact WMD or WRD of two prepared texts given their cost matrix (round-off clipped).
 
     WMD pairs first drop the mass they share (:func:`drop_shared_mass`: a smaller problem, the
-    same optimum). If ``duals`` is a list, dual potentials for all of ``x``'s tokens are
-    appended to it (feasible with ``v``; on dropped rows the c-transform of ``v``).
+    same optimum); ``may_share=False`` says no cost is 0 and skips that step. If ``duals`` is a
+    list, dual potentials for all of ``x``'s tokens are appended to it (feasible with ``v``; on
+    dropped rows the c-transform of ``v``).
     """
-    reduced = drop_shared_mass(x.mass, y.mass, cost) if x.kind == "wmd" else None
+    share = may_share and x.kind == "wmd"
+    reduced = drop_shared_mass(x.mass, y.mass, cost) if share else None
     if reduced is None:
         out: list[np.ndarray] = []
-        value = emd_value(x.mass, y.mass, cost, max_iter=max_iter, duals=out)
+        value = emd_value(x.mass, y.mass, cost, max_iter=max_iter, duals=out,
+                          sums=(x.mass_sum, y.mass_sum))
         if duals is not None:
             duals.append(out[0])
         return finish(value, x.kind, cost)
@@ -319,7 +348,8 @@ def distance(x: Doc, y: Doc, *, max_iter: int = MAX_ITER) -> float:
     """Exact WMD or WRD between two prepared texts (see the module docstring), float."""
     if same_doc(x, y):
         return 0.0
-    return exact_distance(x, y, cost_matrix(x, y), max_iter=max_iter)
+    c, may_share = cost_and_flag(x, y)
+    return exact_distance(x, y, c, max_iter=max_iter, may_share=may_share)
 
 
 def _pair(x: Any, y: Any, xw: Any, yw: Any, kind: str, normalize: bool) -> tuple[Doc, Doc]:
