@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from evalkit import ConfigError, Method
+from evalkit import ConfigError, Method, check_pairs
 from evalkit_ot.batch import ON_EMPTY, SOLVERS, OTResult, ot_distances
 from evalkit_ot.embeddings import (
     TOKEN_PATTERN,
@@ -119,7 +119,29 @@ class OTParams:
         return res
 
 
-class WMDSimilarity(OTParams, Method):
+class _OTMethod(OTParams, Method):
+    """Shared by the WMD and WRD methods: nothing to learn; validated pairs in, scores out."""
+
+    def fit(self, pairs: pd.DataFrame) -> _OTMethod:
+        """Validate ``pairs`` (columns ``sentence1``, ``sentence2`` of strings) and the
+        parameters; nothing is learnt.
+
+        Raises:
+            DataError: malformed pairs. ConfigError: invalid parameters.
+        """
+        check_pairs(pairs, what=f"{self.display_name}: pairs")
+        self._validate()
+        return self
+
+    def distances_of(self, pairs: pd.DataFrame) -> OTResult:
+        check_pairs(pairs, what=f"{self.display_name}: pairs")
+        res = self.distances(list(pairs["sentence1"]), list(pairs["sentence2"]),
+                             ("sentence1", "sentence2"))
+        self.result_ = res
+        return res
+
+
+class WMDSimilarity(_OTMethod):
     """Negative Word Mover's Distance (Kusner et al. 2015) between token vectors: -WMD <= 0.
 
     Higher is more similar. Contextual token embeddings of ``model`` by default, or static word
@@ -130,14 +152,16 @@ class WMDSimilarity(OTParams, Method):
     kind = "wmd"
 
     def predict(self, pairs: pd.DataFrame) -> np.ndarray:
-        """``-WMD`` of each pair: float64 ``(n,)``, <= 0 (units of the token vectors)."""
-        res = self.distances(list(pairs["sentence1"]), list(pairs["sentence2"]),
-                             ("sentence1", "sentence2"))
-        self.result_ = res
-        return -res.values
+        """``-WMD`` of each pair: float64 ``(n,)``, <= 0 (units of the token vectors).
+
+        Raises:
+            DataError: malformed pairs; an empty or all-OOV text (naming row and column) unless
+                ``on_empty="nan"``.
+        """
+        return -self.distances_of(pairs).values
 
 
-class WRDSimilarity(OTParams, Method):
+class WRDSimilarity(_OTMethod):
     """Word Rotator's Distance similarity (Yokoi et al. 2020): 1 - WRD, in -1..1.
 
     Mass proportional to token-vector norms, cost 1 - cosine. Contextual token embeddings of
@@ -148,8 +172,9 @@ class WRDSimilarity(OTParams, Method):
     kind = "wrd"
 
     def predict(self, pairs: pd.DataFrame) -> np.ndarray:
-        """``1 - WRD`` of each pair: float64 ``(n,)`` in ``[-1, 1]``."""
-        res = self.distances(list(pairs["sentence1"]), list(pairs["sentence2"]),
-                             ("sentence1", "sentence2"))
-        self.result_ = res
-        return 1.0 - res.values
+        """``1 - WRD`` of each pair: float64 ``(n,)`` in ``[-1, 1]``.
+
+        Raises:
+            DataError: as :meth:`WMDSimilarity.predict`.
+        """
+        return 1.0 - self.distances_of(pairs).values
