@@ -35,6 +35,7 @@ DEFAULT_PLUGINS: tuple[tuple[str, str], ...] = (
     ("sts", "evalkit_sts"),
     ("encoders", "evalkit_encoders"),
     ("tfidf", "evalkit_tfidf"),
+    ("ot", "evalkit_ot"),
     ("aggregators", "evalkit_aggregators"),
     ("reporters", "evalkit_reporters"),
     ("leaderboard", "evalkit_leaderboard"),

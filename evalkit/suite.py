@@ -63,7 +63,8 @@ STS_DATASETS = ["stsb", "sickr", "sts12", "sts13", "sts14", "sts15", "sts16"]
 DEFAULT_SUITES: dict[str, dict[str, Any]] = {
     "sts": {
         "datasets": STS_DATASETS,
-        "methods": ["minilm-cosine", "minilm-whitening", "tfidf-cosine"],
+        "methods": ["minilm-cosine", "minilm-whitening", "minilm-wmd", "minilm-wrd",
+                    "tfidf-cosine"],
         "metrics": ["spearman", "pearson"],
         "aggregate": ["mean"],
     },

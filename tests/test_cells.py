@@ -148,7 +148,8 @@ def test_changed_data_file_changes_the_key(tmp_path: Path) -> None:
 def test_default_suite_is_the_sts_grid() -> None:
     s = load_suite("sts")
     assert [d.label for d in s.datasets] == ["stsb", "sickr", "sts12", "sts13", "sts14", "sts15", "sts16"]
-    assert [m.label for m in s.methods] == ["minilm-cosine", "minilm-whitening", "tfidf-cosine"]
+    assert [m.label for m in s.methods] == ["minilm-cosine", "minilm-whitening", "minilm-wmd", "minilm-wrd",
+                                            "tfidf-cosine"]
 
 
 def test_device_reaches_methods_that_take_one(tmp_path: Path) -> None:

@@ -81,8 +81,9 @@ def compare(
     default) and its rank, with the aggregation rule printed under the table. Correlations are
     shown x 100 in tables and on the 0-1 scale in JSON. --bootstrap N adds percentile intervals
     from a paired bootstrap over each dataset's examples (stored per-example predictions).
-    With no options it runs the default STS suite: minilm-cosine, minilm-whitening and
-    tfidf-cosine on STS-B, SICK-R and STS12-16, scored by Spearman's rho and Pearson's r.
+    With no options it runs the default STS suite: minilm-cosine, minilm-whitening, minilm-wmd,
+    minilm-wrd and tfidf-cosine on STS-B, SICK-R and STS12-16, scored by Spearman's rho and
+    Pearson's r.
 
     Each (method, dataset, split) cell is stored when it finishes: an interrupted run resumes with
     only the missing cells, and a repeated run reuses them (--force recomputes).

@@ -101,3 +101,53 @@ def encode_sentences(
 
     rows = get_cache().get_many(namespace, texts, compute)
     return np.stack(rows).astype(np.float32, copy=False) if rows else np.zeros((0, 0), np.float32)
+
+
+def encode_tokens(
+    model: str, texts: list[str], *, batch_size: int = 32, device: str | None = None
+) -> list[np.ndarray]:
+    """Contextual token embeddings, one float32 array ``(n_tokens_i, dim)`` per text, cached.
+
+    The vectors are the transformer's last-layer outputs that sentence-transformers pools
+    (``output_value="token_embeddings"``), keeping only real word pieces: special tokens
+    ([CLS], [SEP], <s>, </s>, ...) and padding are dropped, [UNK] pieces are kept (they stand
+    for text). Texts longer than the model's ``max_seq_length`` are truncated as in ``encode``;
+    an empty text gives shape ``(0, dim)``.
+
+    Cache: namespace ``token-embedding|<model identity>``; the same forward pass also yields the
+    sentence embeddings, which are stored under :func:`encode_sentences`' namespace when missing,
+    so a sentence is encoded once for cosine, WMD and WRD when the token path runs first.
+    """
+    import numpy as np
+
+    _, identity = resolve_model(model)
+    token_ns = f"token-embedding|{identity}"
+    sentence_ns = f"sentence-embedding|{identity}"
+    cache = get_cache()
+
+    def compute(missing: list[str]) -> list[np.ndarray]:
+        import torch
+
+        st = load_model(model, device)
+        log.info("encoding tokens of %d new texts with %s", len(missing), model)
+        tok = st.tokenizer
+        special = set(getattr(tok, "all_special_ids", []) or [])
+        special.discard(getattr(tok, "unk_token_id", None))
+        special_ids = torch.tensor(sorted(special), dtype=torch.long)
+        out = st.encode(missing, batch_size=batch_size, output_value=None,
+                        show_progress_bar=progress_enabled())
+        tokens: list[np.ndarray] = []
+        sentences: dict[str, np.ndarray] = {}
+        for text, feats in zip(missing, out, strict=True):
+            emb = feats["token_embeddings"].detach().float().cpu()
+            ids = feats["input_ids"].detach().cpu()
+            keep = feats["attention_mask"].detach().cpu().bool()
+            keep &= ~torch.isin(ids, special_ids)
+            tokens.append(emb[keep[: emb.shape[0]]].numpy().astype(np.float32, copy=False))
+            if "sentence_embedding" in feats:
+                sentences[text] = feats["sentence_embedding"].detach().float().cpu().numpy()
+        if sentences:
+            cache.get_many(sentence_ns, list(sentences), lambda ms: [sentences[t] for t in ms])
+        return tokens
+
+    return cache.get_many(token_ns, texts, compute)
