@@ -153,6 +153,19 @@ class EmbeddingCache:
             self._write_shard(namespace, fresh)
         return [mem[k] for k in keys]
 
+    def put_many(self, namespace: str, items: dict[str, np.ndarray]) -> None:
+        """Store arrays computed as a by-product elsewhere (not counted as computed); texts already
+        present are left alone."""
+        mem = self._mem.setdefault(namespace, {})
+        disk = self._load_disk(namespace)
+        fresh = {}
+        for text, arr in items.items():
+            k = text_key(text)
+            if k not in mem and k not in disk:
+                fresh[k] = arr
+        mem.update(fresh)
+        self._write_shard(namespace, fresh)
+
     def total_computed(self) -> int:
         return sum(s.computed for s in self.stats.values())
 

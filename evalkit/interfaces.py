@@ -149,6 +149,16 @@ class Method(Component, ABC):
 
     #: Task types the method's scores make sense for.
     task_types: ClassVar[tuple[str, ...]] = ("sts", "pair_classification")
+
+    @property
+    def execution_priority(self) -> int:
+        """Cells of methods with a lower value run first (tables keep the suite's order).
+
+        A method whose encoding also fills another method's cache entries (contextual token
+        embeddings come with the sentence embeddings of the same forward pass) returns a negative
+        value, so that each sentence goes through the encoder once. Default 0.
+        """
+        return 0
     #: Whether reordering the pairs (for ``fit`` and ``predict`` alike) only reorders the scores.
     #: Checked by :mod:`evalkit.testing`; set ``False`` for a method that depends on pair order.
     order_invariant: ClassVar[bool] = True

@@ -190,6 +190,8 @@ def run_suite(
             outcomes[key] = CellOutcome(key, stored[0], 0.0, 0, True, stored[1])
         else:
             todo.append((cell, key))
+    # Methods whose encoding serves others run first (stable sort: suite order otherwise).
+    todo.sort(key=lambda ck: methods[ck[0].method.label][1].execution_priority)
     if todo:
         log.info("%d of %d cells to compute (%d stored)", len(todo), len(cells), len(cells) - len(todo))
     bar = tqdm(total=len(cells), initial=len(cells) - len(todo), desc="cells", disable=not progress,

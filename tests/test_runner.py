@@ -103,3 +103,18 @@ def test_stsb_minilm_reproduces_mteb(data_dir: Path, tmp_path: Path) -> None:
     third = run_suite(s, host=Host(autoload=False), data_dir=data_dir, cache_dir=tmp_path, force=True)
     assert third.provenance["cells"]["computed"] == 1 and third.provenance["texts_encoded"] == 0
     assert third.results.loc[0, "value"] == pytest.approx(first.results.loc[0, "value"], abs=1e-12)
+
+
+@pytest.mark.model
+def test_cosine_whitening_wmd_wrd_encode_each_sentence_once(data_dir: Path, tmp_path: Path) -> None:
+    """One forward pass per distinct sentence for four methods over one encoder, whatever their
+    order in the suite (the token pass also stores the sentence embeddings)."""
+    stsb = Host(autoload=False).datasets.create("stsb").load("test", data_dir).iloc[:40]
+    f = tmp_path / "slice.tsv"
+    stsb[["sentence1", "sentence2", "score"]].to_csv(f, sep="\t", index=False)
+    s = suite([ComponentSpec("slice", "pairs", {"path": str(f), "quoting": "none"})],
+              ["minilm-cosine", "minilm-whitening", "minilm-wmd", "minilm-wrd"], ["spearman"])
+    run = run_suite(s, host=Host(autoload=False), data_dir=tmp_path, cache_dir=tmp_path / "cache")
+    distinct = len(set(stsb["sentence1"]) | set(stsb["sentence2"]))
+    assert run.provenance["texts_encoded"] == distinct
+    assert list(run.results["method"]) == ["minilm-cosine", "minilm-whitening", "minilm-wmd", "minilm-wrd"]

@@ -147,7 +147,7 @@ def encode_tokens(
             if "sentence_embedding" in feats:
                 sentences[text] = feats["sentence_embedding"].detach().float().cpu().numpy()
         if sentences:
-            cache.get_many(sentence_ns, list(sentences), lambda ms: [sentences[t] for t in ms])
+            cache.put_many(sentence_ns, sentences)
         return tokens
 
     return cache.get_many(token_ns, texts, compute)

@@ -133,6 +133,12 @@ class _OTMethod(OTParams, Method):
         self._validate()
         return self
 
+    @property
+    def execution_priority(self) -> int:
+        """-1 with a sentence-transformers encoder: the token pass also caches the sentence
+        embeddings, so cosine and whitening over the same model then encode nothing."""
+        return -1 if self.vectors is None else 0
+
     def distances_of(self, pairs: pd.DataFrame) -> OTResult:
         check_pairs(pairs, what=f"{self.display_name}: pairs")
         res = self.distances(list(pairs["sentence1"]), list(pairs["sentence2"]),
