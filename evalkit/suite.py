@@ -137,6 +137,20 @@ def suite_from_dict(doc: dict[str, Any], *, name: str, source: str) -> Suite:
     )
 
 
+def read_toml(path: Path, *, what: str) -> dict[str, Any]:
+    """Parse a TOML file (suites, leaderboard specs).
+
+    Raises:
+        ConfigError: unreadable file, or invalid TOML (the message has the line and column).
+    """
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read {what} {path}: {exc}") from None
+
+
 def load_suite(name_or_path: str) -> Suite:
     """A built-in suite by name (``sts``) or a TOML file.
 
@@ -151,10 +165,4 @@ def load_suite(name_or_path: str) -> Suite:
             f"suite {name_or_path!r} is neither a built-in suite ({', '.join(DEFAULT_SUITES)}) "
             "nor an existing TOML file"
         )
-    try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read suite file {path}: {exc}") from None
-    return suite_from_dict(doc, name=path.stem, source=str(path))
+    return suite_from_dict(read_toml(path, what="suite file"), name=path.stem, source=str(path))

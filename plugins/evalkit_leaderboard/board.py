@@ -11,20 +11,12 @@ CSV file can be given by path.
 from __future__ import annotations
 
 import re
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from evalkit import ConfigError, DataError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
-
-if TYPE_CHECKING:
-    pass
+from evalkit.suite import read_toml
 
 #: Columns of a plain CSV board that are never tasks.
 META_COLUMNS = {"row_id", "rank", "team", "system", "score", "is_human", "cross_check"}
@@ -298,10 +290,5 @@ def load_board(name_or_path: str) -> Board:
             )
         if path.suffix.lower() == ".csv":
             return _csv_board(path)
-    try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read board spec {path}: {exc}") from None
+    doc = read_toml(path, what="board spec")
     return board_from_dict(doc, base=path.parent, name=path.stem, where=str(path))
