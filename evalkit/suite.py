@@ -70,7 +70,7 @@ DEFAULT_SUITES: dict[str, dict[str, Any]] = {
     },
     "pairclass": {
         "datasets": ["mrpc"],
-        "methods": ["minilm-cosine", "tfidf-cosine"],
+        "methods": ["minilm-cosine", "minilm-wmd", "minilm-wrd", "tfidf-cosine"],
         "metrics": ["auto_threshold_f1", "auto_threshold_accuracy", "average_precision"],
         "aggregate": ["mean"],
     },
