@@ -23,6 +23,8 @@ from evalkit.cells import Cell, CellOutcome, compute_cell
 from evalkit.errors import ConfigError
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from evalkit.plugins import Host
 
 BACKENDS = ("sequential", "processes", "dask")
@@ -35,12 +37,14 @@ def run_cells(
     jobs: int = 1,
     scheduler: str | None = None,
     host: Host | None = None,
+    frames: dict[tuple[str, str], pd.DataFrame] | None = None,
     **kwargs: Any,
 ) -> Iterator[tuple[Cell, CellOutcome]]:
     """Compute ``todo`` cells (with their keys) on ``backend``; yield ``(cell, outcome)`` as they finish.
 
     ``kwargs`` go to :func:`~evalkit.cells.compute_cell` (``data_dir``, ``cache_dir``, ``cell_dir``,
-    ``device``, ``progress``).
+    ``device``, ``progress``). ``host`` and ``frames`` (splits already loaded, keyed by dataset label
+    and split) are used by the sequential backend only; worker processes build their own.
 
     Raises:
         ConfigError: unknown backend, ``jobs`` < 1, or dask not installed / scheduler unreachable.
@@ -53,7 +57,7 @@ def run_cells(
         return
     if backend == "sequential":
         for cell, key in todo:
-            yield cell, compute_cell(cell, key, host=host, **kwargs)
+            yield cell, compute_cell(cell, key, host=host, frames=frames, **kwargs)
     elif backend == "processes":
         yield from _joblib(todo, jobs, kwargs)
     else:

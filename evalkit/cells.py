@@ -22,11 +22,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from evalkit.errors import EvalkitError, PluginError
-from evalkit.interfaces import as_1d_float, check_finite
+from evalkit.interfaces import Dataset, Method, as_1d_float, check_finite
 from evalkit.suite import ComponentSpec
 
 if TYPE_CHECKING:
     import numpy as np
+    import pandas as pd
 
     from evalkit.plugins import Host
 
@@ -127,6 +128,34 @@ class CellStore:
             1 for _ in self.directory.glob("*/*.npz"))
 
 
+def create_dataset(host: Host, spec: ComponentSpec) -> Dataset:
+    """The dataset of ``spec`` (registry name and params), shown under the suite's label."""
+    ds = host.datasets.create(spec.component, **spec.params)
+    ds.registered_name = spec.label
+    return ds
+
+
+def create_method(host: Host, spec: ComponentSpec, *, device: str | None = None) -> Method:
+    """The method of ``spec``, shown under the suite's label.
+
+    ``device`` is passed when the method's factory takes a ``device`` parameter that neither the
+    preset nor the suite set.
+
+    Raises:
+        ConfigError: ``spec.params`` names a parameter the method does not take.
+    """
+    entry = host.methods.get(spec.component)
+    params = dict(spec.params)
+    if device is not None and "device" not in {**entry.params, **params}:
+        import inspect
+
+        if "device" in inspect.signature(entry.factory).parameters:
+            params["device"] = device
+    method: Method = entry.create(**params)
+    method.registered_name = spec.label
+    return method
+
+
 def compute_cell(
     cell: Cell,
     key: str,
@@ -137,12 +166,14 @@ def compute_cell(
     device: str | None = None,
     progress: bool = False,
     host: Host | None = None,
+    frames: dict[tuple[str, str], pd.DataFrame] | None = None,
 ) -> CellOutcome:
     """Fit and run the cell's method on its split, validate and store the predictions.
 
     Runs in the calling process or in a worker (``host`` defaults to the worker's own
     :func:`evalkit.plugins.get_host`). ``device`` is passed to methods that take a ``device``
-    parameter and were not given one.
+    parameter and were not given one. ``frames`` holds splits the caller already loaded, keyed by
+    (dataset label, split); other splits are loaded here (worker processes load their own).
 
     Raises:
         PluginError: the method returned the wrong number of scores or non-finite scores.
@@ -153,18 +184,15 @@ def compute_cell(
 
     host = host or get_host()
     t0 = time.perf_counter()
-    ds = host.datasets.create(cell.dataset.component, **cell.dataset.params)
-    ds.registered_name = cell.dataset.label
-    frame = ds.load(cell.split, data_dir)
-    entry = host.methods.get(cell.method.component)
-    params = dict(cell.method.params)
-    if device is not None and "device" not in {**entry.params, **params}:
-        import inspect
+    ds = create_dataset(host, cell.dataset)
+    loaded = frames or {}
 
-        if "device" in inspect.signature(entry.factory).parameters:
-            params["device"] = device
-    method = entry.create(**params)
-    method.registered_name = cell.method.label
+    def load(split: str) -> pd.DataFrame:
+        frame = loaded.get((cell.dataset.label, split))
+        return ds.load(split, data_dir) if frame is None else frame
+
+    frame = load(cell.split)
+    method = create_method(host, cell.method, device=device)
     cache = EmbeddingCache(cache_dir)
     token, ptoken = use_cache(cache), set_progress(progress)
     where = f"method {cell.method.label!r} on {cell.dataset.label}/{cell.split}"
@@ -174,7 +202,7 @@ def compute_cell(
         pred = checked_predict(method, frame, where)
         if cell.tune_split:
             # The same fitted instance scores the validation pairs that tuned metrics fit on.
-            tune_frame = ds.load(cell.tune_split, data_dir)
+            tune_frame = load(cell.tune_split)
             tune_pred = checked_predict(method, tune_frame, f"{where} (scoring {cell.tune_split} for tuning)")
     finally:
         release_cache(token)

@@ -31,9 +31,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from evalkit.backends import data_path, run_cells
-from evalkit.cells import Cell, CellOutcome, CellStore, cell_key
+from evalkit.cells import Cell, CellOutcome, CellStore, cell_key, create_dataset, create_method
 from evalkit.errors import ConfigError
-from evalkit.interfaces import Dataset, Method, Metric, TunedMetric
+from evalkit.interfaces import Dataset, Metric, TunedMetric
 from evalkit.results import PREDICTION_COLUMNS, RunResult, git_commit, results_frame
 from evalkit.suite import ComponentSpec, Suite
 from evalkit.tuning import FitData, check_tune_on, score_metric
@@ -44,18 +44,6 @@ if TYPE_CHECKING:
     from evalkit.plugins import Host
 
 log = logging.getLogger("evalkit.runner")
-
-
-def create_dataset(host: Host, spec: ComponentSpec) -> Dataset:
-    ds = host.datasets.create(spec.component, **spec.params)
-    ds.registered_name = spec.label
-    return ds
-
-
-def create_method(host: Host, spec: ComponentSpec) -> Method:
-    m = host.methods.create(spec.component, **spec.params)
-    m.registered_name = spec.label
-    return m
 
 
 def score_predictions(
@@ -198,7 +186,7 @@ def run_suite(
                leave=False, file=sys.stderr)
     try:
         for cell, outcome in run_cells(
-            todo, backend=backend, jobs=jobs, scheduler=scheduler, host=host, data_dir=data_dir,
+            todo, backend=backend, jobs=jobs, scheduler=scheduler, host=host, frames=frames, data_dir=data_dir,
             cache_dir=emb_dir, cell_dir=store.directory, device=device, progress=progress and backend == "sequential",
         ):
             outcomes[outcome.key] = outcome
