@@ -230,13 +230,17 @@ class Host:
                 except (DuplicateNameError, PluginError):
                     raise
                 except Exception as exc:
-                    if self.strict or info.builtin:
-                        raise PluginError(
-                            f"plugin {info.name!r} raised in {hook_name}: {type(exc).__name__}: {exc}"
-                        ) from exc
-                    self._fail(LoadFailure(info.name, info.module, info.distribution, info.version,
-                                           f"{hook_name} raised {type(exc).__name__}: {exc}",
-                                           traceback.format_exc()))
+                    self._hook_raised(info, hook_name, exc)
+
+    def _hook_raised(self, info: PluginInfo, hook_name: str, exc: Exception) -> None:
+        """A plugin's hook raised: an error for built-ins and in strict mode, else a load failure
+        (warning) so that the other plugins keep working. Call from the ``except`` block."""
+        if self.strict or info.builtin:
+            raise PluginError(
+                f"plugin {info.name!r} raised in {hook_name}: {type(exc).__name__}: {exc}"
+            ) from exc
+        self._fail(LoadFailure(info.name, info.module, info.distribution, info.version,
+                               f"{hook_name} raised {type(exc).__name__}: {exc}", traceback.format_exc()))
 
     def _make_register(self, kind: str, info: PluginInfo) -> hookspecs.Register:
         registry = self.registries[kind]
@@ -306,13 +310,7 @@ class Host:
             except Exception as exc:
                 cli.commands.clear()
                 cli.commands.update(before)
-                if self.strict or info.builtin:
-                    raise PluginError(
-                        f"plugin {info.name!r} raised in register_commands: {type(exc).__name__}: {exc}"
-                    ) from exc
-                self._fail(LoadFailure(info.name, info.module, info.distribution, info.version,
-                                       f"register_commands raised {type(exc).__name__}: {exc}",
-                                       traceback.format_exc()))
+                self._hook_raised(info, "register_commands", exc)
                 continue
             replaced = sorted(n for n, cmd in before.items() if cli.commands.get(n) is not cmd)
             if replaced:
