@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from evalkit.backends import data_path, run_cells
-from evalkit.cells import Cell, CellOutcome, CellStore, cell_key, create_dataset, create_method
+from evalkit.cells import Cell, CellOutcome, CellStore, canonical, cell_key_inputs, create_dataset, create_method, key_of
 from evalkit.errors import ConfigError
 from evalkit.interfaces import Dataset, Metric, TunedMetric
 from evalkit.results import PREDICTION_COLUMNS, RunResult, git_commit, results_frame
@@ -103,6 +103,7 @@ def run_suite(
     from tqdm.auto import tqdm
 
     from evalkit.data import locate, resolve_data_dir
+    from evalkit.fingerprint import component_inputs, get_memo, save_memos
     from evalkit.plugins import get_host
 
     host = host or get_host()
@@ -119,7 +120,7 @@ def run_suite(
         raise ConfigError("a comparison needs at least one dataset, one method and one metric")
     # Create everything up front so that a typo fails before any model is loaded.
     datasets = {spec.label: (spec, create_dataset(host, spec)) for spec in suite.datasets}
-    methods = {spec.label: (spec, create_method(host, spec)) for spec in suite.methods}
+    methods = {spec.label: (spec, create_method(host, spec, device=device)) for spec in suite.methods}
     metrics = {spec.label: host.metrics.create(spec.component, **spec.params) for spec in suite.metrics}
     task_types = {ds.task_type for _, ds in datasets.values()}
     for label, metric in metrics.items():
@@ -128,6 +129,14 @@ def run_suite(
                 f"metric {label!r} applies to task types {list(metric.task_types)}, but the "
                 f"datasets are of type {sorted(task_types)}"
             )
+
+    memo = get_memo(root)
+    component_fps: dict[str, dict[str, Any]] = {}
+
+    def fingerprints(label: str, component: Any) -> dict[str, Any]:
+        if label not in component_fps:
+            component_fps[label] = component_inputs(component, memo)
+        return component_fps[label]
 
     # Load every evaluated split once here: gold values, file digests (part of the cell keys).
     frames: dict[tuple[str, str], pd.DataFrame] = {}
@@ -161,18 +170,20 @@ def run_suite(
             for mspec, method in methods.values():
                 mentry = host.methods.get(mspec.component)
                 cell = Cell(mspec, spec, split, tune_split)
-                key = cell_key(
+                inputs = canonical(cell_key_inputs(
                     cell, method_params=method.get_params(), dataset_params=ds.get_params(),
                     file_sha256=files,
                     versions={"evalkit": _evalkit_version(), "method_plugin": mentry.version,
                               "dataset_plugin": entry.version},
-                )
-                cells.append((cell, key))
+                    method_inputs=fingerprints("method:" + mspec.label, method),
+                    dataset_inputs=fingerprints("dataset:" + spec.label, ds),
+                ))
+                cells.append((Cell(mspec, spec, split, tune_split, inputs), key_of(inputs)))
 
     outcomes: dict[str, CellOutcome] = {}
     todo: list[tuple[Cell, str]] = []
     for cell, key in cells:
-        stored = None if force else store.load(key)
+        stored = None if force else store.load(key, cell.inputs)
         if (stored is not None and stored[0].shape[0] == len(frames[(cell.dataset.label, cell.split)])
                 and (cell.tune_split is None or stored[1] is not None)):
             outcomes[key] = CellOutcome(key, stored[0], 0.0, 0, True, stored[1])
@@ -225,6 +236,7 @@ def run_suite(
                 "metric": mlabel, "value": value, "n": len(frame), **extras,
             })
 
+    save_memos()
     results = results_frame(result_rows)
     predictions = pd.concat(pred_frames, ignore_index=True) if pred_frames else pd.DataFrame(columns=PREDICTION_COLUMNS)
     computed = [o for o in outcomes.values() if not o.reused]
