@@ -243,7 +243,8 @@ def compute_cell(
     finally:
         release_cache(token)
         _PROGRESS.reset(ptoken)
-    meta = {"cell": cell.label, "params": method.get_params(), "inputs": json.loads(cell.inputs) if cell.inputs else None}
+    inputs = json.loads(cell.inputs) if cell.inputs else None
+    meta = {"cell": cell.label, "params": method.get_params(), "inputs": inputs}
     CellStore(cell_dir).save(key, pred, meta, tune_pred)
     return CellOutcome(key, pred, time.perf_counter() - t0, cache.total_computed(), False, tune_pred)
 

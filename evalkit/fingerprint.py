@@ -126,7 +126,7 @@ class FingerprintMemo:
 _MEMOS: dict[str, FingerprintMemo] = {}
 
 
-def get_memo(cache_root: Path | None | str = "default") -> FingerprintMemo:
+def get_memo(cache_root: Path | str | None = "default") -> FingerprintMemo:
     """The process's memo stored under ``cache_root`` (default: the user cache unless
     ``$EVALKIT_NO_CACHE``; ``None``: in memory only)."""
     if cache_root == "default":
@@ -398,7 +398,7 @@ def component_inputs(component: Any, memo: FingerprintMemo | None = None) -> dic
     cls = type(component)
     packages = {c.__module__ for c in cls.__mro__ if c.__module__ not in ("builtins", "abc", "typing")}
     params = component.get_params() if hasattr(component, "get_params") else {}
-    revision = params.get("revision") if isinstance(params.get("revision"), str) else "main"
+    revision = str(params["revision"]) if isinstance(params.get("revision"), str) else "main"
     paths: dict[str, str] = {}
     hub: dict[str, str] = {}
     for name, value in _param_strings(params, "params"):

@@ -31,7 +31,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from evalkit.backends import data_path, run_cells
-from evalkit.cells import Cell, CellOutcome, CellStore, canonical, cell_key_inputs, create_dataset, create_method, key_of
+from evalkit.cells import (
+    Cell,
+    CellOutcome,
+    CellStore,
+    canonical,
+    cell_key_inputs,
+    create_dataset,
+    create_method,
+    key_of,
+)
 from evalkit.errors import ConfigError
 from evalkit.interfaces import Dataset, Metric, TunedMetric
 from evalkit.results import PREDICTION_COLUMNS, RunResult, git_commit, results_frame
