@@ -23,7 +23,6 @@ from __future__ import annotations
 import datetime as _dt
 import logging
 import os
-import platform
 import sys
 import time
 import uuid
@@ -43,7 +42,8 @@ from evalkit.cells import (
 )
 from evalkit.errors import ConfigError
 from evalkit.interfaces import Dataset, Metric, TunedMetric
-from evalkit.results import PREDICTION_COLUMNS, RunResult, git_commit, results_frame
+from evalkit.provenance import Provenance
+from evalkit.results import PREDICTION_COLUMNS, RunResult, results_frame
 from evalkit.suite import ComponentSpec, Suite
 from evalkit.tuning import FitData, check_tune_on, score_metric
 
@@ -112,7 +112,7 @@ def run_suite(
     from tqdm.auto import tqdm
 
     from evalkit.data import locate, resolve_data_dir
-    from evalkit.fingerprint import component_inputs, get_memo, save_memos
+    from evalkit.fingerprint import component_inputs, get_memo, library_versions, save_memos
     from evalkit.plugins import get_host
 
     host = host or get_host()
@@ -249,32 +249,34 @@ def run_suite(
     results = results_frame(result_rows)
     predictions = pd.concat(pred_frames, ignore_index=True) if pred_frames else pd.DataFrame(columns=PREDICTION_COLUMNS)
     computed = [o for o in outcomes.values() if not o.reused]
-    provenance = {
-        "evalkit_version": _evalkit_version(),
-        "python": sys.version.split()[0],
-        "platform": platform.platform(),
-        "plugins": host.plugin_versions(),
-        "suite": suite.name,
-        "suite_source": suite.source,
-        "tune_on": tune_on,
-        "methods": {
+    libraries = {"numpy", "scipy", "pandas"}
+    for _, component in [*methods.values(), *datasets.values()]:
+        libraries.update(getattr(component, "requires", ()))
+    provenance = Provenance(
+        evalkit_version=_evalkit_version(),
+        plugins=host.plugin_versions(),
+        libraries=library_versions(libraries),
+        suite=suite.name,
+        suite_source=suite.source,
+        tune_on=tune_on,
+        methods={
             label: {"method": spec.component, "plugin": host.methods.get(spec.component).plugin,
-                    "params": method.get_params()}
+                    "params": method.get_params(), "fingerprint": component_fps.get("method:" + label)}
             for label, (spec, method) in methods.items()
         },
-        "metrics": {label: {"metric": m.name, "params": m.get_params(), "higher_is_better": m.higher_is_better}
-                    for label, m in metrics.items()},
-        "datasets": dataset_prov,
-        "data_dir": str(data_dir),
-        "git_commit": git_commit(),
-        "started": started.isoformat(),
-        "finished": _dt.datetime.now(_dt.timezone.utc).isoformat(),
-        "seconds": round(time.perf_counter() - t0, 3),
-        "execution": {"backend": backend, "jobs": jobs, "device": device},
-        "cells": {"total": len(cells), "computed": len(computed), "reused": len(cells) - len(computed),
-                  "keys": {f"{c.method.label}|{c.dataset.label}|{c.split}": k for c, k in cells}},
-        "texts_encoded": sum(o.texts_encoded for o in computed),
-    }
+        metrics={label: {"metric": m.name, "params": m.get_params(), "higher_is_better": m.higher_is_better}
+                 for label, m in metrics.items()},
+        datasets={label: {**info, "fingerprint": component_fps.get("dataset:" + label)}
+                  for label, info in dataset_prov.items()},
+        data_dir=str(data_dir),
+        started=started.isoformat(),
+        finished=_dt.datetime.now(_dt.timezone.utc).isoformat(),
+        seconds=round(time.perf_counter() - t0, 3),
+        execution={"backend": backend, "jobs": jobs, "device": device},
+        cells={"total": len(cells), "computed": len(computed), "reused": len(cells) - len(computed),
+               "keys": {f"{c.method.label}|{c.dataset.label}|{c.split}": k for c, k in cells}},
+        texts_encoded=sum(o.texts_encoded for o in computed),
+    ).to_dict()
     return RunResult(results, predictions, provenance)
 
 
