@@ -7,11 +7,13 @@ written to disk so that a repeated run encodes nothing.
 
 On disk a namespace is a folder of shards (``<sha1>.npz``), each written atomically (temporary
 file, then ``os.replace``) and never modified, so concurrent runs and interrupted runs cannot
-corrupt it. Keys are the sha1 of the UTF-8 text.
+corrupt it. Keys are the sha1 of the UTF-8 text. Reading a namespace from disk sets its folder's
+mtime to now, so ``evalkit cache prune --older-than DAYS`` can drop namespaces not used since.
 """
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import hashlib
 import logging
@@ -72,6 +74,8 @@ class EmbeddingCache:
         folder = self._ns_dir(namespace)
         if folder is None or not folder.is_dir():
             return store
+        with contextlib.suppress(OSError):
+            os.utime(folder)  # last use, for 'evalkit cache prune --older-than'
         for shard in sorted(folder.glob("*.npz")):
             try:
                 with np.load(shard, allow_pickle=False) as z:

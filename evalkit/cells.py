@@ -1,23 +1,34 @@
 """Cells: the unit of work of a run, keyed by everything that determines its predictions.
 
-A cell is one (method, dataset, split). Its key is the sha256 of a canonical JSON document holding
-the method's registry name and parameters, the dataset's registry name and parameters, the split,
-the sha256 of every data file the split reads, and the versions of evalkit and of the plugins that
-provide the method and the dataset. A finished cell's predictions are written atomically to
+A cell is one (method, dataset, split). Its key is the sha256 of a canonical JSON document, the
+cell's *key inputs*: the method's registry name and parameters, the dataset's registry name and
+parameters, the split (and the validation split scored for tuning), the sha256 of every data file
+the split reads, the versions of evalkit and of the plugins that provide the method and the
+dataset, and for the method and the dataset :func:`evalkit.fingerprint.component_inputs`: the
+source of their code (plugin packages, local packages they import, evalkit's own modules), a
+fingerprint of every local file or folder a parameter names (model weights, vocabularies, word
+vectors), the hub revision a model name resolves to, the versions of the libraries they declare
+(``requires``) and import, and the device a method given none runs on.
+
+A finished cell's predictions and its key inputs are written atomically to
 ``<cell dir>/<key[:2]>/<key>.npz`` (temporary file, then ``os.replace``), so an interrupted run
 (Ctrl-C, SIGKILL) keeps every finished cell, and the next identical run computes only the missing
-ones. Changing a method parameter changes only that method's keys. Metrics are not part of the
-key: scores are always recomputed from the stored predictions, which is exact and cheap.
+ones. On load the stored key inputs must equal the current ones (anything else, including a cell
+written by an older evalkit that stored none, is recomputed, never reused), and the file's mtime
+is set to now, so ``evalkit cache prune`` can drop cells not used for a while. Changing a method
+parameter changes only that method's keys. Metrics are not part of the key: scores are always
+recomputed from the stored predictions, which is exact and cheap.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -41,6 +52,9 @@ class Cell:
     split: str
     #: A second split the fitted method also scores, for metrics tuned on it (a validation split).
     tune_split: str | None = None
+    #: The canonical JSON of the cell's key inputs (see :func:`cell_key_inputs`); stored with the
+    #: predictions and compared on load.
+    inputs: str = field(default="", compare=False, repr=False)
 
     @property
     def label(self) -> str:
@@ -64,17 +78,28 @@ def canonical(obj: Any) -> str:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str)
 
 
-def cell_key(
+def cell_key_inputs(
     cell: Cell, *, method_params: dict[str, Any], dataset_params: dict[str, Any],
     file_sha256: dict[str, str], versions: dict[str, str | None],
-) -> str:
-    """sha256 hex key of a cell (see the module docstring for what it covers)."""
-    doc = {
+    method_inputs: dict[str, Any] | None = None, dataset_inputs: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The JSON-ready document a cell's key hashes (see the module docstring for what it covers)."""
+    return {
         "method": cell.method.component, "method_params": method_params,
         "dataset": cell.dataset.component, "dataset_params": dataset_params,
         "split": cell.split, "tune_split": cell.tune_split, "files": file_sha256, "versions": versions,
+        "method_inputs": method_inputs or {}, "dataset_inputs": dataset_inputs or {},
     }
-    return hashlib.sha256(canonical(doc).encode("utf-8")).hexdigest()
+
+
+def cell_key(cell: Cell, **inputs: Any) -> str:
+    """sha256 hex key of a cell: the digest of :func:`canonical` of :func:`cell_key_inputs`."""
+    return hashlib.sha256(canonical(cell_key_inputs(cell, **inputs)).encode("utf-8")).hexdigest()
+
+
+def key_of(inputs_json: str) -> str:
+    """sha256 hex key of an already canonical key-inputs document."""
+    return hashlib.sha256(inputs_json.encode("utf-8")).hexdigest()
 
 
 class CellStore:
@@ -86,8 +111,12 @@ class CellStore:
     def path(self, key: str) -> Path | None:
         return None if self.directory is None else self.directory / key[:2] / f"{key}.npz"
 
-    def load(self, key: str) -> tuple[np.ndarray, np.ndarray | None] | None:
-        """The stored ``(predictions, tune predictions or None)`` of ``key``, or ``None``."""
+    def load(self, key: str, inputs: str | None = None) -> tuple[np.ndarray, np.ndarray | None] | None:
+        """The stored ``(predictions, tune predictions or None)`` of ``key``, or ``None``.
+
+        With ``inputs`` (the canonical key-inputs JSON), a cell whose stored key inputs differ, or
+        that stored none, is treated as absent. A cell returned has its mtime set to now (last use).
+        """
         import numpy as np
 
         p = self.path(key)
@@ -95,10 +124,17 @@ class CellStore:
             return None
         try:
             with np.load(p, allow_pickle=False) as z:
+                if inputs is not None:
+                    meta = json.loads(str(z["meta"])) if "meta" in z else {}
+                    if canonical(meta.get("inputs")) != inputs:
+                        return None
                 tune = np.asarray(z["tune_predictions"], dtype=np.float64) if "tune_predictions" in z else None
-                return np.asarray(z["predictions"], dtype=np.float64), tune
+                pred = np.asarray(z["predictions"], dtype=np.float64)
         except Exception:  # a damaged file is recomputed, never fatal
             return None
+        with contextlib.suppress(OSError):
+            os.utime(p)
+        return pred, tune
 
     def save(
         self, key: str, predictions: np.ndarray, meta: dict[str, Any], tune_predictions: np.ndarray | None = None
@@ -207,7 +243,9 @@ def compute_cell(
     finally:
         release_cache(token)
         _PROGRESS.reset(ptoken)
-    CellStore(cell_dir).save(key, pred, {"cell": cell.label, "params": method.get_params()}, tune_pred)
+    inputs = json.loads(cell.inputs) if cell.inputs else None
+    meta = {"cell": cell.label, "params": method.get_params(), "inputs": inputs}
+    CellStore(cell_dir).save(key, pred, meta, tune_pred)
     return CellOutcome(key, pred, time.perf_counter() - t0, cache.total_computed(), False, tune_pred)
 
 

@@ -89,10 +89,25 @@ def default_runs_dir() -> Path:
     return Path(platformdirs.user_data_dir("evalkit")) / "runs"
 
 
-def run_infos(runs_dir: Path) -> list[RunInfo]:
-    """Every run folder in ``runs_dir``, newest first (by creation time, then id).
+def creation_order(runs_dir: Path) -> dict[str, int]:
+    """``{run id: position}`` in the order runs were saved into ``runs_dir`` (its ledger,
+    :data:`evalkit.results.RUN_LEDGER`); a run saved twice under one id keeps its last position."""
+    from evalkit.results import RUN_LEDGER
 
-    The creation time is when the run started, or when it was re-scored.
+    try:
+        lines = (Path(runs_dir) / RUN_LEDGER).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return {}
+    return {run_id: i for i, run_id in enumerate(lines) if run_id}
+
+
+def run_infos(runs_dir: Path) -> list[RunInfo]:
+    """Every run folder in ``runs_dir``, newest first: in the reverse of the order evalkit saved
+    them (:func:`creation_order`), never by the dates a run's ``run.json`` declares.
+
+    Runs missing from the ledger (folders copied in by hand, or saved by an earlier evalkit)
+    come after those in it, newest folder modification time first. ``created`` is shown as the
+    run declares it: when it started, or when it was re-scored.
 
     Folders without ``run.json`` and the hidden temporary folders of runs being written are
     skipped; a run whose ``run.json`` cannot be read is listed with ``error`` set.
@@ -121,14 +136,24 @@ def run_infos(runs_dir: Path) -> list[RunInfo]:
         except (OSError, ValueError, AttributeError, TypeError) as exc:
             info.error = f"unreadable run.json: {exc}"
         out.append(info)
-    out.sort(key=lambda i: (i.created, i.run_id), reverse=True)
+    order = creation_order(runs_dir)
+
+    def rank(info: RunInfo) -> tuple[int, int, str]:
+        if info.run_id in order:
+            return 1, order[info.run_id], info.run_id
+        try:
+            return 0, info.path.stat().st_mtime_ns, info.run_id
+        except OSError:
+            return 0, 0, info.run_id
+
+    out.sort(key=rank, reverse=True)
     return out
 
 
 def resolve_run(ref: str, runs_dir: Path) -> Path:
     """The path of a results source: ``ref`` itself if it exists, else a run in ``runs_dir``.
 
-    ``latest`` is the newest run; otherwise ``ref`` must be a run id or a unique prefix of one.
+    ``latest`` is the run saved last (:func:`run_infos`); otherwise ``ref`` must be a run id or a unique prefix of one.
 
     Raises:
         ConfigError: nothing matches, or a prefix matches several runs (they are listed).

@@ -42,6 +42,21 @@ class Component:
     name: ClassVar[str] = ""
     #: Set by the registry to the name the component was created under (a preset's name).
     registered_name: str = ""
+    #: Distributions (pip names) whose versions can change this component's output, e.g.
+    #: ``("numpy", "torch", "transformers", "sentence-transformers")``. Their installed versions are
+    #: part of the keys of stored cells and provenance (:mod:`evalkit.fingerprint`); a library
+    #: the component's own code imports is recorded anyway, so list the ones reached indirectly too.
+    requires: ClassVar[tuple[str, ...]] = ("numpy",)
+
+    def local_inputs(self) -> dict[str, str]:
+        """Local files or folders the output depends on that no parameter names as a path.
+
+        ``{label: path}``; e.g. a model *name* the component resolves to a folder shipped by a
+        package. Each is fingerprinted by content (:func:`evalkit.fingerprint.path_fingerprint`)
+        into the keys of stored cells. Parameters that are paths are found without this. Default:
+        none.
+        """
+        return {}
 
     def get_params(self) -> dict[str, Any]:
         """The keyword parameters of ``__init__`` with their current values.
@@ -109,6 +124,7 @@ class Dataset(Component, ABC):
     target: ClassVar[str] = "score"
     #: Scale of the gold column, e.g. "0-5".
     target_scale: ClassVar[str] = ""
+    requires: ClassVar[tuple[str, ...]] = ("numpy", "pandas")
     homepage: ClassVar[str] = ""
     citation: ClassVar[str] = ""
 

@@ -21,7 +21,6 @@ import json
 import math
 import os
 import shutil
-import subprocess
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +34,8 @@ if TYPE_CHECKING:
 RESULT_COLUMNS = ["method", "dataset", "split", "metric", "value", "n"]
 PREDICTION_COLUMNS = ["method", "dataset", "split", "row", "prediction", "reference", "role"]
 SCHEMA_VERSION = 1
+#: File in a runs folder listing the run ids in the order they were saved (one per line, appended).
+RUN_LEDGER = ".created"
 
 
 def results_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
@@ -85,20 +86,14 @@ def records(results: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def git_commit(cwd: Path | None = None) -> str | None:
-    """The commit of the git checkout in ``cwd`` (with ``-dirty`` if modified), or ``None``."""
-    try:
-        sha = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True, timeout=5
-        )
-        if sha.returncode != 0:
-            return None
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=cwd, capture_output=True, text=True, timeout=5,
-        )
-        return sha.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
-    except (OSError, subprocess.SubprocessError):
-        return None
+    """The commit checked out in ``cwd`` (default: the working directory), or ``None``.
+
+    Read from the repository's files by :func:`evalkit.provenance.git_commit`: git is never run,
+    so no hook or configured command of the repository can execute.
+    """
+    from evalkit.provenance import git_commit as read_commit
+
+    return read_commit(cwd)
 
 
 @dataclass
@@ -138,6 +133,9 @@ class RunResult:
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
+        # The order runs were created in, for 'latest' (a run's own dates may be anything).
+        with contextlib.suppress(OSError), open(runs_dir / RUN_LEDGER, "a", encoding="utf-8") as fh:
+            fh.write(run_id + "\n")
         self.run_dir = final
         return final
 

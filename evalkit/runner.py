@@ -23,7 +23,6 @@ from __future__ import annotations
 import datetime as _dt
 import logging
 import os
-import platform
 import sys
 import time
 import uuid
@@ -31,10 +30,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from evalkit.backends import data_path, run_cells
-from evalkit.cells import Cell, CellOutcome, CellStore, cell_key, create_dataset, create_method
+from evalkit.cells import (
+    Cell,
+    CellOutcome,
+    CellStore,
+    canonical,
+    cell_key_inputs,
+    create_dataset,
+    create_method,
+    key_of,
+)
 from evalkit.errors import ConfigError
 from evalkit.interfaces import Dataset, Metric, TunedMetric
-from evalkit.results import PREDICTION_COLUMNS, RunResult, git_commit, results_frame
+from evalkit.provenance import Provenance
+from evalkit.results import PREDICTION_COLUMNS, RunResult, results_frame
 from evalkit.suite import ComponentSpec, Suite
 from evalkit.tuning import FitData, check_tune_on, score_metric
 
@@ -103,6 +112,7 @@ def run_suite(
     from tqdm.auto import tqdm
 
     from evalkit.data import locate, resolve_data_dir
+    from evalkit.fingerprint import component_inputs, get_memo, library_versions, save_memos
     from evalkit.plugins import get_host
 
     host = host or get_host()
@@ -119,7 +129,7 @@ def run_suite(
         raise ConfigError("a comparison needs at least one dataset, one method and one metric")
     # Create everything up front so that a typo fails before any model is loaded.
     datasets = {spec.label: (spec, create_dataset(host, spec)) for spec in suite.datasets}
-    methods = {spec.label: (spec, create_method(host, spec)) for spec in suite.methods}
+    methods = {spec.label: (spec, create_method(host, spec, device=device)) for spec in suite.methods}
     metrics = {spec.label: host.metrics.create(spec.component, **spec.params) for spec in suite.metrics}
     task_types = {ds.task_type for _, ds in datasets.values()}
     for label, metric in metrics.items():
@@ -128,6 +138,14 @@ def run_suite(
                 f"metric {label!r} applies to task types {list(metric.task_types)}, but the "
                 f"datasets are of type {sorted(task_types)}"
             )
+
+    memo = get_memo(root)
+    component_fps: dict[str, dict[str, Any]] = {}
+
+    def fingerprints(label: str, component: Any) -> dict[str, Any]:
+        if label not in component_fps:
+            component_fps[label] = component_inputs(component, memo)
+        return component_fps[label]
 
     # Load every evaluated split once here: gold values, file digests (part of the cell keys).
     frames: dict[tuple[str, str], pd.DataFrame] = {}
@@ -161,18 +179,20 @@ def run_suite(
             for mspec, method in methods.values():
                 mentry = host.methods.get(mspec.component)
                 cell = Cell(mspec, spec, split, tune_split)
-                key = cell_key(
+                inputs = canonical(cell_key_inputs(
                     cell, method_params=method.get_params(), dataset_params=ds.get_params(),
                     file_sha256=files,
                     versions={"evalkit": _evalkit_version(), "method_plugin": mentry.version,
                               "dataset_plugin": entry.version},
-                )
-                cells.append((cell, key))
+                    method_inputs=fingerprints("method:" + mspec.label, method),
+                    dataset_inputs=fingerprints("dataset:" + spec.label, ds),
+                ))
+                cells.append((Cell(mspec, spec, split, tune_split, inputs), key_of(inputs)))
 
     outcomes: dict[str, CellOutcome] = {}
     todo: list[tuple[Cell, str]] = []
     for cell, key in cells:
-        stored = None if force else store.load(key)
+        stored = None if force else store.load(key, cell.inputs)
         if (stored is not None and stored[0].shape[0] == len(frames[(cell.dataset.label, cell.split)])
                 and (cell.tune_split is None or stored[1] is not None)):
             outcomes[key] = CellOutcome(key, stored[0], 0.0, 0, True, stored[1])
@@ -225,35 +245,38 @@ def run_suite(
                 "metric": mlabel, "value": value, "n": len(frame), **extras,
             })
 
+    save_memos()
     results = results_frame(result_rows)
     predictions = pd.concat(pred_frames, ignore_index=True) if pred_frames else pd.DataFrame(columns=PREDICTION_COLUMNS)
     computed = [o for o in outcomes.values() if not o.reused]
-    provenance = {
-        "evalkit_version": _evalkit_version(),
-        "python": sys.version.split()[0],
-        "platform": platform.platform(),
-        "plugins": host.plugin_versions(),
-        "suite": suite.name,
-        "suite_source": suite.source,
-        "tune_on": tune_on,
-        "methods": {
+    libraries = {"numpy", "scipy", "pandas"}
+    for _, component in [*methods.values(), *datasets.values()]:
+        libraries.update(getattr(component, "requires", ()))
+    provenance = Provenance(
+        evalkit_version=_evalkit_version(),
+        plugins=host.plugin_versions(),
+        libraries=library_versions(libraries),
+        suite=suite.name,
+        suite_source=suite.source,
+        tune_on=tune_on,
+        methods={
             label: {"method": spec.component, "plugin": host.methods.get(spec.component).plugin,
-                    "params": method.get_params()}
+                    "params": method.get_params(), "fingerprint": component_fps.get("method:" + label)}
             for label, (spec, method) in methods.items()
         },
-        "metrics": {label: {"metric": m.name, "params": m.get_params(), "higher_is_better": m.higher_is_better}
-                    for label, m in metrics.items()},
-        "datasets": dataset_prov,
-        "data_dir": str(data_dir),
-        "git_commit": git_commit(),
-        "started": started.isoformat(),
-        "finished": _dt.datetime.now(_dt.timezone.utc).isoformat(),
-        "seconds": round(time.perf_counter() - t0, 3),
-        "execution": {"backend": backend, "jobs": jobs, "device": device},
-        "cells": {"total": len(cells), "computed": len(computed), "reused": len(cells) - len(computed),
-                  "keys": {f"{c.method.label}|{c.dataset.label}|{c.split}": k for c, k in cells}},
-        "texts_encoded": sum(o.texts_encoded for o in computed),
-    }
+        metrics={label: {"metric": m.name, "params": m.get_params(), "higher_is_better": m.higher_is_better}
+                 for label, m in metrics.items()},
+        datasets={label: {**info, "fingerprint": component_fps.get("dataset:" + label)}
+                  for label, info in dataset_prov.items()},
+        data_dir=str(data_dir),
+        started=started.isoformat(),
+        finished=_dt.datetime.now(_dt.timezone.utc).isoformat(),
+        seconds=round(time.perf_counter() - t0, 3),
+        execution={"backend": backend, "jobs": jobs, "device": device},
+        cells={"total": len(cells), "computed": len(computed), "reused": len(cells) - len(computed),
+               "keys": {f"{c.method.label}|{c.dataset.label}|{c.split}": k for c, k in cells}},
+        texts_encoded=sum(o.texts_encoded for o in computed),
+    ).to_dict()
     return RunResult(results, predictions, provenance)
 
 

@@ -40,7 +40,7 @@ def _show_warning(message: Any, category: Any, filename: str, lineno: int, file:
 def build_cli() -> click.Group:
     """The root command with the core subcommands and those added by plugins."""
     from evalkit import __version__
-    from evalkit.cli import check, compare, diff, hooks, listing, new_plugin, runs, score
+    from evalkit.cli import cache, check, compare, diff, hooks, listing, new_plugin, runs, score
     from evalkit.plugins import get_host
 
     @click.group(cls=EvalkitGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -64,6 +64,7 @@ def build_cli() -> click.Group:
     cli.add_command(runs.runs)
     cli.add_command(runs.rescore)
     cli.add_command(hooks.hooks_cmd)
+    cli.add_command(cache.cache)
     cli.add_command(new_plugin.new_plugin)
     get_host().register_commands(cli)
     return cli

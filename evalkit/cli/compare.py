@@ -113,6 +113,10 @@ def compare(
     suite.datasets = override(suite.datasets, split_names(datasets))
     suite.methods = override(suite.methods, split_names(methods))
     suite.metrics = override(suite.metrics, split_names(metrics))
+    replaced = [f"--{o}" for o, v in (("datasets", datasets), ("methods", methods), ("metrics", metrics)) if v]
+    if replaced:  # not the suite any more: never record it under the suite's name
+        suite.source = f"{suite.source or suite.name} with {', '.join(replaced)} from the command line"
+        suite.name = "ad-hoc"
     if aggregate:
         suite.aggregate = split_names(aggregate) or ["mean"]
     aggregators = create_aggregators(host, suite.aggregate, nonpositive=nonpositive,

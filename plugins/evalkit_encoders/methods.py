@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from evalkit import ConfigError, DataError, Method, check_pairs
-from evalkit_encoders.encoding import encode_sentences
+from evalkit_encoders.encoding import ENCODER_LIBRARIES, encode_sentences, model_folder
 
 if TYPE_CHECKING:
     import numpy as np
@@ -35,11 +35,17 @@ class EncoderCosine(Method):
     """
 
     name = "sbert-cosine"
+    requires = ENCODER_LIBRARIES
 
     def __init__(self, *, model: str = "all-MiniLM-L6-v2", batch_size: int = 32, device: str | None = None) -> None:
         self.model = model
         self.batch_size = batch_size
         self.device = device
+
+    def local_inputs(self) -> dict[str, str]:
+        """The folder the model loads from, when the name resolves to one (the shipped MiniLM)."""
+        folder = model_folder(self.model)
+        return {"model": folder} if folder is not None else {}
 
     def _embed(self, pairs: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         check_pairs(pairs, what=f"{self.display_name}: pairs")

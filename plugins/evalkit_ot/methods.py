@@ -122,6 +122,18 @@ class OTParams:
 class _OTMethod(OTParams, Method):
     """Shared by the WMD and WRD methods: nothing to learn; validated pairs in, scores out."""
 
+    requires = ("numpy", "scipy", "POT", "scikit-learn", "torch", "transformers", "sentence-transformers",
+                "tokenizers", "safetensors")
+
+    def local_inputs(self) -> dict[str, str]:
+        """The folder the contextual encoder loads from, when ``model`` resolves to one."""
+        if self.vectors is not None:
+            return {}
+        from evalkit_encoders.encoding import model_folder
+
+        folder = model_folder(self.model)
+        return {"model": folder} if folder is not None else {}
+
     def fit(self, pairs: pd.DataFrame) -> _OTMethod:
         """Validate ``pairs`` (columns ``sentence1``, ``sentence2`` of strings) and the
         parameters; nothing is learnt.

@@ -27,6 +27,7 @@ class TfidfCosine(Method):
     """
 
     name = "tfidf"
+    requires = ("numpy", "scipy", "scikit-learn")
 
     def __init__(
         self,
