@@ -40,6 +40,8 @@ class Component:
     """Common behaviour: a ``name``, a description and scikit-learn style ``get_params``."""
 
     name: ClassVar[str] = ""
+    #: Other names the registry accepts for this component (``arithmetic`` for ``mean``).
+    aliases: ClassVar[tuple[str, ...]] = ()
     #: Set by the registry to the name the component was created under (a preset's name).
     registered_name: str = ""
 

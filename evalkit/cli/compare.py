@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from evalkit.cli.common import FORMAT_HELP, split_names, write_output
+from evalkit.cli.common import FORMAT_HELP, write_output
 from evalkit.history import default_runs_dir
 from evalkit.interfaces import TUNE_ON
 
@@ -14,12 +14,16 @@ from evalkit.interfaces import TUNE_ON
 @click.command("compare")
 @click.option("--suite", "suite_name", default="sts", show_default=True,
               help="A built-in suite name or a TOML suite file (datasets, methods with params, metrics).")
-@click.option("--datasets", help="Comma-separated dataset names (replaces the suite's).")
-@click.option("--methods", help="Comma-separated method names (replaces the suite's).")
-@click.option("--metrics", help="Comma-separated metric names (replaces the suite's).")
+@click.option("--datasets", help="Comma-separated datasets, each NAME[@LABEL][:KEY=VALUE,...] "
+              "(e.g. 'pairs:path=my.tsv,task_type=pair_classification'); replaces the suite's.")
+@click.option("--methods", help="Comma-separated methods, each NAME[@LABEL][:KEY=VALUE,...] (e.g. "
+              "'sbert-cosine:model=PATH,batch_size=64,tfidf-cosine'; values are TOML: 64, 0.5, true, "
+              "\"text\", [1,2]); replaces the suite's. See 'evalkit list methods --params'.")
+@click.option("--metrics", help="Comma-separated metrics, each NAME[@LABEL][:KEY=VALUE,...]; "
+              "replaces the suite's.")
 @click.option("--aggregate", help="Comma-separated aggregators across datasets, with parameters "
-              "as NAME:KEY=VALUE (e.g. mean,geometric,power:p=2) [default: mean]; see "
-              "'evalkit list aggregators'.")
+              "as NAME:KEY=VALUE (e.g. mean,geometric,power:p=2) [default: mean; aliases "
+              "arithmetic/am, gm, hm]; see 'evalkit list aggregators'.")
 @click.option("--nonpositive", help="Cells <= 0 under a geometric/harmonic/power mean: error "
               "(default), skip (that method gets no value and no rank) or shift=C (add C to every "
               "cell first).")
@@ -95,26 +99,22 @@ def compare(
     import sys
 
     from evalkit.aggregation import create_aggregators
+    from evalkit.params import split_specs
     from evalkit.plugins import get_host
     from evalkit.report import comparison_report
     from evalkit.runner import new_run_id, run_suite
-    from evalkit.suite import ComponentSpec, load_suite
+    from evalkit.suite import check_suite_params, load_suite, override_specs
 
     host = get_host()
     reporter = host.reporters.create(fmt)
     suite = load_suite(suite_name)
 
-    def override(current: list[ComponentSpec], names: list[str] | None) -> list[ComponentSpec]:
-        if names is None:
-            return current
-        by_label = {s.label: s for s in current}
-        return [by_label.get(n, ComponentSpec(n, n)) for n in names]
-
-    suite.datasets = override(suite.datasets, split_names(datasets))
-    suite.methods = override(suite.methods, split_names(methods))
-    suite.metrics = override(suite.metrics, split_names(metrics))
+    suite.datasets = override_specs(suite.datasets, datasets)
+    suite.methods = override_specs(suite.methods, methods)
+    suite.metrics = override_specs(suite.metrics, metrics)
     if aggregate:
-        suite.aggregate = split_names(aggregate) or ["mean"]
+        suite.aggregate = split_specs(aggregate) or ["mean"]
+    check_suite_params(host, suite)
     aggregators = create_aggregators(host, suite.aggregate, nonpositive=nonpositive,
                                      missing=missing)
     if progress is None:
