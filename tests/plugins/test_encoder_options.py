@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -28,7 +28,7 @@ PAIRS = pd.DataFrame({"sentence1": ["a cat sits", "rain falls", "the sun"],
 class FakeST:
     """Records constructor and ``encode`` arguments; vectors depend on the text and the prompt."""
 
-    instances: list[FakeST] = []
+    instances: ClassVar[list[FakeST]] = []
 
     def __init__(self, path: str, **kwargs: Any) -> None:
         self.path, self.kwargs = path, kwargs
