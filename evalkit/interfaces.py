@@ -128,6 +128,11 @@ class Dataset(Component, ABC):
             ConfigError: ``split`` is not one of :attr:`splits`.
         """
 
+    def describe_split(self, split: str) -> str:
+        """Which rows ``split`` holds, for table notes (``"the dev split"``); datasets whose
+        splits are selected from one file say how (the ``pairs`` dataset names file and column)."""
+        return f"the {split} split"
+
     def check_split(self, split: str) -> None:
         """Raise :class:`~evalkit.errors.ConfigError` unless ``split`` is one of :attr:`splits`."""
         if split not in self.splits:

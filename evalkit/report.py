@@ -91,7 +91,9 @@ def tuning_notes(results: Any) -> tuple[bool, list[str]]:
         mode = row["tuned_on"]
         if mode == "dev":
             n = row.get("n_tune")
-            text = f"the {row.get('tuned_split')} split" + (f" ({int(n)} pairs)" if pd.notna(n) else "")
+            rows = row.get("tuned_rows")
+            text = (rows if isinstance(rows, str) and rows else f"the {row.get('tuned_split')} split") + (
+                f" ({int(n)} pairs)" if pd.notna(n) else "")
         elif mode == "cv":
             k = row.get("cv_folds")
             folds = f"{int(k)}-fold " if pd.notna(k) else ""

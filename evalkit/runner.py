@@ -206,7 +206,8 @@ def run_suite(
         fit: FitData | None = None
         if cell.tune_split is not None and outcome.tune_predictions is not None:
             tune_frame = frames[(cell.dataset.label, cell.tune_split)]
-            fit = FitData(outcome.tune_predictions, tune_frame[ds.target].to_numpy(), cell.tune_split)
+            fit = FitData(outcome.tune_predictions, tune_frame[ds.target].to_numpy(), cell.tune_split,
+                          ds.describe_split(cell.tune_split))
             pred_frames.append(pd.DataFrame({
                 "method": cell.method.label, "dataset": cell.dataset.label, "split": cell.tune_split,
                 "row": np.arange(len(tune_frame)), "prediction": fit.predictions,
