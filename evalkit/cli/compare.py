@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -43,7 +44,9 @@ from evalkit.interfaces import TUNE_ON
 @click.option("--runs-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Where runs are saved [default: $EVALKIT_RUNS_DIR or the user data dir].")
 @click.option("--no-save", is_flag=True, help="Do not save the run (results, predictions, provenance).")
-@click.option("--progress/--no-progress", default=None, help="Progress bars [default: on a terminal].")
+@click.option("--progress/--no-progress", default=None,
+              help="Progress bars of cells and encoding (--progress), or nothing (--no-progress) "
+                   "[default: bars on a terminal, else one line per finished cell on stderr].")
 @click.option("--jobs", "-j", type=int, default=1, show_default=True,
               help="Cells computed in parallel (processes, or Dask workers for a local cluster).")
 @click.option("--backend", type=click.Choice(["sequential", "processes", "dask"]), default=None,
@@ -117,13 +120,13 @@ def compare(
     check_suite_params(host, suite)
     aggregators = create_aggregators(host, suite.aggregate, nonpositive=nonpositive,
                                      missing=missing)
-    if progress is None:
-        progress = sys.stderr.isatty()
+    mode = progress_mode(progress, sys.stderr)
 
     if backend is None:
         backend = "processes" if jobs > 1 else "sequential"
-    run = run_suite(suite, host=host, data_dir=data_dir, progress=progress, backend=backend, jobs=jobs,
-                    scheduler=scheduler, force=force, device=device, tune_on=tune_on)
+    run = run_suite(suite, host=host, data_dir=data_dir, progress=mode == "bars", backend=backend, jobs=jobs,
+                    scheduler=scheduler, force=force, device=device, tune_on=tune_on,
+                    on_cell=(lambda line: click.echo(f"evalkit: {line}", err=True)) if mode == "lines" else None)
     metric_objs = {s.label: host.metrics.create(s.component, **s.params) for s in suite.metrics}
     boot = None
     if n_bootstrap:
@@ -148,3 +151,15 @@ def compare(
         + (f"; run saved to {run.run_dir}" if run.run_dir else ""),
         err=True,
     )
+
+
+def progress_mode(flag: bool | None, stream: Any) -> str:
+    """``bars`` (tqdm: cells and encoding), ``lines`` (one line per finished cell) or ``off``.
+
+    ``--progress`` gives bars, ``--no-progress`` nothing; by default bars when ``stream``
+    (stderr) is a terminal and lines otherwise (CI logs, redirected output).
+    """
+    if flag is not None:
+        return "bars" if flag else "off"
+    isatty = getattr(stream, "isatty", None)
+    return "bars" if callable(isatty) and isatty() else "lines"

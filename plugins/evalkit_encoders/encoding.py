@@ -72,10 +72,10 @@ def _load_model(
         raise ConfigError(
             "sentence-transformers is not installed; install evalkit[encoders] (see README)"
         ) from None
-    if not progress_enabled():
-        from transformers.utils import logging as hf_logging
+    # Only evalkit's bars: the loading bars of transformers/huggingface_hub stay off.
+    from transformers.utils import logging as hf_logging
 
-        hf_logging.disable_progress_bar()
+    hf_logging.disable_progress_bar()
     kwargs: dict[str, Any] = {"device": device, "trust_remote_code": trust_remote_code}
     if dtype is not None:
         import torch
