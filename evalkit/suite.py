@@ -79,13 +79,13 @@ DEFAULT_SUITES: dict[str, dict[str, Any]] = {
     },
     "pairclass": {
         "datasets": ["mrpc"],
-        "methods": ["minilm-cosine", "minilm-wmd", "minilm-wrd", "tfidf-cosine"],
+        "methods": ["minilm-cosine", "minilm-wmd", "minilm-wrd", "tfidf-cosine", "majority-class"],
         "metrics": ["auto_threshold_f1", "auto_threshold_accuracy", "average_precision"],
         "aggregate": ["mean"],
     },
     "pairclass-zh": {
         "datasets": ["atec", "bq", "lcqmc", "pawsx"],
-        "methods": ["tfidf-char"],
+        "methods": ["tfidf-char", "majority-class"],
         "metrics": ["auto_threshold_f1", "auto_threshold_accuracy", "average_precision"],
         "aggregate": ["mean"],
     },
