@@ -92,6 +92,19 @@ DEFAULT_SUITES: dict[str, dict[str, Any]] = {
 }
 
 
+def suite_claim(name: str) -> str:
+    """One line saying what built-in suite ``name`` runs, generated from :data:`DEFAULT_SUITES`
+    (so ``compare --help`` cannot drift from the definitions)."""
+    d = DEFAULT_SUITES[name]
+    return (f"--suite {name}: methods {', '.join(d['methods'])}; datasets {', '.join(d['datasets'])}; "
+            f"metrics {', '.join(d['metrics'])}; aggregate {', '.join(d['aggregate'])}")
+
+
+def suites_help() -> str:
+    """The built-in suites for ``--help``: a click ``\\b`` block, one :func:`suite_claim` per line."""
+    return "\b\n" + "\n".join(suite_claim(n) for n in DEFAULT_SUITES)
+
+
 def _relative_to(params: dict[str, Any], base: Path | None) -> dict[str, Any]:
     """``params`` with each relative path string that exists under ``base`` made absolute."""
     if base is None:

@@ -10,6 +10,7 @@ import click
 from evalkit.cli.common import FORMAT_HELP, write_output
 from evalkit.history import default_runs_dir
 from evalkit.interfaces import TUNE_ON
+from evalkit.suite import suites_help
 
 
 @click.command("compare")
@@ -88,16 +89,13 @@ def compare(
     default) and its rank, with the aggregation rule printed under the table. Correlations are
     shown x 100 in tables and on the 0-1 scale in JSON. --bootstrap N adds percentile intervals
     from a paired bootstrap over each dataset's examples (stored per-example predictions).
-    With no options it runs the default STS suite: minilm-cosine, minilm-whitening, minilm-wmd,
-    minilm-wrd and tfidf-cosine on STS-B, SICK-R and STS12-16, scored by Spearman's rho and
-    Pearson's r.
 
     Each (method, dataset, split) cell is stored when it finishes: an interrupted run resumes with
     only the missing cells, and a repeated run reuses them (--force recomputes).
 
-    '--suite pairclass' compares minilm-cosine and tfidf-cosine on MRPC by dev-tuned auto-threshold
-    F1 and accuracy and by average precision; '--suite pairclass-zh' runs tfidf-char on ATEC, BQ,
-    LCQMC and PAWS-X.
+    Built-in suites (with no --suite option: sts):
+
+    SUITES
     """
     import sys
 
@@ -163,3 +161,7 @@ def progress_mode(flag: bool | None, stream: Any) -> str:
         return "bars" if flag else "off"
     isatty = getattr(stream, "isatty", None)
     return "bars" if callable(isatty) and isatty() else "lines"
+
+
+# The docstring is indented by 4 spaces (click dedents it): indent the generated lines alike.
+compare.help = (compare.help or "").replace("SUITES", suites_help().replace("\n", "\n    "))
