@@ -80,41 +80,24 @@ def rank(values: pd.Series, *, higher_is_better: bool = True) -> pd.Series:
     return snapped.rank(ascending=not higher_is_better, method="min", na_option="keep")
 
 
-def _parse_value(text: str) -> Any:
-    low = text.strip().lower()
-    if low in {"true", "false"}:
-        return low == "true"
-    for conv in (int, float):
-        try:
-            return conv(text)
-        except ValueError:
-            pass
-    return text.strip()
-
-
 def parse_aggregator_spec(spec: str) -> tuple[str, dict[str, Any]]:
     """``"power:p=2"`` -> ``("power", {"p": 2})``; ``"mean"`` -> ``("mean", {})``.
 
-    Parameters follow the name, each as ``:key=value`` (numbers and true/false are converted).
+    The syntax of every component on the command line (:mod:`evalkit.params`): parameters follow
+    the name after ``:``, separated by ``,`` or ``:`` (``power:p=2,nonpositive=skip``), values read
+    as TOML scalars (a bare word is a string).
 
     Raises:
         ConfigError: an empty name or a parameter without ``=``.
     """
-    name, *parts = spec.strip().split(":")
-    if not name:
+    from evalkit.params import parse_spec
+
+    if not spec.strip() or spec.strip().startswith(":"):
         raise ConfigError(
             f"aggregator {spec!r}: the name is empty (expected e.g. 'mean' or 'power:p=2')"
         )
-    params: dict[str, Any] = {}
-    for part in parts:
-        key, sep, value = part.partition("=")
-        if not sep or not key.strip():
-            raise ConfigError(
-                f"aggregator {spec!r}: parameter {part!r} is not KEY=VALUE "
-                "(expected e.g. 'power:p=2')"
-            )
-        params[key.strip()] = _parse_value(value)
-    return name, params
+    parsed = parse_spec(spec)
+    return parsed.name, dict(parsed.params)
 
 
 def _accepts(factory: Any, param: str) -> bool:
@@ -145,6 +128,8 @@ def create_aggregators(
             that none of the aggregators takes.
         UnknownNameError: an aggregator no plugin registered.
     """
+    from evalkit.params import check_params
+
     out: list[tuple[str, Aggregator]] = []
     used = {"nonpositive": False, "missing": False}
     for spec in specs:
@@ -153,6 +138,7 @@ def create_aggregators(
             raise ConfigError(f"aggregator {label!r} is listed twice")
         name, params = parse_aggregator_spec(label)
         entry = host.aggregators.get(name)
+        check_params("aggregator", name, entry.factory, params, plugin=entry.plugin)
         for key, value in (("nonpositive", nonpositive), ("missing", missing)):
             if value is not None and _accepts(entry.factory, key):
                 params.setdefault(key, value)

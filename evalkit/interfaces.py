@@ -40,6 +40,8 @@ class Component:
     """Common behaviour: a ``name``, a description and scikit-learn style ``get_params``."""
 
     name: ClassVar[str] = ""
+    #: Other names the registry accepts for this component (``arithmetic`` for ``mean``).
+    aliases: ClassVar[tuple[str, ...]] = ()
     #: Set by the registry to the name the component was created under (a preset's name).
     registered_name: str = ""
     #: Distributions (pip names) whose versions can change this component's output, e.g.
@@ -141,6 +143,11 @@ class Dataset(Component, ABC):
                 them), malformed (the message names file and line) or has the wrong row count.
             ConfigError: ``split`` is not one of :attr:`splits`.
         """
+
+    def describe_split(self, split: str) -> str:
+        """Which rows ``split`` holds, for table notes (``"the dev split"``); datasets whose
+        splits are selected from one file say how (the ``pairs`` dataset names file and column)."""
+        return f"the {split} split"
 
     def check_split(self, split: str) -> None:
         """Raise :class:`~evalkit.errors.ConfigError` unless ``split`` is one of :attr:`splits`."""

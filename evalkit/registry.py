@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import inspect
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -45,29 +44,13 @@ class Entry(Generic[T]):
         """Build the component with the preset params updated by ``overrides``.
 
         Raises:
-            ConfigError: an override names a parameter the factory does not accept.
+            ConfigError: an override names a parameter the factory does not accept (with
+                did-you-mean suggestions).
         """
-        from evalkit.errors import ConfigError
+        from evalkit.params import check_params
 
         kwargs = {**self.params, **overrides}
-        try:
-            sig = inspect.signature(self.factory)
-        except (TypeError, ValueError):  # builtins without signatures
-            sig = None
-        if sig is not None:
-            accepted = {
-                p.name
-                for p in sig.parameters.values()
-                if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)
-            }
-            has_var_kw = any(p.kind == p.VAR_KEYWORD for p in sig.parameters.values())
-            unknown = sorted(set(kwargs) - accepted)
-            if unknown and not has_var_kw:
-                raise ConfigError(
-                    f"{self.kind} {self.name!r} (plugin {self.plugin!r}) has no parameter "
-                    f"{', '.join(repr(u) for u in unknown)}; accepted: "
-                    f"{', '.join(sorted(accepted)) or '(none)'}."
-                )
+        check_params(self.kind, self.name, self.factory, kwargs, types=False, plugin=self.plugin)
         obj: T = self.factory(**kwargs)
         # Remember which registry entry built the object (used in provenance and tables).
         with contextlib.suppress(AttributeError):
@@ -83,6 +66,8 @@ class Registry(Generic[T]):
             raise ValueError(f"unknown component kind {kind!r}")
         self.kind = kind
         self._entries: dict[str, Entry[T]] = {}
+        #: Other names of entries (``arithmetic`` -> ``mean``), from the factory's ``aliases``.
+        self.aliases: dict[str, str] = {}
 
     def add(self, entry: Entry[T]) -> None:
         """Add an entry; a name already taken raises :class:`DuplicateNameError` naming both."""
@@ -99,13 +84,21 @@ class Registry(Generic[T]):
                 f"(EVALKIT_BLOCK_PLUGINS={entry.plugin})."
             )
         self._entries[entry.name] = entry
+        # A factory's ``aliases`` class attribute names its own entry (not presets built from it).
+        if entry.name == getattr(entry.factory, "name", None):
+            for alias in getattr(entry.factory, "aliases", ()) or ():
+                self.aliases.setdefault(alias, entry.name)
 
     def get(self, name: str) -> Entry[T]:
-        """The entry called ``name``; raises :class:`UnknownNameError` with did-you-mean hints."""
-        try:
-            return self._entries[name]
-        except KeyError:
-            raise UnknownNameError(self.kind, name, self._entries) from None
+        """The entry called ``name`` (or an alias of it, when no entry has that name).
+
+        Raises:
+            UnknownNameError: no such name or alias (with did-you-mean hints).
+        """
+        entry = self._entries.get(name) or self._entries.get(self.aliases.get(name, ""))
+        if entry is None:
+            raise UnknownNameError(self.kind, name, [*self._entries, *self.aliases])
+        return entry
 
     def create(self, name: str, **overrides: Any) -> T:
         """Shortcut for ``get(name).create(**overrides)``."""
@@ -115,7 +108,7 @@ class Registry(Generic[T]):
         return sorted(self._entries)
 
     def __contains__(self, name: object) -> bool:
-        return name in self._entries
+        return name in self._entries or name in self.aliases
 
     def __iter__(self) -> Iterator[Entry[T]]:
         return iter(sorted(self._entries.values(), key=lambda e: e.name))

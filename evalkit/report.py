@@ -73,6 +73,38 @@ def _bootstrap_table(
     return Table(frame, f"{title}: {pct} bootstrap intervals", notes)
 
 
+def threshold_table(results: pd.DataFrame, label: str, name: str, scale: float) -> Table | None:
+    """The decision threshold, precision and recall behind a thresholded metric's cells, or ``None``.
+
+    Built from the records' ``threshold``, ``precision`` and ``recall`` extras (auto-threshold
+    F1/accuracy); one row per method and three columns per dataset, precision and recall on the
+    metric's display scale (x 100 for percentages).
+    """
+    import pandas as pd
+
+    sub = results[results["metric"] == label]
+    if "threshold" not in sub.columns or sub["threshold"].isna().all():
+        return None
+    parts = {}
+    for extra in ("threshold", "precision", "recall"):
+        if extra in sub.columns:
+            vals = pd.to_numeric(sub[extra], errors="coerce").astype(float)
+            parts[extra] = pivot(sub.assign(value=vals), label) * (1.0 if extra == "threshold" else scale)
+    frame = pd.DataFrame(index=parts["threshold"].index)
+    digits: dict[str, int] = {}
+    for col in parts["threshold"].columns:
+        for extra, table in parts.items():
+            frame[f"{col} {extra}"] = table[col]
+            digits[f"{col} {extra}"] = 4 if extra == "threshold" else 2
+    x100 = " x 100" if scale != 1 else ""
+    notes = [
+        "threshold: a pair is predicted positive iff its score >= threshold (<= for distances); under "
+        "cross-fitting, the median of the folds' thresholds (each fold's rows used their own)",
+        f"precision, recall{x100}: of the positive class, on the evaluated rows at that threshold",
+    ]
+    return Table(frame, f"{name}: threshold, precision and recall", notes, column_digits=digits)
+
+
 def tuning_notes(results: Any) -> tuple[bool, list[str]]:
     """Whether any record is an oracle, and one note per dataset saying where tuned metrics fitted.
 
@@ -91,7 +123,9 @@ def tuning_notes(results: Any) -> tuple[bool, list[str]]:
         mode = row["tuned_on"]
         if mode == "dev":
             n = row.get("n_tune")
-            text = f"the {row.get('tuned_split')} split" + (f" ({int(n)} pairs)" if pd.notna(n) else "")
+            rows = row.get("tuned_rows")
+            text = (rows if isinstance(rows, str) and rows else f"the {row.get('tuned_split')} split") + (
+                f" ({int(n)} pairs)" if pd.notna(n) else "")
         elif mode == "cv":
             k = row.get("cv_folds")
             folds = f"{int(k)}-fold " if pd.notna(k) else ""
@@ -162,6 +196,9 @@ def comparison_report(
         if missing:
             notes.append(f"{missing} cells are missing (shown empty)")
         tables.append(Table(shown, title, notes, column_digits=digits))
+        details = threshold_table(run.results, label, name, scale)
+        if details is not None:
+            tables.append(details)
         if bootstrap is not None:
             tables.append(_bootstrap_table(bootstrap, label, name, table, aggregators, scale))
         payload_tables[label] = {"values": _clean_table(table), "aggregates": _clean_table(agg)}

@@ -6,7 +6,8 @@ sentences without their gold column, and asked for one score per pair; finished 
 atomically, so an interrupted run resumes with only the missing cells. Cells run on a backend
 (:mod:`evalkit.backends`: sequential, joblib processes, Dask). Every metric whose ``task_types``
 include the dataset's task type then scores the predictions against the gold column, in this
-process. Progress goes to a tqdm bar (stderr) as cells finish and to the ``evalkit.runner`` logger.
+process. Progress goes to a tqdm bar (stderr) as cells finish (``progress``), or one line per
+finished cell (``on_cell``), and to the ``evalkit.runner`` logger.
 
 Tuned metrics (:class:`~evalkit.interfaces.TunedMetric`, e.g. auto-threshold F1) follow
 ``tune_on`` (:mod:`evalkit.tuning`). With ``tune_on="dev"`` and a dataset whose
@@ -26,6 +27,7 @@ import os
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -83,6 +85,7 @@ def run_suite(
     force: bool = False,
     device: str | None = None,
     tune_on: str = "dev",
+    on_cell: Callable[[str], None] | None = None,
 ) -> RunResult:
     """Run ``suite`` and return the tidy results, per-example predictions and provenance.
 
@@ -100,6 +103,9 @@ def run_suite(
         tune_on: where tuned metrics fit their parameters: ``dev`` (the dataset's validation
             split, falling back to ``cv`` where there is none), ``cv`` (cross-fitting on the
             evaluated rows) or ``self`` (the evaluated rows: the labelled oracle).
+        on_cell: called with one line of text when the computation starts and as each cell
+            finishes (``[3/12] minilm-cosine on stsb/test: 41.2s, 2758 texts encoded``): the
+            progress report where there is no terminal for bars.
 
     Raises:
         ConfigError: unknown names, a metric that fits none of the datasets, a bad backend or
@@ -202,6 +208,9 @@ def run_suite(
     todo.sort(key=lambda ck: methods[ck[0].method.label][1].execution_priority)
     if todo:
         log.info("%d of %d cells to compute (%d stored)", len(todo), len(cells), len(cells) - len(todo))
+        if on_cell is not None:
+            on_cell(f"{len(todo)} of {len(cells)} cells to compute ({len(cells) - len(todo)} stored)")
+    done = len(cells) - len(todo)
     bar = tqdm(total=len(cells), initial=len(cells) - len(todo), desc="cells", disable=not progress,
                leave=False, file=sys.stderr)
     try:
@@ -210,7 +219,11 @@ def run_suite(
             cache_dir=emb_dir, cell_dir=store.directory, device=device, progress=progress and backend == "sequential",
         ):
             outcomes[outcome.key] = outcome
+            done += 1
             log.info("%s: %.1fs, %d texts encoded", cell.label, outcome.seconds, outcome.texts_encoded)
+            if on_cell is not None:
+                on_cell(f"[{done}/{len(cells)}] {cell.label}: {outcome.seconds:.1f}s, "
+                        f"{outcome.texts_encoded} texts encoded")
             bar.update(1)
     finally:
         bar.close()
@@ -226,7 +239,8 @@ def run_suite(
         fit: FitData | None = None
         if cell.tune_split is not None and outcome.tune_predictions is not None:
             tune_frame = frames[(cell.dataset.label, cell.tune_split)]
-            fit = FitData(outcome.tune_predictions, tune_frame[ds.target].to_numpy(), cell.tune_split)
+            fit = FitData(outcome.tune_predictions, tune_frame[ds.target].to_numpy(), cell.tune_split,
+                          ds.describe_split(cell.tune_split))
             pred_frames.append(pd.DataFrame({
                 "method": cell.method.label, "dataset": cell.dataset.label, "split": cell.tune_split,
                 "row": np.arange(len(tune_frame)), "prediction": fit.predictions,

@@ -20,6 +20,11 @@ A suite file is TOML::
     dataset = "pairs"
     params = { path = "pairs.tsv" }
     splits = ["test"]
+
+Relative paths in a suite file resolve against the suite file's folder first: a string parameter
+naming a file or folder that exists relative to that folder becomes its absolute path; any other
+value is left alone (the component then looks in the working directory, and ``pairs`` in the data
+directory).
 """
 
 from __future__ import annotations
@@ -27,9 +32,13 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from evalkit.errors import ConfigError
+
+if TYPE_CHECKING:
+    from evalkit.params import ParsedSpec
+    from evalkit.plugins import Host
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -70,20 +79,49 @@ DEFAULT_SUITES: dict[str, dict[str, Any]] = {
     },
     "pairclass": {
         "datasets": ["mrpc"],
-        "methods": ["minilm-cosine", "minilm-wmd", "minilm-wrd", "tfidf-cosine"],
+        "methods": ["minilm-cosine", "minilm-wmd", "minilm-wrd", "tfidf-cosine", "majority-class"],
         "metrics": ["auto_threshold_f1", "auto_threshold_accuracy", "average_precision"],
         "aggregate": ["mean"],
     },
     "pairclass-zh": {
         "datasets": ["atec", "bq", "lcqmc", "pawsx"],
-        "methods": ["tfidf-char"],
+        "methods": ["tfidf-char", "majority-class"],
         "metrics": ["auto_threshold_f1", "auto_threshold_accuracy", "average_precision"],
         "aggregate": ["mean"],
     },
 }
 
 
-def _specs(items: Any, kind: str, where: str) -> list[ComponentSpec]:
+def suite_claim(name: str) -> str:
+    """One line saying what built-in suite ``name`` runs, generated from :data:`DEFAULT_SUITES`
+    (so ``compare --help`` cannot drift from the definitions)."""
+    d = DEFAULT_SUITES[name]
+    return (f"--suite {name}: methods {', '.join(d['methods'])}; datasets {', '.join(d['datasets'])}; "
+            f"metrics {', '.join(d['metrics'])}; aggregate {', '.join(d['aggregate'])}")
+
+
+def suites_help() -> str:
+    """The built-in suites for ``--help``: a click ``\\b`` block, one :func:`suite_claim` per line."""
+    return "\b\n" + "\n".join(suite_claim(n) for n in DEFAULT_SUITES)
+
+
+def _relative_to(params: dict[str, Any], base: Path | None) -> dict[str, Any]:
+    """``params`` with each relative path string that exists under ``base`` made absolute."""
+    if base is None:
+        return params
+    out = dict(params)
+    for key, value in params.items():
+        if isinstance(value, str) and value and not Path(value).expanduser().is_absolute():
+            try:
+                cand = base / value
+                if cand.exists():
+                    out[key] = str(cand.resolve())
+            except OSError:  # not a valid path on this system: leave it to the component
+                continue
+    return out
+
+
+def _specs(items: Any, kind: str, where: str, base: Path | None = None) -> list[ComponentSpec]:
     if items is None:
         return []
     if isinstance(items, str):
@@ -109,7 +147,8 @@ def _specs(items: Any, kind: str, where: str) -> list[ComponentSpec]:
                     f"allowed: name, {kind}, params" + (", splits" if kind == "dataset" else "")
                 )
             splits = item.get("splits")
-            out.append(ComponentSpec(label, str(component), dict(params), tuple(splits) if splits else None))
+            out.append(ComponentSpec(label, str(component), _relative_to(dict(params), base),
+                                     tuple(splits) if splits else None))
         else:
             raise ConfigError(f"{where}: {kind}s[{i}] must be a name or a table")
     labels = [s.label for s in out]
@@ -119,8 +158,11 @@ def _specs(items: Any, kind: str, where: str) -> list[ComponentSpec]:
     return out
 
 
-def suite_from_dict(doc: dict[str, Any], *, name: str, source: str) -> Suite:
-    """Build a :class:`Suite` from a parsed TOML document; raises :class:`ConfigError`."""
+def suite_from_dict(doc: dict[str, Any], *, name: str, source: str, base: Path | None = None) -> Suite:
+    """Build a :class:`Suite` from a parsed TOML document; raises :class:`ConfigError`.
+
+    ``base`` is the suite file's folder: relative paths in parameters resolve against it first.
+    """
     unknown = set(doc) - {"name", "datasets", "methods", "metrics", "aggregate"}
     if unknown:
         raise ConfigError(f"{source}: unknown top-level keys {sorted(unknown)}")
@@ -129,9 +171,9 @@ def suite_from_dict(doc: dict[str, Any], *, name: str, source: str) -> Suite:
         agg = [a.strip() for a in agg.split(",") if a.strip()]
     return Suite(
         name=str(doc.get("name", name)),
-        datasets=_specs(doc.get("datasets"), "dataset", source),
-        methods=_specs(doc.get("methods"), "method", source),
-        metrics=_specs(doc.get("metrics"), "metric", source),
+        datasets=_specs(doc.get("datasets"), "dataset", source, base),
+        methods=_specs(doc.get("methods"), "method", source, base),
+        metrics=_specs(doc.get("metrics"), "metric", source, base),
         aggregate=list(agg),
         source=source,
     )
@@ -165,4 +207,44 @@ def load_suite(name_or_path: str) -> Suite:
             f"suite {name_or_path!r} is neither a built-in suite ({', '.join(DEFAULT_SUITES)}) "
             "nor an existing TOML file"
         )
-    return suite_from_dict(read_toml(path, what="suite file"), name=path.stem, source=str(path))
+    return suite_from_dict(read_toml(path, what="suite file"), name=path.stem, source=str(path),
+                           base=path.resolve().parent)
+
+
+def override_specs(current: list[ComponentSpec], option: str | None) -> list[ComponentSpec]:
+    """The components of a ``--methods``/``--datasets``/``--metrics`` value (:mod:`evalkit.params`
+    syntax) replacing ``current``; a name that is one of ``current``'s labels takes that spec, with
+    the option's parameters updating the suite's.
+
+    Raises:
+        ConfigError: malformed syntax, repeated labels.
+    """
+    from evalkit.params import parse_specs
+
+    parsed = parse_specs(option)
+    if parsed is None:
+        return current
+    by_label = {s.label: s for s in current}
+    return [_from_parsed(p, by_label.get(p.name)) for p in parsed]
+
+
+def _from_parsed(p: ParsedSpec, base: ComponentSpec | None) -> ComponentSpec:
+    if base is None:
+        return ComponentSpec(p.label, p.name, dict(p.params))
+    label = base.label if p.label == p.name else p.label
+    return ComponentSpec(label, base.component, {**base.params, **p.params}, base.splits)
+
+
+def check_suite_params(host: Host, suite: Suite) -> None:
+    """Check every component name and parameter (names, did-you-mean, types) before running.
+
+    Raises:
+        UnknownNameError: a component no plugin registered.
+        ConfigError: a parameter the component does not take, or a value of the wrong type.
+    """
+    from evalkit.params import check_params
+
+    for kind, specs in (("dataset", suite.datasets), ("method", suite.methods), ("metric", suite.metrics)):
+        for spec in specs:
+            entry = host.registries[kind].get(spec.component)
+            check_params(kind, spec.component, entry.factory, spec.params, plugin=entry.plugin)

@@ -8,7 +8,8 @@ fitted in the result's extras, so every JSON record and table says so:
 tune_on     parameters fitted on                                extras added
 ==========  ==================================================  =====================================
 ``dev``     the validation split's predictions (``fit`` data)   ``tuned_on="dev"``, ``tuned_split``,
-                                                                ``n_tune``
+                                                                ``n_tune``, ``tuned_rows`` (which
+                                                                rows, when the dataset says)
 ``cv``      k-fold cross-fitting on the evaluated rows          ``tuned_on="cv"``
 ``self``    the evaluated rows themselves (the oracle)          ``tuned_on="self"``, ``oracle=True``
 ==========  ==================================================  =====================================
@@ -34,6 +35,8 @@ class FitData:
     predictions: Any
     references: Any
     split: str
+    #: Which rows those are, for notes (:meth:`evalkit.interfaces.Dataset.describe_split`).
+    rows: str = ""
 
 
 def check_tune_on(tune_on: str) -> str:
@@ -94,6 +97,8 @@ def score_metric(
         fitted = metric.fit(predictions=fit.predictions, references=fit.references)
         out = metric.apply(predictions=predictions, references=references, fitted=fitted)
         added.update(tuned_split=fit.split, n_tune=len(fit.predictions))
+        if fit.rows:
+            added["tuned_rows"] = fit.rows
     elif mode == "self":
         fitted = metric.fit(predictions=predictions, references=references)
         out = metric.apply(predictions=predictions, references=references, fitted=fitted)

@@ -3,23 +3,29 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
-from evalkit.cli.common import FORMAT_HELP, split_names, write_output
+from evalkit.cli.common import FORMAT_HELP, write_output
 from evalkit.history import default_runs_dir
 from evalkit.interfaces import TUNE_ON
+from evalkit.suite import suites_help
 
 
 @click.command("compare")
 @click.option("--suite", "suite_name", default="sts", show_default=True,
               help="A built-in suite name or a TOML suite file (datasets, methods with params, metrics).")
-@click.option("--datasets", help="Comma-separated dataset names (replaces the suite's).")
-@click.option("--methods", help="Comma-separated method names (replaces the suite's).")
-@click.option("--metrics", help="Comma-separated metric names (replaces the suite's).")
+@click.option("--datasets", help="Comma-separated datasets, each NAME[@LABEL][:KEY=VALUE,...] "
+              "(e.g. 'pairs:path=my.tsv,task_type=pair_classification'); replaces the suite's.")
+@click.option("--methods", help="Comma-separated methods, each NAME[@LABEL][:KEY=VALUE,...] (e.g. "
+              "'sbert-cosine:model=PATH,batch_size=64,tfidf-cosine'; values are TOML: 64, 0.5, true, "
+              "\"text\", [1,2]); replaces the suite's. See 'evalkit list methods --params'.")
+@click.option("--metrics", help="Comma-separated metrics, each NAME[@LABEL][:KEY=VALUE,...]; "
+              "replaces the suite's.")
 @click.option("--aggregate", help="Comma-separated aggregators across datasets, with parameters "
-              "as NAME:KEY=VALUE (e.g. mean,geometric,power:p=2) [default: mean]; see "
-              "'evalkit list aggregators'.")
+              "as NAME:KEY=VALUE (e.g. mean,geometric,power:p=2) [default: mean; aliases "
+              "arithmetic/am, gm, hm]; see 'evalkit list aggregators'.")
 @click.option("--nonpositive", help="Cells <= 0 under a geometric/harmonic/power mean: error "
               "(default), skip (that method gets no value and no rank) or shift=C (add C to every "
               "cell first).")
@@ -39,7 +45,9 @@ from evalkit.interfaces import TUNE_ON
 @click.option("--runs-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Where runs are saved [default: $EVALKIT_RUNS_DIR or the user data dir].")
 @click.option("--no-save", is_flag=True, help="Do not save the run (results, predictions, provenance).")
-@click.option("--progress/--no-progress", default=None, help="Progress bars [default: on a terminal].")
+@click.option("--progress/--no-progress", default=None,
+              help="Progress bars of cells and encoding (--progress), or nothing (--no-progress) "
+                   "[default: bars on a terminal, else one line per finished cell on stderr].")
 @click.option("--jobs", "-j", type=int, default=1, show_default=True,
               help="Cells computed in parallel (processes, or Dask workers for a local cluster).")
 @click.option("--backend", type=click.Choice(["sequential", "processes", "dask"]), default=None,
@@ -81,53 +89,46 @@ def compare(
     default) and its rank, with the aggregation rule printed under the table. Correlations are
     shown x 100 in tables and on the 0-1 scale in JSON. --bootstrap N adds percentile intervals
     from a paired bootstrap over each dataset's examples (stored per-example predictions).
-    With no options it runs the default STS suite: minilm-cosine, minilm-whitening, minilm-wmd,
-    minilm-wrd and tfidf-cosine on STS-B, SICK-R and STS12-16, scored by Spearman's rho and
-    Pearson's r.
 
     Each (method, dataset, split) cell is stored when it finishes: an interrupted run resumes with
     only the missing cells, and a repeated run reuses them (--force recomputes).
 
-    '--suite pairclass' compares minilm-cosine and tfidf-cosine on MRPC by dev-tuned auto-threshold
-    F1 and accuracy and by average precision; '--suite pairclass-zh' runs tfidf-char on ATEC, BQ,
-    LCQMC and PAWS-X.
+    Built-in suites (with no --suite option: sts):
+
+    SUITES
     """
     import sys
 
     from evalkit.aggregation import create_aggregators
+    from evalkit.params import split_specs
     from evalkit.plugins import get_host
     from evalkit.report import comparison_report
     from evalkit.runner import new_run_id, run_suite
-    from evalkit.suite import ComponentSpec, load_suite
+    from evalkit.suite import check_suite_params, load_suite, override_specs
 
     host = get_host()
     reporter = host.reporters.create(fmt)
     suite = load_suite(suite_name)
 
-    def override(current: list[ComponentSpec], names: list[str] | None) -> list[ComponentSpec]:
-        if names is None:
-            return current
-        by_label = {s.label: s for s in current}
-        return [by_label.get(n, ComponentSpec(n, n)) for n in names]
-
-    suite.datasets = override(suite.datasets, split_names(datasets))
-    suite.methods = override(suite.methods, split_names(methods))
-    suite.metrics = override(suite.metrics, split_names(metrics))
+    suite.datasets = override_specs(suite.datasets, datasets)
+    suite.methods = override_specs(suite.methods, methods)
+    suite.metrics = override_specs(suite.metrics, metrics)
     replaced = [f"--{o}" for o, v in (("datasets", datasets), ("methods", methods), ("metrics", metrics)) if v]
     if replaced:  # not the suite any more: never record it under the suite's name
         suite.source = f"{suite.source or suite.name} with {', '.join(replaced)} from the command line"
         suite.name = "ad-hoc"
     if aggregate:
-        suite.aggregate = split_names(aggregate) or ["mean"]
+        suite.aggregate = split_specs(aggregate) or ["mean"]
+    check_suite_params(host, suite)
     aggregators = create_aggregators(host, suite.aggregate, nonpositive=nonpositive,
                                      missing=missing)
-    if progress is None:
-        progress = sys.stderr.isatty()
+    mode = progress_mode(progress, sys.stderr)
 
     if backend is None:
         backend = "processes" if jobs > 1 else "sequential"
-    run = run_suite(suite, host=host, data_dir=data_dir, progress=progress, backend=backend, jobs=jobs,
-                    scheduler=scheduler, force=force, device=device, tune_on=tune_on)
+    run = run_suite(suite, host=host, data_dir=data_dir, progress=mode == "bars", backend=backend, jobs=jobs,
+                    scheduler=scheduler, force=force, device=device, tune_on=tune_on,
+                    on_cell=(lambda line: click.echo(f"evalkit: {line}", err=True)) if mode == "lines" else None)
     metric_objs = {s.label: host.metrics.create(s.component, **s.params) for s in suite.metrics}
     boot = None
     if n_bootstrap:
@@ -152,3 +153,19 @@ def compare(
         + (f"; run saved to {run.run_dir}" if run.run_dir else ""),
         err=True,
     )
+
+
+def progress_mode(flag: bool | None, stream: Any) -> str:
+    """``bars`` (tqdm: cells and encoding), ``lines`` (one line per finished cell) or ``off``.
+
+    ``--progress`` gives bars, ``--no-progress`` nothing; by default bars when ``stream``
+    (stderr) is a terminal and lines otherwise (CI logs, redirected output).
+    """
+    if flag is not None:
+        return "bars" if flag else "off"
+    isatty = getattr(stream, "isatty", None)
+    return "bars" if callable(isatty) and isatty() else "lines"
+
+
+# The docstring is indented by 4 spaces (click dedents it): indent the generated lines alike.
+compare.help = (compare.help or "").replace("SUITES", suites_help().replace("\n", "\n    "))

@@ -21,6 +21,9 @@ def _describe(entry: Any) -> dict[str, Any]:
     }
     if entry.params:
         info["params"] = entry.params
+    aliases = getattr(f, "aliases", ()) if entry.name == getattr(f, "name", None) else ()
+    if aliases:
+        info["aliases"] = list(aliases)
     for attr in ("task_type", "task_types", "splits", "eval_splits", "higher_is_better", "scale",
                  "target", "target_scale"):
         if hasattr(f, attr):
@@ -32,12 +35,22 @@ def _describe(entry: Any) -> dict[str, Any]:
 @click.command("list")
 @click.argument("kind", type=click.Choice(KIND_CHOICES))
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-def list_cmd(kind: str, as_json: bool) -> None:
-    """Describe the registered datasets, methods, metrics, aggregators or reporters."""
+@click.option("--params", "with_params", is_flag=True,
+              help="Show each component's parameters: type, default (a preset's value) and description.")
+def list_cmd(kind: str, as_json: bool, with_params: bool) -> None:
+    """Describe the registered datasets, methods, metrics, aggregators or reporters.
+
+    Parameters are set on the command line as NAME:KEY=VALUE,KEY=VALUE (e.g. --methods
+    'sbert-cosine:batch_size=64') or under params in a suite file.
+    """
+    from evalkit.paramdocs import parameter_table
     from evalkit.plugins import get_host
 
     registry = get_host().registries[kind[:-1]]
     items = [_describe(e) for e in registry]
+    if with_params:
+        for item, entry in zip(items, registry, strict=True):
+            item["parameters"] = parameter_table(entry.factory, entry.params)
     if as_json:
         click.echo(json.dumps(items, indent=2, default=str))
         return
@@ -52,8 +65,18 @@ def list_cmd(kind: str, as_json: bool) -> None:
             extra.append("higher is better" if i["higher_is_better"] else "lower is better")
         if "params" in i:
             extra.append(", ".join(f"{k}={v}" for k, v in i["params"].items()))
+        if "aliases" in i:
+            extra.append("aliases " + ", ".join(i["aliases"]))
         tail = f"  [{'; '.join(extra)}]" if extra else ""
         click.echo(f"{i['name']:<{width}}  {i['description']}{tail}  ({i['plugin']})")
+        for p in i.get("parameters", []):
+            click.echo("    " + _param_line(p))
+
+
+def _param_line(p: dict[str, Any]) -> str:
+    """``name (type, default 32): description`` for ``list --params``."""
+    head = ", ".join(x for x in (p["type"], "required" if p["required"] else f"default {p['default']!r}") if x)
+    return f"{p['name']} ({head})" + (f": {p['description']}" if p["description"] else "")
 
 
 @click.command("plugins")

@@ -169,6 +169,8 @@ class ArithmeticMean(CellwiseAggregator):
     """Arithmetic mean across columns, unweighted (each dataset or task counts once)."""
 
     name = "mean"
+    #: Other names accepted by ``--aggregate`` and suite files.
+    aliases: ClassVar[tuple[str, ...]] = ("arithmetic", "am")
     title = "arithmetic mean"
 
     def __init__(self, *, missing: str = "exclude") -> None:
@@ -201,6 +203,7 @@ class PowerMean(CellwiseAggregator):
     """Power (generalised, Hölder) mean of order p across columns: (mean(x ** p)) ** (1 / p)."""
 
     name = "power"
+    aliases: ClassVar[tuple[str, ...]] = ()
     title = "power mean"
 
     def __init__(
@@ -270,6 +273,8 @@ class GeometricMean(PowerMean):
     """Geometric mean across columns, exp(mean(log x)); every cell must be > 0."""
 
     name = "geometric"
+    #: Other names accepted by ``--aggregate`` and suite files.
+    aliases: ClassVar[tuple[str, ...]] = ("gm",)
 
     def __init__(self, *, nonpositive: str = "error", missing: str = "exclude") -> None:
         super().__init__(p=0.0, nonpositive=nonpositive, missing=missing)
@@ -282,6 +287,8 @@ class HarmonicMean(PowerMean):
     """Harmonic mean across columns, 1 / mean(1 / x); every cell must be > 0."""
 
     name = "harmonic"
+    #: Other names accepted by ``--aggregate`` and suite files.
+    aliases: ClassVar[tuple[str, ...]] = ("hm",)
 
     def __init__(self, *, nonpositive: str = "error", missing: str = "exclude") -> None:
         super().__init__(p=-1.0, nonpositive=nonpositive, missing=missing)

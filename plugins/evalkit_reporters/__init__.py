@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any
 
 from evalkit import Report, Reporter, Table, hookimpl
@@ -106,8 +107,26 @@ class JsonReporter(Reporter):
         return json.dumps(report.payload, indent=2, default=default, allow_nan=False) + "\n"
 
 
+#: LaTeX's ten special characters in text mode and what typesets each one literally (the LaTeX
+#: Companion, 2nd ed., section 7.5; the same table as pandas' ``Styler.format(escape="latex")``).
+LATEX_ESCAPES = {
+    "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{", "}": r"\}",
+    "~": r"\textasciitilde{}", "^": r"\textasciicircum{}", "\\": r"\textbackslash{}",
+}
+_LATEX_SPECIAL = re.compile("[" + re.escape("".join(LATEX_ESCAPES)) + "]")
+
+
+def latex_escape(text: str) -> str:
+    """``text`` with each of ``& % $ # _ { } ~ ^ \\`` replaced in one pass (:data:`LATEX_ESCAPES`)."""
+    return _LATEX_SPECIAL.sub(lambda m: LATEX_ESCAPES[m.group(0)], text)
+
+
 class LatexReporter(Reporter):
-    """LaTeX ``tabular`` (booktabs) per table, with the caption and notes as comments."""
+    """LaTeX ``tabular`` (booktabs) per table, with the caption and notes as comments.
+
+    Row and column labels and cells are escaped (:func:`latex_escape`), so a method called
+    ``a&b`` stays one cell; comment lines carry the caption and notes (newlines removed).
+    """
 
     name = "latex"
     extension = "tex"
@@ -115,11 +134,12 @@ class LatexReporter(Reporter):
     def render(self, report: Report) -> str:
         parts = []
         for t in report.tables:
-            frame = _formatted(t)
-            frame.columns = [str(c).replace("_", r"\_") for c in frame.columns]
-            frame.index = [str(i).replace("_", r"\_") for i in frame.index]
+            frame = _formatted(t).map(lambda v: latex_escape(str(v)))
+            frame.columns = [latex_escape(str(c)) for c in frame.columns]
+            frame.index = [latex_escape(str(i)) for i in frame.index]
             body = frame.style.to_latex(hrules=True, column_format="l" + "r" * len(frame.columns))
             notes = [f"% {t.title}"] + [f"% {n}" for n in t.notes]
+            notes = [" ".join(n.splitlines()) for n in notes]
             parts.append("\n".join(notes) + "\n" + body)
         return "\n".join(parts)
 

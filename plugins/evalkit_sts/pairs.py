@@ -29,6 +29,9 @@ class PairsFile(Dataset):
             every row is in split ``test``.
         quoting: for csv/tsv, whether ``"`` quotes fields (``minimal``, pandas' default for CSV)
             or is an ordinary character (``none``, the default for TSV as in the STS files).
+        dev_split: the value of ``split_column`` whose rows tune what is tunable (the threshold of
+            auto-threshold F1/accuracy under ``--tune-on dev``), e.g. ``dev``; needs
+            ``split_column``. Without it tuned metrics cross-fit on the evaluated rows.
 
     Raises (on load):
         DataError: missing file or column, unparsable line (names file and line), non-numeric or
@@ -51,6 +54,7 @@ class PairsFile(Dataset):
         task_type: str = "sts",
         split_column: str | None = None,
         quoting: str | None = None,
+        dev_split: str | None = None,
     ) -> None:
         self.path = path
         self.format = format
@@ -62,6 +66,7 @@ class PairsFile(Dataset):
         self.task_type = task_type  # type: ignore[misc]
         self.split_column = split_column
         self.quoting = quoting
+        self.dev_split = dev_split  # type: ignore[misc]
         if not path:
             raise ConfigError("dataset 'pairs' needs params.path (the CSV, TSV or JSONL file)")
         if task_type not in ("sts", "pair_classification"):
@@ -71,6 +76,10 @@ class PairsFile(Dataset):
         if fmt not in FORMATS:
             raise ConfigError(f"dataset 'pairs': cannot tell the format of {path!r}; pass format = csv, tsv or jsonl")
         self._fmt = fmt
+        if dev_split is not None and not split_column:
+            raise ConfigError(
+                f"dataset 'pairs': dev_split={dev_split!r} needs split_column (the column naming each row's split)"
+            )
 
     def get_params(self) -> dict[str, Any]:
         """The constructor's parameters; ``target`` is the file's gold column as given."""
@@ -81,6 +90,12 @@ class PairsFile(Dataset):
     def files(self, split: str | None = None) -> list[DataFile]:
         p = Path(self.path).expanduser()
         return [DataFile(str(p.resolve()) if p.is_file() else self.path)]
+
+    def describe_split(self, split: str) -> str:
+        """``the rows of pairs.tsv whose split is 'dev'`` (or ``the <split> split`` without a column)."""
+        if not self.split_column:
+            return super().describe_split(split)
+        return f"the rows of {Path(self.path).name} whose {self.split_column} is {split!r}"
 
     def check_split(self, split: str) -> None:
         if self.split_column is None and split != "test":

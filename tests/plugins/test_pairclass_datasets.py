@@ -76,7 +76,8 @@ def test_compare_pawsx_with_the_char_tfidf_baseline(data_dir, tmp_path):
 
     from evalkit.cli import build_cli
 
-    args = ["compare", "--suite", "pairclass-zh", "--datasets", "pawsx", "--data-dir", str(data_dir),
+    args = ["compare", "--suite", "pairclass-zh", "--datasets", "pawsx", "--methods", "tfidf-char",
+            "--data-dir", str(data_dir),
             "--format", "json", "--runs-dir", str(tmp_path)]
     result = CliRunner().invoke(build_cli(), args, catch_exceptions=False)
     assert result.exit_code == 0, result.output
