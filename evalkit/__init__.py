@@ -19,6 +19,7 @@ from evalkit.errors import (
     DuplicateNameError,
     EvalkitError,
     PluginError,
+    UndefinedValueError,
     UnknownNameError,
 )
 from evalkit.hookspecs import hookimpl
@@ -58,6 +59,7 @@ __all__ = [
     "Reporter",
     "Table",
     "TunedMetric",
+    "UndefinedValueError",
     "UnknownNameError",
     "__version__",
     "as_1d_float",

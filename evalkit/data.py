@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from evalkit.errors import DataError
+from evalkit.fsutil import apply_umask
 from evalkit.interfaces import DataFile
 
 log = logging.getLogger("evalkit.data")
@@ -69,6 +70,7 @@ def _download_to(url: str, dest: Path) -> None:
     try:
         with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=60) as resp:
             shutil.copyfileobj(resp, out)
+        apply_umask(tmp)
         os.replace(tmp, dest)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -121,6 +123,7 @@ def fetch(file: DataFile, root: Path) -> Path:
     fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=".part-")
     with os.fdopen(fd, "wb") as out:
         out.write(payload)
+    apply_umask(tmp)
     os.replace(tmp, dest)
     return dest
 

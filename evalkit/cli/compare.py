@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from evalkit.cli.common import FORMAT_HELP, split_names, write_output
+from evalkit.cli.common import FORMAT_HELP, check_output, render, split_names, write_output
 from evalkit.history import default_runs_dir
 from evalkit.interfaces import TUNE_ON
 
@@ -102,6 +102,7 @@ def compare(
 
     host = get_host()
     reporter = host.reporters.create(fmt)
+    check_output(output)
     suite = load_suite(suite_name)
 
     def override(current: list[ComponentSpec], names: list[str] | None) -> list[ComponentSpec]:
@@ -139,7 +140,7 @@ def compare(
         run.save(runs_dir or default_runs_dir(), new_run_id())
     report = comparison_report(run, metric_objs, aggregators, extra_payload={"suite": suite.name},
                                bootstrap=boot)
-    write_output(reporter.render(report), output)
+    write_output(render(reporter, report), output)
 
     cells = run.provenance["cells"]
     click.echo(

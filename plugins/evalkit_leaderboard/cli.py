@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from evalkit.cli.common import FORMAT_HELP, split_names, write_output
+from evalkit.cli.common import FORMAT_HELP, check_output, render, split_names, write_output
 
 
 @click.command("leaderboard")
@@ -115,6 +115,7 @@ def leaderboard(
         )
     host = get_host()
     reporter = host.reporters.create(fmt)
+    check_output(output)
     spec = load_board(board)
     chosen = spec.select_tasks(split_names(tasks), with_diagnostics=with_diagnostics)
     labels = split_names(aggregate) or [REFERENCE]
@@ -132,4 +133,4 @@ def leaderboard(
         seed=seed,
         confidence=confidence,
     )
-    write_output(reporter.render(leaderboard_report(result, top=top)), output)
+    write_output(render(reporter, leaderboard_report(result, top=top)), output)
