@@ -38,6 +38,7 @@ from evalkit.interfaces import (
     as_1d_float,
     check_finite,
 )
+from evalkit.tabular import read_delimited, read_jsonl_frame
 from evalkit.validation import as_score_table, check_pairs
 
 __version__ = "0.1.0"
@@ -67,4 +68,6 @@ __all__ = [
     "check_finite",
     "check_pairs",
     "hookimpl",
+    "read_delimited",
+    "read_jsonl_frame",
 ]

@@ -123,6 +123,8 @@ def leaderboard(
     if REFERENCE not in labels:
         labels = [REFERENCE, *labels]
     rules = create_aggregators(host, labels, nonpositive=nonpositive, missing=missing)
+    if spec.inferred:
+        click.echo(f"evalkit leaderboard: {spec.inferred}", err=True)
     data = read_snapshot(spec, snapshot)
     result = rerank(
         data,
