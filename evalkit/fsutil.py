@@ -15,24 +15,17 @@ from pathlib import Path
 
 from evalkit.errors import ConfigError
 
-_UMASK: int | None = None
-
-
 def current_umask() -> int:
-    """The process umask (read without changing it where ``/proc`` allows; cached)."""
-    global _UMASK
-    if _UMASK is None:
-        try:
-            for line in Path("/proc/self/status").read_text().splitlines():
-                if line.startswith("Umask:"):
-                    _UMASK = int(line.split()[1], 8)
-                    break
-        except OSError:
-            pass
-        if _UMASK is None:
-            _UMASK = os.umask(0o022)
-            os.umask(_UMASK)
-    return _UMASK
+    """The process umask, read without changing it where ``/proc`` allows (not cached: it may change)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def apply_umask(path: str | os.PathLike[str], *, folder: bool = False) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from evalkit.aggregation import aggregate, pivot
+from evalkit.guard import plugin_call
 from evalkit.interfaces import Report, Table
 from evalkit.results import records
 
@@ -178,7 +179,8 @@ def comparison_report(
         notes = [f"{lab}: {agg_obj.rule}" for lab, agg_obj in aggregators if agg_obj.rule]
         notes.extend(tuned)
         for lab, agg_obj in aggregators:
-            unscored = agg_obj.unscored(table, higher_is_better=metric.higher_is_better)
+            unscored = plugin_call(agg_obj, "unscored", agg_obj.unscored, table,
+                                   higher_is_better=metric.higher_is_better)
             if unscored:
                 notes.append(f"{lab}: no value for "
                              + "; ".join(f"{k} ({v})" for k, v in unscored.items()))

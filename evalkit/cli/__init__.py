@@ -85,6 +85,7 @@ def build_cli() -> click.Group:
         Set EVALKIT_DATA_DIR (or pass --data-dir) to a folder holding the benchmark files;
         'evalkit list datasets' shows what each dataset expects.
         """
+        warnings.showwarning = _show_warning  # also when invoked in-process (tests), not only through main()
         level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
         logging.basicConfig(level=level, format="%(name)s: %(message)s", stream=sys.stderr)
 

@@ -123,6 +123,11 @@ def compare(
 
     if backend is None:
         backend = "processes" if jobs > 1 else "sequential"
+    runs_dir = runs_dir or default_runs_dir()
+    if not no_save:  # an unwritable runs folder fails now, not after computing everything
+        from evalkit.fsutil import check_writable
+
+        check_writable(runs_dir, what="runs folder", is_file=False)
     run = run_suite(suite, host=host, data_dir=data_dir, progress=progress, backend=backend, jobs=jobs,
                     scheduler=scheduler, force=force, device=device, tune_on=tune_on)
     metric_objs = {s.label: host.metrics.create(s.component, **s.params) for s in suite.metrics}
@@ -137,7 +142,7 @@ def compare(
         run.provenance["bootstrap"] = {"n_resamples": n_bootstrap, "seed": seed,
                                        "confidence": confidence}
     if not no_save:
-        run.save(runs_dir or default_runs_dir(), new_run_id())
+        run.save(runs_dir, new_run_id())
     report = comparison_report(run, metric_objs, aggregators, extra_payload={"suite": suite.name},
                                bootstrap=boot)
     write_output(render(reporter, report), output)

@@ -72,6 +72,10 @@ def rescore(run: str, metrics: str | None, aggregate: str, fmt: str, output: str
     reporter = host.reporters.create(fmt)
     check_output(output)
     runs_dir = runs_dir or default_runs_dir()
+    if not no_save:
+        from evalkit.fsutil import check_writable
+
+        check_writable(runs_dir, what="runs folder", is_file=False)
     source = load_source(run, runs_dir=runs_dir)
     if source.kind != "run":
         from evalkit.errors import ConfigError
