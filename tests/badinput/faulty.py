@@ -6,6 +6,7 @@ Registered as the plugin ``faulty`` (see :data:`PLUGIN`). Importable by subproce
 from __future__ import annotations
 
 import sys
+import time
 from typing import Any
 
 import numpy as np
@@ -53,6 +54,8 @@ class FaultyMethod(evalkit.Method):
             sys.exit(0)
         if self.mode == "exit1":
             sys.exit("fatal: giving up")
+        if self.mode == "slow":
+            time.sleep(120)
         if self.mode == "constant":
             return np.ones(n) + np.array([4e-16 if i % 2 else -4e-16 for i in range(n)])
         return base
@@ -132,7 +135,7 @@ class Plugin:
     @evalkit.hookimpl
     def register_methods(self, register: Any) -> None:
         for mode in ("ok", "init", "fit", "raise", "nan", "inf", "shape2d", "short", "complex", "text", "exit",
-                     "exit1", "constant"):
+                     "exit1", "constant", "slow"):
             register(FaultyMethod, f"faulty-{mode}", params={"mode": mode})
 
     @evalkit.hookimpl
