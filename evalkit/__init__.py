@@ -19,6 +19,7 @@ from evalkit.errors import (
     DuplicateNameError,
     EvalkitError,
     PluginError,
+    UndefinedValueError,
     UnknownNameError,
 )
 from evalkit.hookspecs import hookimpl
@@ -37,6 +38,7 @@ from evalkit.interfaces import (
     as_1d_float,
     check_finite,
 )
+from evalkit.tabular import read_delimited, read_jsonl_frame
 from evalkit.validation import as_score_table, check_pairs
 
 __version__ = "0.1.0"
@@ -58,6 +60,7 @@ __all__ = [
     "Reporter",
     "Table",
     "TunedMetric",
+    "UndefinedValueError",
     "UnknownNameError",
     "__version__",
     "as_1d_float",
@@ -65,4 +68,6 @@ __all__ = [
     "check_finite",
     "check_pairs",
     "hookimpl",
+    "read_delimited",
+    "read_jsonl_frame",
 ]

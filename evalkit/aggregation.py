@@ -166,7 +166,7 @@ def aggregate(
     aggregator's own ``higher_is_better``, or the table's when the aggregator's is ``None``.
 
     Raises:
-        ConfigError: an aggregator returned a result not indexed like the table's rows.
+        PluginError: an aggregator raised, or returned a result not indexed like the table's rows.
         DataError: a cell violates an aggregator's policy (raised by the aggregator).
     """
     import pandas as pd
@@ -181,12 +181,21 @@ def aggregate(
             "the rank column "
             "of aggregator X is named X_rank; give the aggregators distinct labels"
         )
+    from evalkit.errors import PluginError
+    from evalkit.guard import describe, origin, plugin_call
+
     out = pd.DataFrame(index=table.index)
     for label, agg in aggregators:
-        values = agg.aggregate(table, higher_is_better=higher_is_better)
-        if not values.index.equals(table.index):
-            raise ConfigError(f"aggregator {label!r} returned values for rows {list(values.index)}")
-        out[label] = values.astype(float)
+        values = plugin_call(agg, "aggregate", agg.aggregate, table, higher_is_better=higher_is_better)
+        if not isinstance(values, pd.Series) or not values.index.equals(table.index):
+            rows = list(values.index) if isinstance(values, pd.Series) else type(values).__name__
+            raise PluginError(f"{describe(origin(agg))}: aggregate returned values for rows {rows}, not one "
+                              f"per row of the table {list(table.index)}", call="aggregate", **origin(agg))
+        try:
+            out[label] = values.astype(float)
+        except (TypeError, ValueError):
+            raise PluginError(f"{describe(origin(agg))}: aggregate returned values that are not numbers",
+                              call="aggregate", **origin(agg)) from None
         out[f"{label}_rank"] = rank(
             out[label], higher_is_better=aggregate_direction(agg, higher_is_better)
         )

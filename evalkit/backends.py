@@ -15,7 +15,10 @@ the calling process.
 
 from __future__ import annotations
 
+import contextlib
+import pickle
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -64,18 +67,55 @@ def run_cells(
         yield from _dask(todo, jobs, scheduler, kwargs)
 
 
+@dataclass
+class _Failure:
+    """An exception raised in a worker, sent back as a value with its traceback text.
+
+    Workers return failures instead of raising them, so neither joblib nor Dask prints or logs a
+    traceback: the calling process re-raises the original exception and the CLI applies the
+    exit-code contract (no traceback for user and plugin errors).
+    """
+
+    error: BaseException
+    detail: str
+
+
+def _worker(cell: Cell, key: str, kwargs: dict[str, Any]) -> tuple[Cell, CellOutcome | _Failure]:
+    import traceback
+
+    try:
+        return cell, compute_cell(cell, key, **kwargs)
+    except (KeyboardInterrupt, GeneratorExit):
+        raise
+    except BaseException as exc:
+        detail = getattr(exc, "detail", None) or "".join(
+            traceback.format_exception(type(exc), exc, exc.__traceback__))
+        try:
+            pickle.dumps(exc)
+        except Exception:  # an exception that cannot cross the process boundary
+            exc = RuntimeError(f"{type(exc).__name__}: {exc}")
+        return cell, _Failure(exc, detail)
+
+
+def _unwrap(item: tuple[Cell, CellOutcome | _Failure]) -> tuple[Cell, CellOutcome]:
+    cell, out = item
+    if isinstance(out, _Failure):
+        with contextlib.suppress(AttributeError):
+            out.error.detail = out.detail  # type: ignore[attr-defined]
+        raise out.error
+    return cell, out
+
+
 def _joblib(todo: list[tuple[Cell, str]], jobs: int, kwargs: dict[str, Any]) -> Iterator[tuple[Cell, CellOutcome]]:
     from joblib import Parallel, delayed
 
-    def task(cell: Cell, key: str) -> tuple[Cell, CellOutcome]:
-        return cell, compute_cell(cell, key, **kwargs)
-
     parallel = Parallel(n_jobs=jobs, backend="loky", return_as="generator_unordered")
-    yield from parallel(delayed(task)(cell, key) for cell, key in todo)
+    for item in parallel(delayed(_worker)(cell, key, kwargs) for cell, key in todo):
+        yield _unwrap(item)
 
 
-def _dask_task(cell: Cell, key: str, kwargs: dict[str, Any]) -> tuple[Cell, CellOutcome]:
-    return cell, compute_cell(cell, key, **kwargs)
+def _dask_task(cell: Cell, key: str, kwargs: dict[str, Any]) -> tuple[Cell, CellOutcome | _Failure]:
+    return _worker(cell, key, kwargs)
 
 
 def _dask(
@@ -99,7 +139,7 @@ def _dask(
         futures = [client.submit(_dask_task, cell, key, kwargs, key=f"evalkit-cell-{key}", pure=False)
                    for cell, key in todo]
         for fut in as_completed(futures):
-            yield fut.result()
+            yield _unwrap(fut.result())
     finally:
         client.close()
         if cluster is not None:

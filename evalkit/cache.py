@@ -49,11 +49,13 @@ class EmbeddingCache:
     """Arrays per (namespace, text). ``directory=None`` keeps them in memory only.
 
     Values are float32 arrays of any shape whose first axis is free (a sentence embedding of
-    shape ``(dim,)``, token embeddings of shape ``(n_tokens, dim)``).
+    shape ``(dim,)``, token embeddings of shape ``(n_tokens, dim)``). ``readonly``: arrays on disk
+    are used, new ones are kept in memory only (a cache folder the user cannot write to).
     """
 
-    def __init__(self, directory: Path | None) -> None:
+    def __init__(self, directory: Path | None, *, readonly: bool = False) -> None:
         self.directory = directory
+        self.readonly = readonly
         self._mem: dict[str, dict[str, np.ndarray]] = {}
         self._disk_loaded: set[str] = set()
         self._disk: dict[str, dict[str, np.ndarray]] = {}
@@ -92,7 +94,7 @@ class EmbeddingCache:
         import numpy as np
 
         folder = self._ns_dir(namespace)
-        if folder is None or not items:
+        if folder is None or not items or self.readonly:
             return
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "NAMESPACE.txt").write_text(namespace + "\n", encoding="utf-8")
@@ -111,6 +113,9 @@ class EmbeddingCache:
         try:
             with os.fdopen(fd, "wb") as fh:
                 np.savez(fh, keys=np.array(keys), offsets=offsets, data=data, shapes=shapes)
+            from evalkit.fsutil import apply_umask
+
+            apply_umask(tmp)
             os.replace(tmp, folder / f"{uuid.uuid4().hex}.npz")
         except BaseException:
             Path(tmp).unlink(missing_ok=True)

@@ -32,8 +32,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from evalkit.errors import EvalkitError, PluginError
-from evalkit.interfaces import Dataset, Method, as_1d_float, check_finite
+from evalkit.errors import PluginError
+from evalkit.fsutil import apply_umask
+from evalkit.guard import describe, origin, plugin_call
+from evalkit.interfaces import Dataset, Method
 from evalkit.suite import ComponentSpec
 
 if TYPE_CHECKING:
@@ -103,10 +105,15 @@ def key_of(inputs_json: str) -> str:
 
 
 class CellStore:
-    """Finished cells' predictions on disk (``directory=None``: nothing is stored)."""
+    """Finished cells' predictions on disk (``directory=None``: nothing is stored).
 
-    def __init__(self, directory: Path | None) -> None:
+    ``readonly``: stored cells are reused but nothing new is written (a cache folder the user
+    cannot write to).
+    """
+
+    def __init__(self, directory: Path | None, *, readonly: bool = False) -> None:
         self.directory = directory
+        self.readonly = readonly
 
     def path(self, key: str) -> Path | None:
         return None if self.directory is None else self.directory / key[:2] / f"{key}.npz"
@@ -143,7 +150,7 @@ class CellStore:
         import numpy as np
 
         p = self.path(key)
-        if p is None:
+        if p is None or self.readonly:
             return
         p.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=".part-", suffix=".npz")
@@ -153,6 +160,7 @@ class CellStore:
                 if tune_predictions is not None:
                     arrays["tune_predictions"] = tune_predictions
                 np.savez(fh, **arrays)
+            apply_umask(tmp)
             os.replace(tmp, p)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
@@ -203,6 +211,7 @@ def compute_cell(
     progress: bool = False,
     host: Host | None = None,
     frames: dict[tuple[str, str], pd.DataFrame] | None = None,
+    readonly: bool = False,
 ) -> CellOutcome:
     """Fit and run the cell's method on its split, validate and store the predictions.
 
@@ -210,6 +219,7 @@ def compute_cell(
     :func:`evalkit.plugins.get_host`). ``device`` is passed to methods that take a ``device``
     parameter and were not given one. ``frames`` holds splits the caller already loaded, keyed by
     (dataset label, split); other splits are loaded here (worker processes load their own).
+    ``readonly``: read the embedding cache but store neither embeddings nor the cell.
 
     Raises:
         PluginError: the method returned the wrong number of scores or non-finite scores.
@@ -224,42 +234,47 @@ def compute_cell(
     loaded = frames or {}
 
     def load(split: str) -> pd.DataFrame:
+        from evalkit.inputs import load_split
+
         frame = loaded.get((cell.dataset.label, split))
-        return ds.load(split, data_dir) if frame is None else frame
+        return load_split(ds, split, data_dir) if frame is None else frame
 
     frame = load(cell.split)
     method = create_method(host, cell.method, device=device)
-    cache = EmbeddingCache(cache_dir)
+    cache = EmbeddingCache(cache_dir, readonly=readonly)
     token, ptoken = use_cache(cache), set_progress(progress)
     where = f"method {cell.method.label!r} on {cell.dataset.label}/{cell.split}"
     tune_pred = None
     try:
-        method.fit(frame[["sentence1", "sentence2"]])
-        pred = checked_predict(method, frame, where)
+        plugin_call(method, "fit", method.fit, frame[["sentence1", "sentence2"]], cell=cell.label)
+        pred = checked_predict(method, frame, where, cell=cell.label)
         if cell.tune_split:
             # The same fitted instance scores the validation pairs that tuned metrics fit on.
             tune_frame = load(cell.tune_split)
-            tune_pred = checked_predict(method, tune_frame, f"{where} (scoring {cell.tune_split} for tuning)")
+            tune_pred = checked_predict(method, tune_frame, f"{where} (scoring {cell.tune_split} for tuning)",
+                                        cell=f"{cell.label} (tuning rows of {cell.tune_split})")
     finally:
         release_cache(token)
         _PROGRESS.reset(ptoken)
     inputs = json.loads(cell.inputs) if cell.inputs else None
     meta = {"cell": cell.label, "params": method.get_params(), "inputs": inputs}
-    CellStore(cell_dir).save(key, pred, meta, tune_pred)
+    CellStore(cell_dir, readonly=readonly).save(key, pred, meta, tune_pred)
     return CellOutcome(key, pred, time.perf_counter() - t0, cache.total_computed(), False, tune_pred)
 
 
-def checked_predict(method: Any, frame: Any, where: str) -> np.ndarray:
-    """``method.predict`` on ``frame``'s pairs, checked: float64, one finite score per pair.
+def checked_predict(method: Any, frame: Any, where: str, *, cell: str | None = None) -> np.ndarray:
+    """``method.predict`` on ``frame``'s pairs, checked: one finite real score per pair (float64).
 
     Raises:
-        PluginError: wrong number of scores, or non-finite scores (naming the rows).
+        PluginError: ``predict`` raised or called ``sys.exit``; it returned something that is not a
+            1-D array of real numbers (complex, text, 2-D), the wrong number of scores, or NaN/inf
+            (naming the rows). The message names plugin, distribution, version, method and cell.
     """
-    pred = as_1d_float(method.predict(frame[["sentence1", "sentence2"]]), what=f"{where} predictions")
-    if pred.shape[0] != len(frame):
-        raise PluginError(f"{where} returned {pred.shape[0]} scores for {len(frame)} pairs")
-    try:
-        check_finite(pred, what=where)
-    except EvalkitError as exc:
-        raise PluginError(str(exc)) from None
+    from evalkit.inputs import real_scores
+
+    raw = plugin_call(method, "predict", method.predict, frame[["sentence1", "sentence2"]], cell=cell)
+    problem, pred = real_scores(raw, len(frame))
+    if problem:
+        ctx = {**origin(method), "cell": cell}
+        raise PluginError(f"{describe(ctx)}: predict returned {problem}", call="predict", **ctx)
     return pred

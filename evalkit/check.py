@@ -319,14 +319,9 @@ def write_baseline(source: Source, path: Path, *, check: CheckResult | None = No
     if as_json:
         doc = {"schema": 1, "kind": "evalkit-baseline", "provenance": prov,
                "results": records(source.run.results)}
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(json.dumps(doc, indent=2, default=str, allow_nan=False) + "\n")
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        from evalkit.fsutil import atomic_write
+
+        atomic_write(path, json.dumps(doc, indent=2, default=str, allow_nan=False) + "\n")
         return path
     staging = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.new-"))
     try:

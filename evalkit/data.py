@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from evalkit.errors import DataError
+from evalkit.fsutil import apply_umask
 from evalkit.interfaces import DataFile
 
 log = logging.getLogger("evalkit.data")
@@ -69,6 +70,7 @@ def _download_to(url: str, dest: Path) -> None:
     try:
         with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=60) as resp:
             shutil.copyfileobj(resp, out)
+        apply_umask(tmp)
         os.replace(tmp, dest)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -121,6 +123,7 @@ def fetch(file: DataFile, root: Path) -> Path:
     fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=".part-")
     with os.fdopen(fd, "wb") as out:
         out.write(payload)
+    apply_umask(tmp)
     os.replace(tmp, dest)
     return dest
 
@@ -229,7 +232,8 @@ def read_fields(
         bad_line = raw[: exc.start].count(b"\n") + 1
         col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
         raise DataError(
-            f"{path}:{bad_line}:{col}: not valid {encoding} ({exc.reason}); is this the official file?"
+            f"{path}:{bad_line}:{col}: not valid {encoding} at byte offset {exc.start} (line {bad_line}, byte "
+            f"{col} of the line): {exc.reason}; is this the official file?"
         ) from None
     except OSError as exc:
         raise DataError(f"cannot read {path}: {exc}") from None
@@ -258,33 +262,15 @@ def read_fields(
 def read_jsonl(path: Path) -> list[dict[str, object]]:
     """Records of a JSON Lines file (``.gz`` allowed), each with its 1-based line number in ``_line``.
 
-    Blank lines are skipped.
+    Blank lines are skipped (and counted). See :func:`evalkit.tabular.read_jsonl_records`.
 
     Raises:
-        DataError: unreadable file, invalid JSON or a line that is not an object (names file, line
-            and column).
+        DataError: unreadable or empty file, invalid UTF-8 (byte offset, line, column), invalid
+            JSON (file:line:column), a line that is not an object, a key repeated in an object.
     """
-    import gzip
-    import json
+    from evalkit.tabular import read_jsonl_records
 
-    opener = gzip.open if path.name.lower().endswith(".gz") else open
-    recs: list[dict[str, object]] = []
-    try:
-        with opener(path, "rt", encoding="utf-8") as fh:
-            for lineno, line in enumerate(fh, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    rec = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise DataError(f"{path}:{lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
-                if not isinstance(rec, dict):
-                    raise DataError(f"{path}:{lineno}: expected one JSON object per line")
-                rec["_line"] = lineno
-                recs.append(rec)
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DataError(f"cannot read {path}: {exc}") from None
-    return recs
+    return read_jsonl_records(path)
 
 
 def parse_float(value: str, *, path: Path, line: int, column: int, name: str) -> float:

@@ -4,14 +4,30 @@ Every error evalkit raises for bad input, configuration or plugins is an :class:
 The message says what was wrong, where (file, line, column, plugin) and what to do; the CLI prints
 the message without a traceback and exits with :attr:`EvalkitError.exit_code`.
 
-Exit codes follow ``evalkit check``'s contract: 1 means a regression (not an error), 2 a usage,
-configuration or data error, 3 a plugin error.
+Exit codes (one contract for every command, see ``docs/reference/exit-codes.md``):
+
+====  ==========================================================================================
+code  meaning
+====  ==========================================================================================
+0     success
+1     a regression was found (``evalkit check``); not an error
+2     a user error: bad option, file, configuration or data (:class:`ConfigError`, :class:`DataError`)
+3     a plugin failed: an exception in plugin code, invalid output (wrong shape, non-finite or
+      non-real predictions, NaN where a number is due), a plugin calling ``sys.exit``
+      (:class:`PluginError`, naming plugin, distribution, version, component and cell)
+4     an internal error of evalkit: the traceback is written to a log file whose path is printed
+130   interrupted (Ctrl-C); finished cells are kept
+====  ==========================================================================================
 """
 
 from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
+from typing import Any
+
+#: Exit codes of the command line (see the module docstring).
+EXIT_OK, EXIT_REGRESSION, EXIT_USER, EXIT_PLUGIN, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
 
 
 class EvalkitError(Exception):
@@ -28,10 +44,51 @@ class DataError(EvalkitError):
     """A data file is missing, malformed or has the wrong size (exit code 2)."""
 
 
+class UndefinedValueError(DataError):
+    """A statistic is mathematically undefined on these inputs (e.g. a correlation of constant scores).
+
+    Raised by metrics; :func:`evalkit.tuning.score_metric` turns it into an explicit *undefined*
+    cell (value NaN with the reason in the ``undefined`` extra, printed as ``undefined`` with a
+    note), never a number. Outside scoring it is a :class:`DataError` (exit code 2).
+    """
+
+
 class PluginError(EvalkitError):
-    """A plugin failed to load, registered something invalid, or misbehaved (exit code 3)."""
+    """A plugin failed to load, registered something invalid, or misbehaved (exit code 3).
+
+    Attributes (``None`` when unknown):
+        plugin: the plugin's name (``evalkit_ot``, a third-party entry point name).
+        distribution: the pip distribution providing it, and ``version`` its version.
+        component: ``"method 'minilm-wmd'"``, ``"metric 'spearman'"``, ...
+        call: what was called (``predict``, ``compute``, ``load``, ...).
+        cell: the cell being computed (``"minilm-wmd on stsb/test"``), if any.
+    """
 
     exit_code = 3
+
+    def __init__(self, message: str, *, plugin: str | None = None, distribution: str | None = None,
+                 version: str | None = None, component: str | None = None, call: str | None = None,
+                 cell: str | None = None) -> None:
+        super().__init__(message)
+        self.plugin, self.distribution, self.version = plugin, distribution, version
+        self.component, self.call, self.cell = component, call, cell
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Keep the context (and a worker's traceback text) across process boundaries (joblib, Dask).
+        return (_rebuild_plugin_error, (type(self), self.args, dict(self.__dict__)))
+
+    def context(self) -> dict[str, str | None]:
+        """The named fields as a dict (for JSON output and logs)."""
+        return {"plugin": self.plugin, "distribution": self.distribution, "version": self.version,
+                "component": self.component, "call": self.call, "cell": self.cell}
+
+
+def _rebuild_plugin_error(cls: type[PluginError], args: tuple[Any, ...], ctx: dict[str, Any]) -> PluginError:
+    err = cls.__new__(cls)
+    Exception.__init__(err, *args)
+    for k, v in ctx.items():
+        setattr(err, k, v)
+    return err
 
 
 class DuplicateNameError(PluginError):

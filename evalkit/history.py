@@ -319,6 +319,7 @@ def rescore(run: RunResult, metrics: list[ComponentSpec] | None = None, *, host:
     import pandas as pd
 
     from evalkit import __version__
+    from evalkit.inputs import class_notes
     from evalkit.plugins import get_host
     from evalkit.results import results_frame
     from evalkit.runner import score_predictions
@@ -360,8 +361,12 @@ def rescore(run: RunResult, metrics: list[ComponentSpec] | None = None, *, host:
             if task is not None and task not in metric.task_types:
                 continue
             value, extras = score_predictions(metric, label, pred, refs, tune_on=tune_on, fit=fit)
-            rows.append({"method": method, "dataset": dataset, "split": split, "metric": label,
-                         "value": value, "n": len(group), **extras})
+            row = {"method": method, "dataset": dataset, "split": split, "metric": label,
+                   "value": value, "n": len(group), **extras}
+            notes = class_notes(refs, where=f"{dataset}/{split}") if task == "pair_classification" else []
+            if notes:
+                row["note"] = "; ".join(notes)
+            rows.append(row)
     results = results_frame(rows)
     prov = dict(run.provenance)
     prov["metrics"] = {label: {"metric": m.name, "params": m.get_params(), "higher_is_better": m.higher_is_better}

@@ -130,7 +130,12 @@ def cell_test(
     from evalkit.runner import score_predictions
 
     def fn(p: np.ndarray, r: np.ndarray) -> float:
-        return score_predictions(metric, label, p, r)[0]
+        value, extras = score_predictions(metric, label, p, r)
+        if "undefined" in extras:  # keep the test's own handling of undefined resamples
+            from evalkit.errors import UndefinedValueError
+
+            raise UndefinedValueError(extras["undefined"])
+        return value
 
     per_ex = None
     if metric.per_example(predictions=pred_a, references=refs) is not None:

@@ -51,10 +51,31 @@ class Entry(Generic[T]):
 
         kwargs = {**self.params, **overrides}
         check_params(self.kind, self.name, self.factory, kwargs, types=False, plugin=self.plugin)
-        obj: T = self.factory(**kwargs)
-        # Remember which registry entry built the object (used in provenance and tables).
+        obj: T = self._build(kwargs)
+        # Remember which registry entry built the object (used in provenance, tables and errors).
         with contextlib.suppress(AttributeError):
             obj.registered_name = self.name  # type: ignore[attr-defined]
+        with contextlib.suppress(AttributeError):
+            obj._evalkit_entry = self  # type: ignore[attr-defined]
+        return obj
+
+    def _build(self, kwargs: dict[str, Any]) -> T:
+        """Call the factory; its own failures become :class:`PluginError` naming this entry."""
+        from evalkit.errors import EvalkitError
+        from evalkit.guard import fill_context, plugin_failure
+
+        ctx = {"plugin": self.plugin, "distribution": self.distribution, "version": self.version,
+               "component": f"{self.kind} {self.name!r}"}
+        try:
+            obj: T = self.factory(**kwargs)
+        except PluginError as exc:
+            raise fill_context(exc, ctx, "__init__") from None
+        except EvalkitError:
+            raise
+        except (KeyboardInterrupt, GeneratorExit):
+            raise
+        except BaseException as exc:
+            raise plugin_failure(exc, ctx, "__init__") from None
         return obj
 
 

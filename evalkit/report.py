@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from evalkit.aggregation import aggregate, pivot
+from evalkit.guard import plugin_call
 from evalkit.interfaces import Report, Table
 from evalkit.results import records
 
@@ -139,6 +140,32 @@ def tuning_notes(results: Any) -> tuple[bool, list[str]]:
     return oracle, [note]
 
 
+def cell_notes(results: Any, table: Any) -> tuple[list[tuple[str, str]], list[str]]:
+    """Undefined cells of one metric's ``results`` (as ``(method, column)`` of ``table``) and notes.
+
+    Notes: one per undefined cell with its reason, and each distinct ``note`` of the records (data
+    notes such as one class in the evaluated rows, or rows a dataset's policy dropped).
+    """
+    undefined: list[tuple[str, str]] = []
+    notes: list[str] = []
+    if results.empty:
+        return undefined, notes
+    multi = results.groupby("dataset")["split"].nunique().max() > 1
+    for rec in results.to_dict(orient="records"):
+        reason = rec.get("undefined")
+        if isinstance(reason, str) and reason:
+            col = f"{rec['dataset']}/{rec['split']}" if multi else rec["dataset"]
+            if rec["method"] in table.index and col in table.columns:
+                undefined.append((rec["method"], col))
+            notes.append(f"undefined: {rec['method']} on {rec['dataset']}/{rec['split']}: {reason}")
+        note = rec.get("note")
+        if isinstance(note, str) and note:
+            for part in note.split("; "):
+                if part not in notes:
+                    notes.append(part)
+    return undefined, notes
+
+
 def comparison_report(
     run: RunResult,
     metrics: dict[str, Metric],
@@ -186,13 +213,20 @@ def comparison_report(
         notes = [f"{lab}: {agg_obj.rule}" for lab, agg_obj in aggregators if agg_obj.rule]
         notes.extend(tuned)
         for lab, agg_obj in aggregators:
-            unscored = agg_obj.unscored(table, higher_is_better=metric.higher_is_better)
+            unscored = plugin_call(agg_obj, "unscored", agg_obj.unscored, table,
+                                   higher_is_better=metric.higher_is_better)
             if unscored:
                 notes.append(f"{lab}: no value for "
                              + "; ".join(f"{k} ({v})" for k, v in unscored.items()))
         notes.append("pairs per dataset: " + ", ".join(
             f"{d} {int(n_by_dataset[d])}" for d in dict.fromkeys(run.results["dataset"]) if d in n_by_dataset))
-        missing = int(table.isna().sum().sum())
+        undefined, data_notes = cell_notes(run.results[run.results["metric"] == label], table)
+        notes.extend(data_notes)
+        if undefined:
+            shown = shown.astype(object)
+            for method, col in undefined:
+                shown.loc[method, col] = "undefined"
+        missing = int(table.isna().sum().sum()) - len(undefined)
         if missing:
             notes.append(f"{missing} cells are missing (shown empty)")
         tables.append(Table(shown, title, notes, column_digits=digits))

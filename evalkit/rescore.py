@@ -67,30 +67,24 @@ def _stem(path: Path) -> str:
 
 
 def read_table(path: Path) -> pd.DataFrame:
-    """All columns as strings, plus ``_line`` (the 1-based line of each row in the file).
+    """All columns as strings, plus ``_line`` (the physical 1-based line where each row starts).
+
+    Read with :mod:`evalkit.tabular`: quoted newlines and blank lines are counted in line numbers.
 
     Raises:
-        DataError: unreadable file, invalid JSON (file:line:column), unknown extension.
+        DataError: unreadable, empty (0 bytes) or header-only file; invalid UTF-8 (byte offset, line
+            and column); duplicated column names; a record with the wrong number of fields; invalid
+            JSON (file:line:column); unknown extension.
     """
-    import pandas as pd
+    from evalkit.tabular import read_delimited, read_jsonl_frame
 
     path = Path(path)
     name = path.name.lower().removesuffix(".gz")
     if name.endswith((".jsonl", ".json")):
-        from evalkit.data import read_jsonl
-
-        recs = [{k: (v if k == "_line" or isinstance(v, str) else "" if v is None else str(v)) for k, v in rec.items()}
-                for rec in read_jsonl(path)]
-        return pd.DataFrame.from_records(recs)
+        return read_jsonl_frame(path)
     if not name.endswith((".csv", ".tsv")):
         raise DataError(f"{path}: unknown file type; use .csv, .tsv or .jsonl (optionally .gz)")
-    try:
-        df = pd.read_csv(path, sep="\t" if name.endswith(".tsv") else ",", dtype=str,
-                         keep_default_na=False, encoding="utf-8")
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise DataError(f"cannot read {path}: {exc}") from None
-    df["_line"] = range(2, len(df) + 2)
-    return df
+    return read_delimited(path, sep="\t" if name.endswith(".tsv") else ",")
 
 
 def resolve_inputs(
@@ -119,9 +113,19 @@ def resolve_inputs(
     pred = pick(predictions, PREDICTION_CANDIDATES, "predictions")
     ref = pick(references, REFERENCE_CANDIDATES, "references")
     if not task_type:
-        values = pd.to_numeric(frame[ref].str.strip(), errors="coerce")
-        if values.isna().any():
+        values = pd.to_numeric(frame[ref].astype(str).str.strip(), errors="coerce")
+        text = values.isna()
+        if int(text.sum()) * 2 > len(text):  # mostly texts: a text that looks like a number is still a text
             task_type = "generation"
+        elif text.any():
+            lines = frame.loc[text, "_line"].tolist()
+            first = frame.loc[text, ref].iloc[0]
+            raise DataError(
+                f"{path}: column {ref!r} holds numbers, but {int(text.sum())} value(s) are not: line(s) "
+                f"{lines[:10]} (line {lines[0]} has {first!r}). Fix those rows, or pass --task "
+                "generation if the references are texts; the task type is never guessed from a partly "
+                "numeric column."
+            )
         else:
             task_type = "pair_classification" if values.isin([0, 1]).all() else "sts"
     defaults = {"method": _stem(path), "dataset": _stem(path), "split": "test"}
@@ -214,12 +218,28 @@ def rescore(
             if sub.empty:
                 continue
             pred, ref = values(sub, inputs.predictions), values(sub, inputs.references)
+            notes = _class_notes(inputs.task_type, ref, fit, f"{dataset}/{split}")
             for label, metric in metrics.items():
-                value, extras = score_metric(metric, label, pred, ref, tune_on=tune_on, fit=fit)
-                rows.append({"method": method, "dataset": dataset, "split": split, "metric": label,
-                             "value": value, "n": len(sub), **extras})
+                value, extras = score_metric(metric, label, pred, ref, tune_on=tune_on, fit=fit,
+                                             cell=f"{method} on {dataset}/{split}")
+                row = {"method": method, "dataset": dataset, "split": split, "metric": label,
+                       "value": value, "n": len(sub), **extras}
+                if notes:
+                    row["note"] = "; ".join(notes)
+                rows.append(row)
     results = results_frame(rows)
     return RunResult(results, pd.DataFrame(), {})
+
+
+def _class_notes(task_type: str, ref: Any, fit: FitData | None, where: str) -> list[str]:
+    from evalkit.inputs import class_notes
+
+    if task_type != "pair_classification":
+        return []
+    notes = class_notes(ref, where=where)
+    if fit is not None:
+        notes += class_notes(fit.references, where=f"{where} (tuned on {fit.split})", role="tuning")
+    return notes
 
 
 def parse_params(items: tuple[str, ...] | list[str], metric_names: list[str]) -> dict[str, dict[str, Any]]:

@@ -120,6 +120,9 @@ class RunResult:
             raise DataError(f"run folder {final} already exists")
         tmp = Path(tempfile.mkdtemp(dir=runs_dir, prefix=f".tmp-{run_id}-"))
         try:
+            from evalkit.fsutil import apply_umask
+
+            apply_umask(tmp, folder=True)  # mkdtemp makes it 0700; a run folder follows the umask
             self.results.to_csv(tmp / "results.csv", index=False)
             self.predictions.to_csv(tmp / "predictions.csv.gz", index=False)
             doc = {

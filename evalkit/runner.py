@@ -43,6 +43,8 @@ from evalkit.cells import (
     key_of,
 )
 from evalkit.errors import ConfigError
+from evalkit.guard import plugin_call
+from evalkit.inputs import load_split, split_notes
 from evalkit.interfaces import Dataset, Metric, TunedMetric
 from evalkit.provenance import Provenance
 from evalkit.results import PREDICTION_COLUMNS, RunResult, results_frame
@@ -70,6 +72,23 @@ def default_cache_root() -> Path | None:
     from evalkit.data import user_cache_dir
 
     return None if os.environ.get("EVALKIT_NO_CACHE") else user_cache_dir()
+
+
+def cache_readonly(root: Path | None) -> bool:
+    """Whether the cache ``root`` must be used read-only (it cannot be written); warns once if so."""
+    if root is None:
+        return False
+    from evalkit.fsutil import writable_folder
+
+    why = writable_folder(root)
+    if why is None:
+        return False
+    import warnings
+
+    warnings.warn(f"the cache {root} is not writable ({why}): stored cells and embeddings are reused, "
+                  "nothing new is stored. Set EVALKIT_CACHE_DIR to a writable folder to keep results.",
+                  stacklevel=2)
+    return True
 
 
 def run_suite(
@@ -126,8 +145,9 @@ def run_suite(
     data_dir = data_path(resolve_data_dir(data_dir))
     assert data_dir is not None
     root = default_cache_root() if cache_dir == "default" else (Path(cache_dir) if cache_dir else None)
+    readonly = cache_readonly(root)
     emb_dir = None if root is None else root / "embeddings"
-    store = CellStore(None if root is None else root / "cells")
+    store = CellStore(None if root is None else root / "cells", readonly=readonly)
     started = _dt.datetime.now(_dt.timezone.utc)
     t0 = time.perf_counter()
 
@@ -169,9 +189,9 @@ def run_suite(
         def load(split: str, spec: ComponentSpec = spec, ds: Dataset = ds, prov: dict[str, Any] = prov) -> None:
             if (spec.label, split) in frames:
                 return
-            ds.check_split(split)
-            frames[(spec.label, split)] = ds.load(split, data_dir)
-            located = locate(ds.display_name, ds.files(split), data_dir, download=False)
+            plugin_call(ds, "check_split", ds.check_split, split)
+            frames[(spec.label, split)] = load_split(ds, split, data_dir)
+            located = locate(ds.display_name, plugin_call(ds, "files", ds.files, split), data_dir, download=False)
             digests[(spec.label, split)] = {p: lf.sha256 for p, lf in sorted(located.items())}
             prov["files"].update({p: {"sha256": lf.sha256, "official": lf.verified} for p, lf in located.items()})
 
@@ -217,6 +237,7 @@ def run_suite(
         for cell, outcome in run_cells(
             todo, backend=backend, jobs=jobs, scheduler=scheduler, host=host, frames=frames, data_dir=data_dir,
             cache_dir=emb_dir, cell_dir=store.directory, device=device, progress=progress and backend == "sequential",
+            readonly=readonly,
         ):
             outcomes[outcome.key] = outcome
             done += 1
@@ -237,10 +258,12 @@ def run_suite(
         pred = outcome.predictions
         refs = frame[ds.target].to_numpy()
         fit: FitData | None = None
+        notes = split_notes(ds, cell.split, frame)
         if cell.tune_split is not None and outcome.tune_predictions is not None:
             tune_frame = frames[(cell.dataset.label, cell.tune_split)]
             fit = FitData(outcome.tune_predictions, tune_frame[ds.target].to_numpy(), cell.tune_split,
                           ds.describe_split(cell.tune_split))
+            notes += split_notes(ds, cell.tune_split, tune_frame, role="tuning")
             pred_frames.append(pd.DataFrame({
                 "method": cell.method.label, "dataset": cell.dataset.label, "split": cell.tune_split,
                 "row": np.arange(len(tune_frame)), "prediction": fit.predictions,
@@ -253,11 +276,12 @@ def run_suite(
         for mlabel, metric in metrics.items():
             if ds.task_type not in metric.task_types:
                 continue
-            value, extras = score_metric(metric, mlabel, pred, refs, tune_on=tune_on, fit=fit)
-            result_rows.append({
-                "method": cell.method.label, "dataset": cell.dataset.label, "split": cell.split,
-                "metric": mlabel, "value": value, "n": len(frame), **extras,
-            })
+            value, extras = score_metric(metric, mlabel, pred, refs, tune_on=tune_on, fit=fit, cell=cell.label)
+            row = {"method": cell.method.label, "dataset": cell.dataset.label, "split": cell.split,
+                   "metric": mlabel, "value": value, "n": len(frame), **extras}
+            if notes:
+                row["note"] = "; ".join(notes)
+            result_rows.append(row)
 
     save_memos()
     results = results_frame(result_rows)

@@ -1,9 +1,10 @@
 """The ``evalkit`` command line: a thin click layer over the Python API.
 
 Every command module keeps heavy imports inside its function bodies, so ``evalkit --help`` only
-imports click, pluggy and the (light) plugin modules. User errors (:class:`evalkit.EvalkitError`)
-are printed as one message without a traceback; the exit code is the error's ``exit_code`` (2 for
-usage, configuration and data errors, 3 for plugin errors).
+imports click, pluggy and the (light) plugin modules. Every command follows one exit-code contract
+(:mod:`evalkit.cli.exits`): 0 success, 1 a regression (``check``), 2 a user error, 3 a plugin
+failure, 4 an internal error (traceback in a log file), 130 on Ctrl-C; no traceback for 2 and 3
+unless ``-v``. Commands added by plugins follow it too: their own exceptions are plugin failures.
 """
 
 from __future__ import annotations
@@ -11,26 +12,58 @@ from __future__ import annotations
 import logging
 import sys
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
+from evalkit.cli.exits import as_usage_exit, handle
 from evalkit.errors import EvalkitError
+
+if TYPE_CHECKING:
+    from evalkit.plugins import Host
 
 
 class EvalkitGroup(click.Group):
-    """Root group: turns evalkit errors into messages and exit codes."""
+    """Root group: applies the exit-code contract (:mod:`evalkit.cli.exits`) to every command."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except EvalkitError as exc:
-            click.echo(f"Error: {exc}", err=True)
-            ctx.exit(exc.exit_code)
-        except KeyboardInterrupt:
-            click.echo("Interrupted: no partial output was written; finished cells are kept, so the same "
-                       "command resumes where this one stopped.", err=True)
-            ctx.exit(130)
+        except click.exceptions.Exit:
+            raise
+        except click.ClickException as exc:
+            raise as_usage_exit(exc) from None
+        except click.Abort:
+            ctx.exit(handle(KeyboardInterrupt()))
+        except SystemExit:
+            raise
+        except BaseException as exc:
+            ctx.exit(handle(exc, verbose=int(ctx.params.get("verbose") or 0)))
+
+
+def _guard_plugin_commands(cli: click.Group, host: Host) -> None:
+    """Make exceptions escaping a plugin's command :class:`PluginError` s naming the plugin."""
+    from evalkit.guard import plugin_failure
+
+    for info in host.plugins.values():
+        for name in info.components.get("command", []):
+            cmd = cli.commands.get(name)
+            if cmd is None or getattr(cmd, "_evalkit_guarded", False):
+                continue
+            ctx_info = {"plugin": info.name, "distribution": info.distribution, "version": info.version,
+                        "component": f"command {name!r}"}
+
+            def invoke(ctx: click.Context, _orig: Any = cmd.invoke, _ctx: dict[str, Any] = ctx_info) -> Any:
+                try:
+                    return _orig(ctx)
+                except (EvalkitError, click.ClickException, click.exceptions.Exit, click.Abort,
+                        SystemExit, KeyboardInterrupt, GeneratorExit):
+                    raise
+                except BaseException as exc:
+                    raise plugin_failure(exc, _ctx, "the command") from None
+
+            cmd.invoke = invoke  # type: ignore[method-assign]
+            cmd._evalkit_guarded = True  # type: ignore[attr-defined]
 
 
 def _show_warning(message: Any, category: Any, filename: str, lineno: int, file: Any = None, line: Any = None) -> None:
@@ -52,6 +85,7 @@ def build_cli() -> click.Group:
         Set EVALKIT_DATA_DIR (or pass --data-dir) to a folder holding the benchmark files;
         'evalkit list datasets' shows what each dataset expects.
         """
+        warnings.showwarning = _show_warning  # also when invoked in-process (tests), not only through main()
         level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
         logging.basicConfig(level=level, format="%(name)s: %(message)s", stream=sys.stderr)
 
@@ -66,7 +100,9 @@ def build_cli() -> click.Group:
     cli.add_command(hooks.hooks_cmd)
     cli.add_command(cache.cache)
     cli.add_command(new_plugin.new_plugin)
-    get_host().register_commands(cli)
+    host = get_host()
+    host.register_commands(cli)
+    _guard_plugin_commands(cli, host)
     return cli
 
 
@@ -75,7 +111,8 @@ def main(argv: list[str] | None = None) -> None:
     warnings.showwarning = _show_warning
     try:
         cli = build_cli()
-    except EvalkitError as exc:
-        click.echo(f"Error: {exc}", err=True)
-        sys.exit(exc.exit_code)
+    except Exception as exc:  # plugins failing to load under strict mode, or a bug
+        sys.exit(handle(exc, verbose=int("-v" in (argv or sys.argv[1:]))))
+    except KeyboardInterrupt as exc:
+        sys.exit(handle(exc))
     cli.main(args=argv, prog_name="evalkit")

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from evalkit.cli.common import write_output
+from evalkit.cli.common import check_output, write_output
 
 CHECK_FORMAT_HELP = (
     "Output format: table, markdown (PR comment), json, junit (JUnit XML), github (GitHub Actions "
@@ -96,6 +96,7 @@ def check(
         close = difflib.get_close_matches(fmt, known, n=1)
         hint = f" Did you mean {close[0]!r}?" if close else ""
         raise ConfigError(f"unknown --format {fmt!r}.{hint} Formats: {', '.join(known)}.")
+    check_output(output, junit_path, markdown_path)
     runs_dir = runs_dir or default_runs_dir()
     tol = Tolerances.parse(tolerances)
     current = load_source(results, runs_dir=runs_dir)

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from evalkit.cli.common import FORMAT_HELP, write_output
+from evalkit.cli.common import FORMAT_HELP, check_output, render, write_output
 from evalkit.history import default_runs_dir
 from evalkit.interfaces import TUNE_ON
 from evalkit.suite import suites_help
@@ -108,6 +108,7 @@ def compare(
 
     host = get_host()
     reporter = host.reporters.create(fmt)
+    check_output(output)
     suite = load_suite(suite_name)
 
     suite.datasets = override_specs(suite.datasets, datasets)
@@ -126,6 +127,11 @@ def compare(
 
     if backend is None:
         backend = "processes" if jobs > 1 else "sequential"
+    runs_dir = runs_dir or default_runs_dir()
+    if not no_save:  # an unwritable runs folder fails now, not after computing everything
+        from evalkit.fsutil import check_writable
+
+        check_writable(runs_dir, what="runs folder", is_file=False)
     run = run_suite(suite, host=host, data_dir=data_dir, progress=mode == "bars", backend=backend, jobs=jobs,
                     scheduler=scheduler, force=force, device=device, tune_on=tune_on,
                     on_cell=(lambda line: click.echo(f"evalkit: {line}", err=True)) if mode == "lines" else None)
@@ -141,10 +147,10 @@ def compare(
         run.provenance["bootstrap"] = {"n_resamples": n_bootstrap, "seed": seed,
                                        "confidence": confidence}
     if not no_save:
-        run.save(runs_dir or default_runs_dir(), new_run_id())
+        run.save(runs_dir, new_run_id())
     report = comparison_report(run, metric_objs, aggregators, extra_payload={"suite": suite.name},
                                bootstrap=boot)
-    write_output(reporter.render(report), output)
+    write_output(render(reporter, report), output)
 
     cells = run.provenance["cells"]
     click.echo(

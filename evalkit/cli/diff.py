@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from evalkit.cli.check import test_options
-from evalkit.cli.common import FORMAT_HELP, write_output
+from evalkit.cli.common import FORMAT_HELP, check_output, render, write_output
 
 
 @click.command("diff")
@@ -53,6 +53,7 @@ def diff(
 
     host = get_host()
     reporter = host.reporters.create(fmt)
+    check_output(output)
     runs_dir = runs_dir or default_runs_dir()
     sa = load_source(a, runs_dir=runs_dir)
     sb = load_source(b, runs_dir=runs_dir)
@@ -63,4 +64,4 @@ def diff(
     label_a = sa.label + (f" [{method_a}]" if method_a else "")
     label_b = sb.label + (f" [{method_b}]" if method_b else "")
     report = diff_report(cells, missing, a=label_a, b=label_b, settings=settings, tested=tested)
-    write_output(reporter.render(report), output)
+    write_output(render(reporter, report), output)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from evalkit.cli.common import FORMAT_HELP, split_names, write_output
+from evalkit.cli.common import FORMAT_HELP, check_output, render, split_names, write_output
 
 RUNS_DIR_HELP = "Folder of saved runs [default: $EVALKIT_RUNS_DIR or the user data dir]."
 
@@ -42,7 +42,7 @@ def runs(runs_dir: Path | None, limit: int | None, fmt: str) -> None:
     listed = [{**r, "path": str(i.path)} for r, i in zip(rows, infos, strict=True)]
     payload = {"runs_dir": str(runs_dir), "runs": listed}
     table = Table(frame, f"{len(infos)} saved runs in {runs_dir}", [], digits=0)
-    write_output(reporter.render(Report([table], payload)), None)
+    write_output(render(reporter, Report([table], payload)), None)
 
 
 @click.command("rescore")
@@ -70,7 +70,12 @@ def rescore(run: str, metrics: str | None, aggregate: str, fmt: str, output: str
 
     host = get_host()
     reporter = host.reporters.create(fmt)
+    check_output(output)
     runs_dir = runs_dir or default_runs_dir()
+    if not no_save:
+        from evalkit.fsutil import check_writable
+
+        check_writable(runs_dir, what="runs folder", is_file=False)
     source = load_source(run, runs_dir=runs_dir)
     if source.kind != "run":
         from evalkit.errors import ConfigError
@@ -87,6 +92,6 @@ def rescore(run: str, metrics: str | None, aggregate: str, fmt: str, output: str
                    for label, info in new.provenance["metrics"].items()}
     report = comparison_report(new, metric_objs, aggregators,
                                extra_payload={"rescored_from": str(source.path)})
-    write_output(reporter.render(report), output)
+    write_output(render(reporter, report), output)
     click.echo(f"evalkit: re-scored {source.label}: {len(new.results)} scores, no method run"
                + (f"; saved to {new.run_dir}" if new.run_dir else ""), err=True)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from evalkit.cli.common import FORMAT_HELP, split_names, write_output
+from evalkit.cli.common import FORMAT_HELP, check_output, render, split_names, write_output
 from evalkit.interfaces import TUNE_ON
 
 
@@ -57,6 +57,7 @@ def score(
 
     host = get_host()
     reporter = host.reporters.create(fmt)
+    check_output(output)
     frame = read_table(file)
     inputs = resolve_inputs(frame, file, predictions=pred_col, references=ref_col, task_type=task_type)
     names = split_names(metrics) or [e.name for e in host.metrics if inputs.task_type in
@@ -77,4 +78,4 @@ def score(
         "scored_at": _dt.datetime.now(_dt.timezone.utc).isoformat(),
     }
     report = comparison_report(run, metric_objs, [], extra_payload={"source": str(file)})
-    write_output(reporter.render(report), output)
+    write_output(render(reporter, report), output)

@@ -18,8 +18,11 @@ from typing import Any
 from evalkit import ConfigError, DataError
 from evalkit.suite import read_toml
 
-#: Columns of a plain CSV board that are never tasks.
-META_COLUMNS = {"row_id", "rank", "team", "system", "score", "is_human", "cross_check"}
+#: Columns of a plain CSV board that are never tasks (compared ignoring case and punctuation).
+META_COLUMNS = {"row_id", "rank", "team", "system", "score", "is_human", "cross_check", "id", "position",
+                "place", "average", "avg", "mean", "overall", "total", "model", "name", "url", "date"}
+#: Cells read as missing unless a spec declares other markers (``missing = [...]``).
+DEFAULT_MISSING = ("", "-")
 _SPEC_KEYS = {
     "name",
     "title",
@@ -33,6 +36,7 @@ _SPEC_KEYS = {
     "tasks",
     "diagnostics",
     "file",
+    "missing",
 }
 _COLUMN_KEYS = {"system", "team", "score", "human", "id"}
 
@@ -93,6 +97,10 @@ class Board:
     scale: str = ""
     published_decimals: int | None = None
     spec: str = ""
+    #: Cell values that mean "no result" (counted in the table's notes); any other non-number is an error.
+    missing: tuple[str, ...] = DEFAULT_MISSING
+    #: For a plain CSV without a spec: which columns were taken as tasks and which were not.
+    inferred: str = ""
 
     def snapshot(self, name: str | None = None) -> Snapshot:
         """The named snapshot (default: the board's default); raises :class:`ConfigError`."""
@@ -211,6 +219,9 @@ def board_from_dict(doc: dict[str, Any], *, base: Path, name: str, where: str) -
     if not tasks:
         raise ConfigError(f"{where}: a board needs at least one [[tasks]] entry")
     default = str(doc.get("default_snapshot", next(iter(snaps))))
+    markers = doc.get("missing", list(DEFAULT_MISSING))
+    if not isinstance(markers, list) or not all(isinstance(m, str) for m in markers):
+        raise ConfigError(f'{where}: missing must be a list of strings, e.g. missing = ["", "-", "n/a"]')
     decimals = doc.get("published_decimals")
     board = Board(
         name=str(doc.get("name", name)),
@@ -225,6 +236,7 @@ def board_from_dict(doc: dict[str, Any], *, base: Path, name: str, where: str) -
         scale=str(doc.get("scale", "")),
         published_decimals=int(decimals) if decimals is not None else None,
         spec=where,
+        missing=tuple(m.strip() for m in markers),
     )
     board.snapshot()  # the default must exist
     names = [t.name for t in board.tasks + board.diagnostics]
@@ -236,38 +248,62 @@ def board_from_dict(doc: dict[str, Any], *, base: Path, name: str, where: str) -
 
 
 def _csv_board(path: Path) -> Board:
-    """A board for a plain CSV: every numeric column not in :data:`META_COLUMNS` is a task."""
+    """A board for a plain CSV without a spec: its numeric columns are the tasks.
+
+    A column is a task when every cell is a number or a missing marker (``""``, ``"-"``), and its
+    name is not a system, team, score, rank or other bookkeeping column (:data:`META_COLUMNS`,
+    ignoring case: ``Rank`` is not a task). A column that is mostly numbers with a few other cells
+    is an error naming them (never silently dropped). :attr:`Board.inferred` says which columns
+    were taken, and the command prints it before the table.
+    """
     import pandas as pd
 
-    try:
-        frame = pd.read_csv(path, nrows=200)
-    except (OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise DataError(f"cannot read {path}: {exc}") from None
-    system = "system" if "system" in frame.columns else str(frame.columns[0])
-    tasks = [
-        Task(str(c), (str(c),))
-        for c in frame.columns
-        if c not in META_COLUMNS and c != system and pd.api.types.is_numeric_dtype(frame[c])
-    ]
+    from evalkit import read_delimited
+
+    frame = read_delimited(path)
+    columns = [str(c) for c in frame.columns if c != "_line"]
+    system = "system" if "system" in columns else columns[0]
+    tasks: list[str] = []
+    skipped: list[str] = []
+    for c in columns:
+        if c == system or _norm(c) in {_norm(m) for m in META_COLUMNS} or _norm(c).endswith("rank"):
+            skipped.append(c)
+            continue
+        text = frame[c].astype(str).str.strip()
+        present = ~text.isin(DEFAULT_MISSING)
+        numeric = pd.to_numeric(text[present], errors="coerce").notna()
+        if numeric.all() and present.any():
+            tasks.append(c)
+        elif numeric.sum() * 2 > present.sum():
+            bad = text[present][~numeric]
+            i = int(bad.index[0])
+            raise DataError(
+                f"{path}:{frame['_line'].iloc[i]}: row {i + 1} (system {frame[system].iloc[i].strip()!r}), column "
+                f"{c!r} has {bad.iloc[0]!r}, not a number ({len(bad)} such cell(s)); the column is otherwise "
+                "numeric. Fix the cell, leave it empty or '-' for a missing result, or give a board spec."
+            )
+        else:
+            skipped.append(c)
     if not tasks:
-        raise DataError(
-            f"{path}: no numeric task columns (besides {', '.join(sorted(META_COLUMNS))})"
-        )
+        raise DataError(f"{path}: no numeric task columns (columns: {', '.join(columns)})")
     cols = {
         "system": system,
-        "team": "team" if "team" in frame.columns else None,
-        "score": "score" if "score" in frame.columns else None,
-        "human": "is_human" if "is_human" in frame.columns else None,
-        "id": "row_id" if "row_id" in frame.columns else None,
+        "team": "team" if "team" in columns else None,
+        "score": "score" if "score" in columns else None,
+        "human": "is_human" if "is_human" in columns else None,
+        "id": "row_id" if "row_id" in columns else None,
     }
+    inferred = (f"{path.name} has no board spec: averaging its numeric columns {', '.join(tasks)}"
+                + (f"; not tasks: {', '.join(skipped)}" if skipped else ""))
     return Board(
         path.stem,
         path.stem,
-        tasks,
+        [Task(c, (c,)) for c in tasks],
         {"file": Snapshot("file", path.resolve())},
         "file",
         columns=cols,
         spec=str(path),
+        inferred=inferred,
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from evalkit.cli.common import FORMAT_HELP, split_names, write_output
+from evalkit.cli.common import FORMAT_HELP, check_output, render, split_names, write_output
 
 
 @click.command("leaderboard")
@@ -115,6 +115,7 @@ def leaderboard(
         )
     host = get_host()
     reporter = host.reporters.create(fmt)
+    check_output(output)
     spec = load_board(board)
     chosen = spec.select_tasks(split_names(tasks), with_diagnostics=with_diagnostics)
     labels = split_names(aggregate) or [REFERENCE]
@@ -122,6 +123,8 @@ def leaderboard(
     if REFERENCE not in labels:
         labels = [REFERENCE, *labels]
     rules = create_aggregators(host, labels, nonpositive=nonpositive, missing=missing)
+    if spec.inferred:
+        click.echo(f"evalkit leaderboard: {spec.inferred}", err=True)
     data = read_snapshot(spec, snapshot)
     result = rerank(
         data,
@@ -132,4 +135,4 @@ def leaderboard(
         seed=seed,
         confidence=confidence,
     )
-    write_output(reporter.render(leaderboard_report(result, top=top)), output)
+    write_output(render(reporter, leaderboard_report(result, top=top)), output)

@@ -224,6 +224,9 @@ def leaderboard_report(result: Reranking, *, top: int | None = None) -> Report:
         notes.append(
             "diagnostics left out (not part of the published score): " + ", ".join(left_out)
         )
+    if board.inferred:
+        notes.append(board.inferred)
+    notes += data.notes
     notes += [f"{label}: {agg.rule}" for label, agg in result.rules]
     notes += _group_unscored(result)
     if len(result.rules) > 1:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
-from evalkit import DataError
+from evalkit import DataError, read_delimited
 
 from .board import Board, Snapshot, Task
 
@@ -25,6 +25,7 @@ class BoardData:
         published: the board's published overall score, or NaN (float Series, same index).
         team: the submitting team, or "" (str Series, same index).
         sha256: hex digest of the snapshot file.
+        notes: lines for the table's notes.
     """
 
     board: Board
@@ -34,6 +35,8 @@ class BoardData:
     published: pd.Series
     team: pd.Series
     sha256: str
+    #: Lines for the table's notes (missing cells counted, columns inferred for a board without spec).
+    notes: list[str] = field(default_factory=list)
 
     def task_table(self, tasks: list[Task]) -> pd.DataFrame:
         """Systems x tasks (float64): each task the mean of its columns; NaN if any is empty."""
@@ -71,10 +74,9 @@ def read_snapshot(board: Board, snapshot: str | None = None) -> BoardData:
             f"{snap.file}: sha256 {digest} differs from {snap.sha256} recorded in {board.spec}; "
             "the snapshot was modified"
         )
-    try:
-        raw = pd.read_csv(snap.file, dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise DataError(f"cannot parse {snap.file}: {exc}") from None
+    table = read_delimited(snap.file)
+    lines = table["_line"].to_numpy()
+    raw = table.drop(columns=["_line"]).astype(str)
     cols = board.columns
     needed = {c for t in board.tasks + board.diagnostics for c in t.columns}
     needed |= {v for v in cols.values() if v}
@@ -88,18 +90,7 @@ def read_snapshot(board: Board, snapshot: str | None = None) -> BoardData:
         {c for t in board.tasks + board.diagnostics for c in t.columns}
         | ({cols["score"]} if cols["score"] else set())
     )
-    values = pd.DataFrame(index=raw.index)
-    for c in value_cols:
-        text = raw[c].str.strip()
-        blank = text.isin(["", "-"])
-        num = pd.Series(pd.to_numeric(text.mask(blank), errors="coerce"), index=raw.index)
-        bad = num.isna() & ~blank
-        if bad.any():
-            i = int(np.flatnonzero(bad.to_numpy())[0])
-            raise DataError(
-                f"{snap.file}:{i + 2}: column {c!r} has {raw[c].iloc[i]!r}, not a number"
-            )
-        values[c] = num.astype(float)
+    values, notes = parse_cells(raw, value_cols, lines, board, snap)
     names = raw[str(cols["system"])].str.strip()
     ids = raw[cols["id"]] if cols["id"] else pd.Series(np.arange(1, len(raw) + 1).astype(str))
     dup = names.duplicated(keep=False)
@@ -123,4 +114,45 @@ def read_snapshot(board: Board, snapshot: str | None = None) -> BoardData:
         published.set_axis(index).astype(float),
         team.set_axis(index).astype(str),
         digest,
+        notes,
     )
+
+
+def parse_cells(raw: pd.DataFrame, value_cols: list[str], lines: Any, board: Board,
+                snap: Snapshot) -> tuple[pd.DataFrame, list[str]]:
+    """The value columns as float64, a declared missing marker as NaN; notes counting the missing cells.
+
+    Raises:
+        DataError: a cell that is neither a number nor a declared missing marker (names the file's
+            line, the system and the column).
+    """
+    import numpy as np
+    import pandas as pd
+
+    markers = set(board.missing)
+    system_col = str(board.columns["system"])
+    values = pd.DataFrame(index=raw.index)
+    missing: dict[str, list[str]] = {}
+    for c in value_cols:
+        text = raw[c].str.strip()
+        blank = text.isin(markers)
+        num = pd.Series(pd.to_numeric(text.mask(blank), errors="coerce"), index=raw.index)
+        bad = (num.isna() & ~blank) | np.isinf(num.fillna(0.0))
+        if bad.any():
+            i = int(np.flatnonzero(bad.to_numpy())[0])
+            shown = ", ".join(repr(m) for m in sorted(markers)) or "none"
+            raise DataError(
+                f"{snap.file}:{lines[i]}: row {i + 1} (system {raw[system_col].iloc[i].strip()!r}), column {c!r} "
+                f"has {raw[c].iloc[i]!r}, not a number; {int(bad.sum())} such cell(s) in this column. Declared "
+                f"missing markers: {shown} (set missing = [...] in the board spec)"
+            )
+        if blank.any():
+            missing[c] = raw.loc[blank, system_col].str.strip().tolist()
+        values[c] = num.astype(float)
+    notes = []
+    if missing:
+        n = sum(len(v) for v in missing.values())
+        shown = " or ".join(repr(m) for m in sorted(markers))
+        notes.append(f"{n} missing cell(s) (marked {shown}): " + "; ".join(
+            f"{c}: {', '.join(v[:5])}{' and more' if len(v) > 5 else ''}" for c, v in missing.items()))
+    return values, notes

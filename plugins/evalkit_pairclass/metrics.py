@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from evalkit import ConfigError, DataError, Metric, MetricResult, TunedMetric
+from evalkit import ConfigError, Metric, MetricResult, TunedMetric, UndefinedValueError
 from evalkit_pairclass.crossfit import cross_fit
 from evalkit_pairclass.threshold import Confusion, best_threshold, confusion_at, validate
 
@@ -135,11 +135,12 @@ class AveragePrecision(Metric):
         """``sklearn.metrics.average_precision_score(labels, scores)``, 0-1.
 
         Raises:
-            DataError: invalid input (see ``validate``), or no positive label (AP undefined).
+            DataError: invalid input (see ``validate``).
+            UndefinedValueError: no positive label (AP undefined).
         """
         from sklearn.metrics import average_precision_score
 
         s, y = validate(predictions, references, what=self.name)
         if not y.any():
-            raise DataError(f"{self.name}: no positive label among {y.size} rows, so AP is undefined")
+            raise UndefinedValueError(f"{self.name}: no positive label among {y.size} rows, so AP is undefined")
         return float(average_precision_score(y, -s if self.distance else s))

@@ -5,13 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from evalkit import ConfigError, DataError, DataFile, Dataset
-from evalkit.data import read_jsonl
+from evalkit import ConfigError, DataError, DataFile, Dataset, read_delimited, read_jsonl_frame
 
 if TYPE_CHECKING:
     import pandas as pd
 
 FORMATS = ("csv", "tsv", "jsonl")
+#: Split names a split column may hold unless ``splits`` declares others.
+DEFAULT_SPLITS = ("train", "dev", "validation", "test")
+ON_EMPTY = ("error", "drop")
 
 
 class PairsFile(Dataset):
@@ -27,15 +29,25 @@ class PairsFile(Dataset):
         task_type: ``sts`` (float score) or ``pair_classification`` (0/1 label).
         split_column: column holding the split name (rows are then selected by split); without it
             every row is in split ``test``.
+        splits: the split names the split column may hold (default ``train``, ``dev``,
+            ``validation``, ``test``). Values are matched exactly: a value that is not one of them
+            (``Test``, ``test ``) is an error listing each such value and its lines, never a
+            silently dropped row.
         quoting: for csv/tsv, whether ``"`` quotes fields (``minimal``, pandas' default for CSV)
             or is an ordinary character (``none``, the default for TSV as in the STS files).
         dev_split: the value of ``split_column`` whose rows tune what is tunable (the threshold of
             auto-threshold F1/accuracy under ``--tune-on dev``), e.g. ``dev``; needs
             ``split_column``. Without it tuned metrics cross-fit on the evaluated rows.
+        on_empty: pairs with an empty or whitespace-only text: ``error`` (default; names the
+            lines) or ``drop`` (left out; the tables' notes say how many and which lines).
+
+    Lines in messages are physical lines of the file (quoted newlines and blank lines counted).
 
     Raises (on load):
-        DataError: missing file or column, unparsable line (names file and line), non-numeric or
-            non-finite target, a label outside {0, 1}.
+        DataError: missing, empty (0 bytes) or header-only file; invalid UTF-8 (byte offset, line,
+            column); duplicated or missing column; a record with the wrong number of fields; a split
+            value matching no split; empty texts; a non-numeric or non-finite target, a label
+            outside {0, 1} (each naming file and lines).
     """
 
     name = "pairs"
@@ -53,8 +65,10 @@ class PairsFile(Dataset):
         target: str | None = None,
         task_type: str = "sts",
         split_column: str | None = None,
+        splits: list[str] | tuple[str, ...] | None = None,
         quoting: str | None = None,
         dev_split: str | None = None,
+        on_empty: str = "error",
     ) -> None:
         self.path = path
         self.format = format
@@ -67,6 +81,14 @@ class PairsFile(Dataset):
         self.split_column = split_column
         self.quoting = quoting
         self.dev_split = dev_split  # type: ignore[misc]
+        self.on_empty = on_empty
+        self.splits = tuple(splits) if splits is not None else (DEFAULT_SPLITS if split_column else ("test",))  # type: ignore[misc,assignment]
+        if dev_split is not None and dev_split not in self.splits:
+            self.splits = (*self.splits, dev_split)  # type: ignore[misc,assignment]
+        if on_empty not in ON_EMPTY:
+            raise ConfigError(f"dataset 'pairs': on_empty must be 'error' or 'drop', not {on_empty!r}")
+        if not self.splits or not all(isinstance(x, str) and x for x in self.splits):
+            raise ConfigError(f"dataset 'pairs': splits must be a non-empty list of names, not {splits!r}")
         if not path:
             raise ConfigError("dataset 'pairs' needs params.path (the CSV, TSV or JSONL file)")
         if task_type not in ("sts", "pair_classification"):
@@ -85,6 +107,7 @@ class PairsFile(Dataset):
         """The constructor's parameters; ``target`` is the file's gold column as given."""
         params = super().get_params()
         params["target"] = self.target_column
+        params["splits"] = list(self.splits)
         return params
 
     def files(self, split: str | None = None) -> list[DataFile]:
@@ -103,6 +126,9 @@ class PairsFile(Dataset):
                 f"dataset {self.display_name!r} has no split column, so its only split is 'test'"
                 f" (asked for {split!r}); set params.split_column"
             )
+        if split not in self.splits:
+            raise ConfigError(f"dataset {self.display_name!r} has no split {split!r}; its splits are "
+                              f"{', '.join(self.splits)} (declare others with params.splits)")
 
     def _resolve(self, data_dir: Path) -> Path:
         p = Path(self.path).expanduser()
@@ -115,28 +141,33 @@ class PairsFile(Dataset):
         )
 
     def _read(self, path: Path) -> pd.DataFrame:
-        import csv
-
-        import pandas as pd
-
         if self._fmt == "jsonl":
-            recs = read_jsonl(path)
-            return pd.DataFrame.from_records(recs)
+            return read_jsonl_frame(path)
         quoting = self.quoting or ("minimal" if self._fmt == "csv" else "none")
-        q = {"minimal": csv.QUOTE_MINIMAL, "none": csv.QUOTE_NONE}.get(quoting)
-        if q is None:
+        if quoting not in ("minimal", "none"):
             raise ConfigError(f"dataset 'pairs': quoting must be 'minimal' or 'none', not {quoting!r}")
-        try:
-            df = pd.read_csv(  # type: ignore[call-overload]
-                path, sep="," if self._fmt == "csv" else "\t", quoting=q, dtype=str,
-                keep_default_na=False, encoding="utf-8",
+        return read_delimited(path, sep="," if self._fmt == "csv" else "\t", quoting=quoting)
+
+    def _select_split(self, df: pd.DataFrame, split: str, path: Path) -> pd.DataFrame:
+        """The rows of ``split``; any value of the split column that is no declared split is an error."""
+        col = str(self.split_column)
+        values = df[col].astype(str)
+        unknown = values[~values.isin(self.splits)]
+        if not unknown.empty:
+            listed = []
+            for value, lines in df.loc[unknown.index].groupby(values[unknown.index], sort=False)["_line"]:
+                near = [s for s in self.splits if s.lower() == str(value).strip().lower()]
+                hint = f" (did you mean {near[0]!r}?)" if near else ""
+                listed.append(f"{value!r}{hint} at line(s) {lines.tolist()[:10]}")
+            raise DataError(
+                f"{path}: column {col!r} has values that match no split exactly: {'; '.join(listed)}. "
+                f"Splits: {', '.join(self.splits)}. Fix the values, or declare the splits with params.splits."
             )
-        except pd.errors.ParserError as exc:
-            raise DataError(f"{path}: cannot parse as {self._fmt.upper()}: {exc}") from None
-        except UnicodeDecodeError as exc:
-            raise DataError(f"{path}: not valid UTF-8 at byte {exc.start}") from None
-        df["_line"] = range(2, len(df) + 2)
-        return df
+        out = df[values == split]
+        if out.empty:
+            raise DataError(f"{path}: no rows with {col} == {split!r}; the column holds "
+                            f"{sorted(set(values))}")
+        return out
 
     def load(self, split: str, data_dir: Path) -> pd.DataFrame:
         import numpy as np
@@ -153,13 +184,27 @@ class PairsFile(Dataset):
             raise DataError(f"{path}: missing column(s) {missing}; the file has {present}. "
                             "Map yours with params sentence1/sentence2/target.")
         if self.split_column:
-            df = df[df[self.split_column].astype(str) == split]
+            df = self._select_split(df, split, path)
+        notes = []
+        empty = (df[self.sentence1].astype(str).str.strip().eq("")
+                 | df[self.sentence2].astype(str).str.strip().eq(""))
+        if empty.any():
+            lines = df.loc[empty, "_line"].tolist()
+            shown = f"{lines[:10]}" + (f" and {len(lines) - 10} more" if len(lines) > 10 else "")
+            if self.on_empty == "error":
+                raise DataError(f"{path}: {len(lines)} pair(s) with an empty or whitespace-only text at line(s) "
+                                f"{shown}; fix them, or drop them with params.on_empty = \"drop\"")
+            df = df[~empty]
+            notes.append(f"{self.display_name}/{split}: {len(lines)} pair(s) with an empty text dropped "
+                         f"(on_empty=drop), line(s) {shown}")
             if df.empty:
-                raise DataError(f"{path}: no rows with {self.split_column} == {split!r}")
-        values = pd.to_numeric(df[self.target_column], errors="coerce")
+                raise DataError(f"{path}: every pair of split {split!r} has an empty text")
+        values = pd.to_numeric(df[self.target_column].astype(str).str.strip(), errors="coerce")
         bad = df.loc[values.isna() | ~np.isfinite(values.astype(float)), "_line"].tolist()
         if bad:
-            raise DataError(f"{path}: column {self.target_column!r} is not a finite number at line(s) {bad[:10]}")
+            first = df.loc[df["_line"] == bad[0], self.target_column].iloc[0]
+            raise DataError(f"{path}: column {self.target_column!r} is not a finite number at line(s) {bad[:10]} "
+                            f"(line {bad[0]} has {first!r})")
         out = pd.DataFrame({
             "sentence1": df[self.sentence1].astype(str).str.strip().to_numpy(),
             "sentence2": df[self.sentence2].astype(str).str.strip().to_numpy(),
@@ -172,4 +217,5 @@ class PairsFile(Dataset):
         else:
             out["score"] = values.astype("float64").to_numpy()
         out["line"] = df["_line"].to_numpy()
+        out.attrs["evalkit_notes"] = notes
         return out
