@@ -376,8 +376,9 @@ def test_written_files_follow_the_umask(umask: int, tmp_path: Path, evalkit_cli:
     finally:
         os.umask(old)
     assert _mode(tmp_path / "out.txt") == 0o666 & ~umask
-    (run,) = (tmp_path / "runs").iterdir()
+    (run,) = [p for p in (tmp_path / "runs").iterdir() if p.is_dir()]
     assert _mode(run) == 0o777 & ~umask
+    assert {_mode(p) for p in (tmp_path / "runs").iterdir()} <= {0o777 & ~umask, 0o666 & ~umask}
     assert {_mode(p) for p in run.iterdir()} == {0o666 & ~umask}
     cells = list(Path(os.environ["EVALKIT_CACHE_DIR"]).glob("cells/*/*.npz"))
     assert cells and {_mode(p) for p in cells} == {0o666 & ~umask}
