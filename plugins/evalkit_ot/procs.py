@@ -1,0 +1,246 @@
+"""Exact WMD/WRD of many pairs across worker processes.
+
+Threads do not scale the exact path: POT's network simplex (``emd_c``) releases the GIL, but the
+per-pair Python and small-NumPy work around it holds it. Processes do not share a GIL, so
+:func:`solve_processes` splits the work in two stages that run at the same time:
+
+- the calling process computes each pair's cost matrix (one BLAS product per pair, written in
+  place into a chunk's contiguous buffer) and packs the chunk: the cost matrices, the two mass
+  vectors and the pair shapes, each one contiguous float64 or int64 array with offsets;
+- worker processes of loky's persistent executor (:func:`executor`, the pool joblib also uses)
+  run a tight loop over a chunk: a view per pair, POT's ``emd_c`` called directly (the routine
+  ``ot.emd2`` calls, so the same values), the shared-mass reduction of WMD
+  (:func:`~evalkit_ot.solver.drop_shared_mass`) where a cost is 0.
+
+Only the packed cost matrices travel (``n x m`` floats per pair), never the token vectors: for
+contextual embeddings a pair's vectors are ~100 times larger than its cost matrix, and copying
+them costs about as much as the matrix product itself. Chunks are cut from the pairs sorted by
+size, largest first, so the last chunks are small and the workers finish together. The pool
+is started once per process (with POT's torch/jax/tensorflow/cupy backends disabled and BLAS on
+one thread in the workers) and reused by later calls; :func:`shutdown` stops it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from evalkit import DataError
+from evalkit_ot.solver import (
+    RECOMPUTE,
+    Doc,
+    emd_value,
+    finish,
+    same_doc,
+)
+
+#: Environment of the worker processes: POT skips importing torch, jax, tensorflow and cupy
+#: (seconds per worker), and BLAS runs on one thread (the workers already fill the cores).
+WORKER_ENV = {
+    "POT_BACKEND_DISABLE_PYTORCH": "1", "POT_BACKEND_DISABLE_JAX": "1",
+    "POT_BACKEND_DISABLE_TENSORFLOW": "1", "POT_BACKEND_DISABLE_CUPY": "1",
+    "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+}
+#: Workers that have been started in this process (their pool is warm).
+_STARTED: set[int] = set()
+#: Largest and smallest chunk, in pairs.
+MAX_CHUNK, MIN_CHUNK = 256, 16
+
+
+def executor(workers: int) -> Any:
+    """loky's reusable process pool with ``workers`` processes (started on first use, then
+    kept: later calls with the same arguments reuse it; idle workers exit after 10 minutes)."""
+    from joblib.externals.loky import get_reusable_executor
+
+    ex = get_reusable_executor(max_workers=workers, timeout=600, env=WORKER_ENV)
+    _STARTED.add(workers)
+    return ex
+
+
+def is_warm(workers: int) -> bool:
+    """Whether this process already started a pool of ``workers`` processes."""
+    return workers in _STARTED
+
+
+def shutdown() -> None:
+    """Stop the worker processes (a later call starts new ones)."""
+    if _STARTED:
+        from joblib.externals.loky import get_reusable_executor
+
+        get_reusable_executor().shutdown(wait=True)
+        _STARTED.clear()
+
+
+def _emd_c() -> Any:
+    try:
+        from ot.lp.emd_wrap import emd_c
+    except ImportError:  # pragma: no cover - POT moved its private routine
+        return None
+    return emd_c
+
+
+def solve_chunk(kind: str, max_iter: int, costs: np.ndarray, shapes: np.ndarray, a: np.ndarray,
+                b: np.ndarray, top: np.ndarray) -> np.ndarray:
+    """Exact distances of one packed chunk (runs in a worker): float64 ``(k,)``.
+
+    Args:
+        kind: ``"wmd"`` or ``"wrd"``.
+        costs: the ``k`` cost matrices, each C-order, concatenated (float64).
+        shapes: int64 ``(k, 2)``: ``(n, m)`` of each problem.
+        a, b: the problems' masses concatenated, ``b`` already scaled to ``a``'s total as
+            ``ot.emd2`` does.
+        top: float64 ``(k,)``: each pair's largest cost (for :func:`~evalkit_ot.solver.finish`).
+
+    Raises:
+        SolverError: a problem's simplex did not reach optimality.
+    """
+    emd = _emd_c()
+    out = np.empty(len(shapes))
+    co = ao = bo = 0
+    wrd = kind == "wrd"
+    for p, (n, m) in enumerate(shapes.tolist()):
+        c = costs[co : co + n * m].reshape(n, m)
+        x, y = a[ao : ao + n], b[bo : bo + m]
+        co, ao, bo = co + n * m, ao + n, bo + m
+        if emd is None:  # pragma: no cover - POT moved its private routine
+            value = emd_value(x, y, c, max_iter=max_iter, sums=(1.0, 1.0))
+        else:
+            res = emd(x, y, c, max_iter, 1)
+            value = res[1]
+            if res[-1] != 1:
+                value = emd_value(x, y, c, max_iter=max_iter, sums=(1.0, 1.0))  # raises
+        out[p] = finish(value, kind, float(top[p])) if value < 0.0 or (wrd and value > 2.0) else value
+    return out
+
+
+Packed = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+def _costs(px: list[Doc], py: list[Doc], n: np.ndarray,
+           m: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict[int, tuple[list[int], list[int]]]]:
+    """The pairs' cost matrices concatenated (the same bits as
+    :func:`~evalkit_ot.solver.cost_and_flag`: one BLAS product per pair, the elementwise steps
+    once over the chunk), their starts, and per WMD pair with zero costs their rows and
+    columns (row-major order)."""
+    nm = n * m
+    ends = np.cumsum(nm)
+    starts = ends - nm
+    buf = np.empty(int(ends[-1]))
+    for x, y, s, e in zip(px, py, starts.tolist(), ends.tolist(), strict=True):
+        np.matmul(x.points, y.points.T, out=buf[s:e].reshape(x.size, y.size))
+    if px[0].kind == "wrd":
+        np.subtract(1.0, buf, out=buf)
+        np.clip(buf, 0.0, 2.0, out=buf)
+        return buf, starts, {}
+    # d2 = -2 x.y + |x|^2 + |y|^2, in the order solver._euclidean adds them.
+    xsq = np.repeat(np.concatenate([x.sqnorm for x in px]), np.repeat(m, n))
+    local = np.arange(buf.size) - np.repeat(starts, nm)
+    col = local % np.repeat(m, nm)
+    ysq = np.concatenate([y.sqnorm for y in py])[np.repeat(np.cumsum(m) - m, nm) + col]
+    buf *= -2.0
+    buf += xsq
+    buf += ysq
+    # Entries that may have lost digits to cancellation: recomputed from the difference vector.
+    close = np.flatnonzero(buf <= RECOMPUTE * (xsq + ysq))
+    zeros: dict[int, tuple[list[int], list[int]]] = {}
+    if close.size:
+        pair = np.searchsorted(starts, close, side="right") - 1
+        cuts = np.flatnonzero(np.diff(pair)) + 1
+        for p, e in zip(pair[np.r_[0, cuts]].tolist(), np.split(close, cuts), strict=True):
+            i, j = np.divmod(local[e], m[p])
+            diff = px[p].points[i] - py[p].points[j]
+            d2 = np.einsum("ij,ij->i", diff, diff)
+            buf[e] = d2
+            if not d2.all():
+                zero = d2 == 0.0
+                zeros[p] = (i[zero].tolist(), j[zero].tolist())
+        np.maximum(buf, 0.0, out=buf)
+    np.sqrt(buf, out=buf)
+    return buf, starts, zeros
+
+
+def _drop_shared(a: np.ndarray, b: np.ndarray, c: np.ndarray, zi: list[int],
+                 zj: list[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`~evalkit_ot.solver.drop_shared_mass` given the zero costs ``c[zi, zj]`` (row-major
+    order), then ``b`` rescaled as ``ot.emd2`` does: the same operations, so the same bits."""
+    al, bl = a.tolist(), b.tolist()
+    for i, j in zip(zi, zj, strict=True):
+        moved = min(al[i], bl[j])
+        al[i] -= moved
+        bl[j] -= moved
+    rows = [i for i, v in enumerate(al) if v > 0]
+    cols = [j for j, v in enumerate(bl) if v > 0]
+    ra, rb = np.array([al[i] for i in rows]), np.array([bl[j] for j in cols])
+    if rows and cols:
+        sa, sb = ra.sum(), rb.sum()
+        if sa != 1.0 or sb != 1.0:
+            rb = rb * sa / sb
+    return ra, rb, c[rows][:, cols].reshape(-1)
+
+
+def pack_chunk(xs: Sequence[Doc], ys: Sequence[Doc], pairs: np.ndarray) -> tuple[Packed, dict[int, float]]:
+    """The exact problems of ``pairs`` (indices into ``xs``/``ys``; documents of one kind and
+    dimension, no identical pair) packed for :func:`solve_chunk`, and the values already known
+    (pairs whose mass is all shared: 0). As :func:`~evalkit_ot.solver.exact_distance`: WMD pairs
+    with a zero cost first drop their shared mass, and ``b`` is rescaled as ``ot.emd2`` does."""
+    px = [xs[i] for i in pairs.tolist()]
+    py = [ys[i] for i in pairs.tolist()]
+    n = np.fromiter((d.size for d in px), np.int64, len(px))
+    m = np.fromiter((d.size for d in py), np.int64, len(py))
+    if len({d.dim for d in px} | {d.dim for d in py}) > 1:
+        raise DataError(f"token vectors of different sizes: {sorted({d.dim for d in px + py})}")
+    buf, starts, zeros = _costs(px, py, n, m)
+    top = np.maximum.reduceat(buf, starts)
+    b = [y.mass if x.mass_sum == 1.0 and y.mass_sum == 1.0 else y.mass * x.mass_sum / y.mass_sum
+         for x, y in zip(px, py, strict=True)]
+    if not zeros:
+        return (buf, np.stack([n, m], axis=1), np.concatenate([x.mass for x in px]),
+                np.concatenate(b), top), {}
+    a = [x.mass for x in px]
+    costs = [buf[s : s + k] for s, k in zip(starts.tolist(), (n * m).tolist(), strict=True)]
+    for p, (zi, zj) in zeros.items():
+        a[p], b[p], costs[p] = _drop_shared(px[p].mass, py[p].mass, costs[p].reshape(n[p], m[p]),
+                                            zi, zj)
+        n[p], m[p] = a[p].size, b[p].size
+    known = {p: 0.0 for p in zeros if n[p] == 0 or m[p] == 0}
+    keep = (n > 0) & (m > 0)
+    return (np.concatenate(costs), np.stack([n, m], axis=1)[keep], np.concatenate(a),
+            np.concatenate(b), top[keep]), known
+
+
+def _chunks(xs: Sequence[Doc], ys: Sequence[Doc], idx: np.ndarray, workers: int) -> list[np.ndarray]:
+    """``idx`` sorted by problem size, largest first, cut into chunks: about 8 per worker
+    (between :data:`MIN_CHUNK` and :data:`MAX_CHUNK` pairs), the largest problems first."""
+    work = np.array([xs[i].size * ys[i].size + xs[i].size + ys[i].size for i in idx.tolist()])
+    order = idx[np.argsort(-work, kind="stable")]
+    size = max(MIN_CHUNK, min(MAX_CHUNK, -(-idx.size // (8 * workers))))
+    return [order[s : s + size] for s in range(0, order.size, size)]
+
+
+def solve_processes(xs: Sequence[Doc], ys: Sequence[Doc], idx: np.ndarray, *, max_iter: int,
+                    workers: int) -> np.ndarray:
+    """Exact WMD/WRD of the pairs ``(xs[i], ys[i])`` for ``i`` in ``idx`` on ``workers``
+    processes: float64 ``(len(idx),)`` in ``idx`` order, equal to
+    :func:`~evalkit_ot.solver.distance` of each pair.
+
+    Raises:
+        SolverError: a pair's simplex did not reach optimality.
+    """
+    values = np.zeros(len(xs))
+    todo = np.array([i for i in idx.tolist() if not same_doc(xs[i], ys[i])], dtype=np.int64)
+    if todo.size:
+        kind = xs[int(todo[0])].kind
+        ex = executor(workers)
+        chunks = _chunks(xs, ys, todo, workers)
+        jobs = []
+        for c in chunks:
+            packed, known = pack_chunk(xs, ys, c)
+            rest = np.array([i for p, i in enumerate(c.tolist()) if p not in known], dtype=np.int64)
+            values[[c[p] for p in known]] = list(known.values())
+            jobs.append((rest, ex.submit(solve_chunk, kind, max_iter, *packed) if rest.size else None))
+        for rest, future in jobs:
+            if future is not None:
+                values[rest] = future.result()
+    return values[idx]
