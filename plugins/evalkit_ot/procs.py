@@ -22,6 +22,7 @@ one thread in the workers) and reused by later calls; :func:`shutdown` stops it.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from typing import Any
 
@@ -244,3 +245,80 @@ def solve_processes(xs: Sequence[Doc], ys: Sequence[Doc], idx: np.ndarray, *, ma
             if future is not None:
                 values[rest] = future.result()
     return values[idx]
+
+
+# --- k-NN search: queries across processes, the corpus shared through memory-mapped files ---
+
+#: The corpus a worker has mapped: ``{folder: (documents, packed arrays)}``, one entry.
+_CORPUS: dict[str, tuple[list[Doc], dict[str, np.ndarray]]] = {}
+_FIELDS = ("points", "sqnorm", "mass", "offsets", "centroid", "sums")
+
+
+def _temp_root() -> str | None:
+    """Where the shared files go: ``JOBLIB_TEMP_FOLDER``, else ``/dev/shm`` (memory) where it
+    exists, else the system's temporary folder."""
+    import os
+
+    root = os.environ.get("JOBLIB_TEMP_FOLDER")
+    if root:
+        return root
+    return "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
+
+
+def _write_corpus(folder: str, docs: Sequence[Doc]) -> None:
+    import os
+
+    arrays = {
+        "points": np.concatenate([d.points for d in docs]),
+        "sqnorm": np.concatenate([d.sqnorm for d in docs]),
+        "mass": np.concatenate([d.mass for d in docs]),
+        "offsets": np.concatenate([[0], np.cumsum([d.size for d in docs])]).astype(np.int64),
+        "centroid": np.stack([d.centroid for d in docs]),
+        "sums": np.array([[d.mass_sum, d.sqnorm_max] for d in docs]),
+    }
+    for name, arr in arrays.items():
+        np.save(os.path.join(folder, name + ".npy"), arr)
+
+
+def _read_corpus(folder: str, kind: str) -> tuple[list[Doc], dict[str, np.ndarray]]:
+    """The documents of a shared corpus as views of the memory-mapped arrays (cached)."""
+    import os
+
+    if folder not in _CORPUS:
+        _CORPUS.clear()
+        arr = {f: np.load(os.path.join(folder, f + ".npy"), mmap_mode="r") for f in _FIELDS}
+        off = arr["offsets"].tolist()
+        docs = [Doc(kind, arr["points"][s:e], arr["mass"][s:e], arr["sqnorm"][s:e], arr["centroid"][i],
+                    float(arr["sums"][i, 0]), float(arr["sums"][i, 1]))
+                for i, (s, e) in enumerate(itertools.pairwise(off))]
+        _CORPUS[folder] = (docs, arr)
+    return _CORPUS[folder]
+
+
+def knn_chunk(folder: str, kind: str, queries: list[Doc], k: int, exclude: list[int | None],
+              max_iter: int) -> list[tuple[list[int], list[float], int, int]]:
+    """Run :func:`evalkit_ot.knn` 's per-query search for ``queries`` against the corpus shared
+    in ``folder`` (in a worker)."""
+    from evalkit_ot.knn import _Corpus, _one
+
+    docs, arr = _read_corpus(folder, kind)
+    corpus = _Corpus(docs, arr)
+    return [_one(q, corpus, k, e, max_iter) for q, e in zip(queries, exclude, strict=True)]
+
+
+def knn_processes(queries: Sequence[Doc], corpus: Sequence[Doc], k: int,
+                  exclude: Sequence[int | None], max_iter: int,
+                  workers: int) -> list[tuple[list[int], list[float], int, int]]:
+    """The k-NN search of each query on ``workers`` processes, in query order. The corpus is
+    written once to memory-mapped files (removed on return) that the workers map read-only."""
+    import tempfile
+
+    kind = corpus[0].kind
+    size = max(1, -(-len(queries) // (4 * workers)))
+    with tempfile.TemporaryDirectory(prefix="evalkit-ot-", dir=_temp_root()) as folder:
+        _write_corpus(folder, corpus)
+        ex = executor(workers)
+        futures = [ex.submit(knn_chunk, folder, kind, list(queries[s : s + size]),
+                             k, list(exclude[s : s + size]), max_iter)
+                   for s in range(0, len(queries), size)]
+        return [row for f in futures for row in f.result()]
