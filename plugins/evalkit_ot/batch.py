@@ -76,6 +76,7 @@ class OTResult:
         n_exact: exact solves performed (including those for the gap report).
         gap: the entropic solver's measured gap (``None`` for the exact solver).
         seconds: wall time.
+        parallel: where the exact solves ran: ``"processes"``, ``"threads"`` or ``"serial"``.
     """
 
     values: np.ndarray
@@ -85,6 +86,7 @@ class OTResult:
     n_exact: int
     gap: GapReport | None
     seconds: float
+    parallel: str = "serial"
 
 
 def _chunks(xs: Sequence[Doc], ys: Sequence[Doc], idx: np.ndarray,
@@ -338,7 +340,7 @@ def ot_distances(
     if parallel not in PARALLEL:
         raise ConfigError(f"parallel must be one of {', '.join(PARALLEL)}, not {parallel!r}")
     n_workers(n_jobs)  # validates n_jobs
-    gap = None
+    gap, where = None, "serial"
     if solver == "exact":
         values[idx], where = exact_many(px, py, idx, max_iter=max_iter, n_jobs=n_jobs,
                                         parallel=parallel)
@@ -362,7 +364,7 @@ def ot_distances(
         rng = np.random.default_rng(seed)
         check = (idx if idx.size <= gap_sample
                  else np.sort(rng.choice(idx, gap_sample, replace=False)))
-        ref = exact_many(px, py, check, max_iter=max_iter, n_jobs=n_jobs, parallel=parallel)[0]
+        ref, where = exact_many(px, py, check, max_iter=max_iter, n_jobs=n_jobs, parallel=parallel)
         n_exact = int(check.size)
         if check.size:
             g = values[check] - ref
@@ -370,7 +372,7 @@ def ot_distances(
             gap = GapReport(int(check.size), float(g.mean()), float(np.abs(g).max()),
                             float(rel.mean()))
             log.info("%s %s: %s", kind, used, gap.describe())
-    return OTResult(values, kind, solver, used, n_exact, gap, time.perf_counter() - t0)
+    return OTResult(values, kind, solver, used, n_exact, gap, time.perf_counter() - t0, where)
 
 
 def _default_device() -> str:
