@@ -46,8 +46,9 @@ WORKER_ENV = {
 }
 #: Workers that have been started in this process (their pool is warm).
 _STARTED: set[int] = set()
-#: Largest and smallest chunk, in pairs.
-MAX_CHUNK, MIN_CHUNK = 256, 16
+#: Largest and smallest chunk, in pairs, and chunks per worker (more balance the load better,
+#: fewer cost less hand-over between processes).
+MAX_CHUNK, MIN_CHUNK, CHUNKS_PER_WORKER = 256, 16, 8
 
 
 def executor(workers: int) -> Any:
@@ -212,11 +213,11 @@ def pack_chunk(xs: Sequence[Doc], ys: Sequence[Doc], pairs: np.ndarray) -> tuple
 
 
 def _chunks(xs: Sequence[Doc], ys: Sequence[Doc], idx: np.ndarray, workers: int) -> list[np.ndarray]:
-    """``idx`` sorted by problem size, largest first, cut into chunks: about 8 per worker
-    (between :data:`MIN_CHUNK` and :data:`MAX_CHUNK` pairs), the largest problems first."""
+    """``idx`` sorted by problem size, largest first, cut into chunks: about
+    :data:`CHUNKS_PER_WORKER` per worker (between :data:`MIN_CHUNK` and :data:`MAX_CHUNK` pairs)."""
     work = np.array([xs[i].size * ys[i].size + xs[i].size + ys[i].size for i in idx.tolist()])
     order = idx[np.argsort(-work, kind="stable")]
-    size = max(MIN_CHUNK, min(MAX_CHUNK, -(-idx.size // (8 * workers))))
+    size = max(MIN_CHUNK, min(MAX_CHUNK, -(-idx.size // (CHUNKS_PER_WORKER * workers))))
     return [order[s : s + size] for s in range(0, order.size, size)]
 
 
