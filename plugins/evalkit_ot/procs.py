@@ -312,12 +312,21 @@ def knn_processes(queries: Sequence[Doc], corpus: Sequence[Doc], k: int,
                   workers: int) -> list[tuple[list[int], list[float], int, int]]:
     """The k-NN search of each query on ``workers`` processes, in query order. The corpus is
     written once to memory-mapped files (removed on return) that the workers map read-only."""
+    import contextlib
     import tempfile
 
     kind = corpus[0].kind
     size = max(1, -(-len(queries) // (4 * workers)))
-    with tempfile.TemporaryDirectory(prefix="evalkit-ot-", dir=_temp_root()) as folder:
-        _write_corpus(folder, corpus)
+    root = _temp_root()
+    with contextlib.ExitStack() as stack:
+        folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="evalkit-ot-", dir=root))
+        try:
+            _write_corpus(folder, corpus)
+        except OSError:  # /dev/shm too small (containers): the system's temporary folder
+            if root is None:
+                raise
+            folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="evalkit-ot-"))
+            _write_corpus(folder, corpus)
         ex = executor(workers)
         futures = [ex.submit(knn_chunk, folder, kind, list(queries[s : s + size]),
                              k, list(exclude[s : s + size]), max_iter)
