@@ -49,6 +49,8 @@ _STARTED: set[int] = set()
 #: Largest and smallest chunk, in pairs, and chunks per worker (more balance the load better,
 #: fewer cost less hand-over between processes).
 MAX_CHUNK, MIN_CHUNK, CHUNKS_PER_WORKER = 256, 16, 8
+#: Most cost-matrix entries in one chunk (bounds the caller's buffers: 2**21 entries, 16 MiB).
+MAX_ENTRIES = 2**21
 
 
 def executor(workers: int) -> Any:
@@ -214,11 +216,20 @@ def pack_chunk(xs: Sequence[Doc], ys: Sequence[Doc], pairs: np.ndarray) -> tuple
 
 def _chunks(xs: Sequence[Doc], ys: Sequence[Doc], idx: np.ndarray, workers: int) -> list[np.ndarray]:
     """``idx`` sorted by problem size, largest first, cut into chunks: about
-    :data:`CHUNKS_PER_WORKER` per worker (between :data:`MIN_CHUNK` and :data:`MAX_CHUNK` pairs)."""
-    work = np.array([xs[i].size * ys[i].size + xs[i].size + ys[i].size for i in idx.tolist()])
-    order = idx[np.argsort(-work, kind="stable")]
+    :data:`CHUNKS_PER_WORKER` per worker (between :data:`MIN_CHUNK` and :data:`MAX_CHUNK` pairs,
+    and at most :data:`MAX_ENTRIES` cost entries unless one pair has more)."""
+    n = np.fromiter((xs[i].size for i in idx.tolist()), np.int64, idx.size)
+    m = np.fromiter((ys[i].size for i in idx.tolist()), np.int64, idx.size)
+    sort = np.argsort(-(n * m + n + m), kind="stable")
+    order, cum = idx[sort], np.cumsum((n * m)[sort])
     size = max(MIN_CHUNK, min(MAX_CHUNK, -(-idx.size // (CHUNKS_PER_WORKER * workers))))
-    return [order[s : s + size] for s in range(0, order.size, size)]
+    chunks, s = [], 0
+    while s < order.size:
+        base = int(cum[s - 1]) if s else 0
+        end = max(s + 1, min(s + size, int(np.searchsorted(cum, base + MAX_ENTRIES, side="right"))))
+        chunks.append(order[s:end])
+        s = end
+    return chunks
 
 
 def solve_processes(xs: Sequence[Doc], ys: Sequence[Doc], idx: np.ndarray, *, max_iter: int,

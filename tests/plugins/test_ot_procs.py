@@ -175,3 +175,18 @@ def test_nothing_left_behind() -> None:
     for pid in pids:
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
+
+
+def test_chunks_cover_every_pair_within_the_limits(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(procs, "MAX_ENTRIES", 5000)
+    rng = np.random.default_rng(2)
+    xs = [prepare(rng.normal(size=(int(k), 2))) for k in rng.integers(1, 120, 700)]
+    ys = [prepare(rng.normal(size=(int(k), 2))) for k in rng.integers(1, 120, 700)]
+    idx = np.arange(3, 700, 2)
+    chunks = procs._chunks(xs, ys, idx, 2)
+    assert sorted(np.concatenate(chunks).tolist()) == idx.tolist()
+    entries = [sum(xs[i].size * ys[i].size for i in c.tolist()) for c in chunks]
+    assert all(len(c) <= procs.MAX_CHUNK for c in chunks)
+    assert all(e <= 5000 or len(c) == 1 for c, e in zip(chunks, entries, strict=True))
+    work = [xs[i].size * ys[i].size + xs[i].size + ys[i].size for i in np.concatenate(chunks).tolist()]
+    assert work == sorted(work, reverse=True)  # largest problems first
