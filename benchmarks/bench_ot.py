@@ -1,24 +1,33 @@
-"""Throughput of exact WMD and solves saved by prefetch-and-prune k-NN, against peers, in one run.
+"""Throughput of exact WMD against the naive loop and the machine's floor, and solves saved by
+prefetch-and-prune k-NN, in one run.
 
 On the same inputs, pairs per second of:
 
-- evalkit's batched exact solver (:func:`evalkit_ot.batch.ot_distances`, threads over cores),
+- evalkit's batched exact solver (:func:`evalkit_ot.batch.ot_distances`): ``parallel="auto"``
+  (worker processes for batches this size, :mod:`evalkit_ot.procs`) and ``parallel="threads"``,
 - the naive per-pair loop ``ot.emd2(a, b, ot.dist(x, y, metric="euclidean"))`` (POT's default
   cost, fast but with ~1e-8 cancellation error for near-identical vectors) and the same loop with
   the exact cost ``ot.dist(..., backend="scipy")`` (scipy's cdist),
 - gensim's ``KeyedVectors.wmdistance`` in a loop (float64 vectors, ``norm=False``),
+- the single-core floor, BLAS on one thread: the cost matrices alone (the chunked computation
+  the process path does, :func:`evalkit_ot.procs.pack_chunk`, including the shared-mass
+  reduction) and POT's network simplex alone (``emd_c`` in a bare loop over the packed
+  problems); single-core pairs/s = pairs / (cost time + simplex time),
 
 on (1) STS-B test pairs with all-MiniLM-L6-v2 contextual token embeddings (special tokens
 dropped; each token its own vector, uniform weights) and (2) all 1225 pairs of the Lee corpus
 (``lee.cor``) with gensim's own static test vectors (``euclidean_vectors.bin``), tokenised with
 scikit-learn's pattern and English stop words removed (as Kusner et al. 2015 remove stop words).
+Efficiency = evalkit's pairs/s / (workers x single-core pairs/s).
 
 Then k-NN with k = 10: exact solves of :func:`evalkit_ot.knn.knn` (prefetch and prune) against
 the exhaustive search, with identical neighbours required, on the STS-B test sentences and on
 the 300 ``lee_background.cor`` documents.
 
-The last line is ``speedup_vs_naive=<x> knn_solve_reduction=<y>``: the smaller of the two
-datasets' ratios (evalkit against the faster naive loop; exhaustive solves over pruned solves).
+The last line is ``speedup_vs_naive=<x> efficiency=<e> knn_solve_reduction=<y>``: the smaller of
+the two datasets' values (evalkit against the faster naive loop; efficiency; exhaustive solves
+over pruned solves). The load average is printed at the start and the end: on a shared machine
+the figures mean little.
 
 Run: ``python benchmarks/bench_ot.py`` (needs EVALKIT_DATA_DIR, gensim and the offline MiniLM;
 the first run encodes the STS-B test sentences into evalkit's cache).
@@ -45,17 +54,45 @@ def best_time(fn: Callable[[], object], repeats: int) -> tuple[float, object]:
     return best, out
 
 
+def floors(xs: list, ys: list, workers: int, repeats: int) -> tuple[float, float]:
+    """Seconds of the cost matrices alone and of the simplex alone, one core, all pairs."""
+    from evalkit_ot import procs
+    from ot.lp.emd_wrap import emd_c
+    from threadpoolctl import threadpool_limits
+
+    idx = np.array([i for i in range(len(xs)) if xs[i] is not ys[i]], dtype=np.int64)
+    chunks = procs._chunks(xs, ys, idx, workers)
+    with threadpool_limits(1):
+        t_cost, packs = best_time(lambda: [procs.pack_chunk(xs, ys, c)[0] for c in chunks], repeats)
+        problems = []
+        for costs, shapes, a, b, _ in packs:  # type: ignore[union-attr]
+            co = ao = bo = 0
+            for n, m in shapes.tolist():
+                problems.append((a[ao : ao + n], b[bo : bo + m], costs[co : co + n * m].reshape(n, m)))
+                co, ao, bo = co + n * m, ao + n, bo + m
+        t_emd, _ = best_time(lambda: [emd_c(a, b, c, 1_000_000, 1) for a, b, c in problems], repeats)
+    return t_cost, t_emd
+
+
 def throughput(name: str, xs: list, ys: list, weights: tuple[list, list], gensim_docs: tuple,
-               kv: object, repeats: int, n_jobs: int) -> float:
-    """Print pairs/s of the four implementations on one dataset; return evalkit / fastest naive."""
+               kv: object, repeats: int, n_jobs: int) -> tuple[float, float]:
+    """Print pairs/s of the implementations and the floor on one dataset; return evalkit /
+    fastest naive and the efficiency."""
     import ot
-    from evalkit_ot.batch import ot_distances
+    from evalkit_ot.batch import n_workers, ot_distances
 
     n = len(xs)
+    workers = n_workers(n_jobs)
     wx, wy = weights
     pts = [(x.points, y.points, a, b) for x, y, a, b in zip(xs, ys, wx, wy, strict=True)]
-    ot_distances(xs[:50], ys[:50], n_jobs=n_jobs)  # warm-up: imports, thread pool
-    t_ev, res = best_time(lambda: ot_distances(xs, ys, n_jobs=n_jobs).values, repeats)
+    t0 = time.perf_counter()
+    ot_distances(xs[:500], ys[:500], n_jobs=n_jobs, parallel="processes")  # warm-up: imports, pools
+    start = time.perf_counter() - t0
+    ot_distances(xs[:500], ys[:500], n_jobs=n_jobs, parallel="threads")
+    t_ev, out = best_time(lambda: ot_distances(xs, ys, n_jobs=n_jobs), repeats)
+    res = out.values  # type: ignore[attr-defined]
+    t_thr, v_thr = best_time(lambda: ot_distances(xs, ys, n_jobs=n_jobs, parallel="threads").values,
+                             repeats)
 
     def naive(backend: str) -> np.ndarray:
         return np.array([ot.emd2(a, b, ot.dist(x, y, metric="euclidean", backend=backend))
@@ -67,17 +104,28 @@ def throughput(name: str, xs: list, ys: list, weights: tuple[list, list], gensim
     t_gensim, v_gensim = best_time(
         lambda: np.array([kv.wmdistance(d1, d2, norm=False)  # type: ignore[attr-defined]
                           for d1, d2 in zip(g1, g2, strict=True)]), 1)
+    t_cost, t_emd = floors(xs, ys, workers, repeats)
     ev = np.asarray(res)
     print(f"[{name}] {n} pairs, mean tokens per text "
           f"{np.mean([x.size for x in xs] + [y.size for y in ys]):.1f}, dim {xs[0].dim}")
-    rows = [("evalkit batched exact", t_ev, ev), ("naive ot.dist+ot.emd2", t_naive, v_naive),
-            ("naive, scipy cdist cost", t_exact, v_exact), ("gensim wmdistance loop", t_gensim, v_gensim)]
+    print(f"  warm-up call on worker processes (includes the pool start-up the first time): {start:.2f} s")
+    rows = [(f"evalkit exact, auto: {out.parallel}", t_ev, ev),  # type: ignore[attr-defined]
+            ("evalkit exact, threads", t_thr, v_thr),
+            ("naive ot.dist+ot.emd2", t_naive, v_naive), ("naive, scipy cdist cost", t_exact, v_exact),
+            ("gensim wmdistance loop", t_gensim, v_gensim)]
     for label, t, v in rows:
         diff = float(np.max(np.abs(np.asarray(v) - ev)))
-        print(f"  {label:26s} {n / t:10.1f} pairs/s   max |diff to evalkit| {diff:.2e}")
+        print(f"  {label:30s} {n / t:10.1f} pairs/s   max |diff to evalkit| {diff:.2e}")
+    single = n / (t_cost + t_emd)
+    print(f"  floor, 1 core: cost matrices alone {n / t_cost:.1f} pairs/s, simplex (emd_c) alone "
+          f"{n / t_emd:.1f} pairs/s, together {single:.1f} pairs/s")
     speed = min(t_naive, t_exact) / t_ev
-    print(f"  speedup vs the faster naive loop: {speed:.2f}x; vs gensim: {t_gensim / t_ev:.2f}x")
-    return speed
+    eff = (n / t_ev) / (workers * single)
+    print(f"  speedup vs the faster naive loop: {speed:.2f}x; vs gensim: {t_gensim / t_ev:.2f}x; "
+          f"efficiency on {workers} workers: {eff:.2f}; threads vs naive: {min(t_naive, t_exact) / t_thr:.2f}x")
+    if float(np.max(np.abs(ev - np.asarray(v_exact)))) > 1e-12:
+        raise SystemExit(f"{name}: evalkit differs from the per-pair ot.emd2 loop by more than 1e-12")
+    return speed, eff
 
 
 def knn_check(name: str, corpus: list, queries: list[int], k: int, n_jobs: int) -> float:
@@ -126,8 +174,9 @@ def main() -> int:
 
     data = resolve_data_dir(None)
     print(f"cores: {os.cpu_count()}, n_jobs={args.n_jobs}, load average "
-          f"{os.getloadavg()[0]:.2f}; POT, gensim {__import__('gensim').__version__}")
-    speeds, reductions = [], []
+          f"{'/'.join(f'{x:.2f}' for x in os.getloadavg())} (1/5/15 min); POT "
+          f"{__import__('ot').__version__}, gensim {__import__('gensim').__version__}")
+    speeds, effs, reductions = [], [], []
 
     # (1) STS-B test, contextual token embeddings.
     pairs = get_host().datasets.create("stsb").load("test", data)
@@ -142,10 +191,12 @@ def main() -> int:
     xs = [prepare(v) for v in vec1]
     ys = [prepare(v) for v in vec2]
     kv, keys = gensim_kv(vec1 + vec2)
-    speeds.append(throughput(
+    speed, eff = (throughput(
         "STS-B test, MiniLM token embeddings", xs, ys,
         ([np.full(len(v), 1 / len(v)) for v in vec1], [np.full(len(v), 1 / len(v)) for v in vec2]),
         (keys[: len(vec1)], keys[len(vec1):]), kv, args.repeats, args.n_jobs))
+    speeds.append(speed)
+    effs.append(eff)
 
     # (2) Lee corpus, gensim's static test vectors.
     path = Path(datapath("euclidean_vectors.bin"))
@@ -156,11 +207,13 @@ def main() -> int:
     lbags = [emb.bag(t) for t in lee]
     kv64 = KeyedVectors.load_word2vec_format(str(path), binary=True, datatype=np.float64)
     toks = [emb.tokenize(t) for t in lee]
-    speeds.append(throughput(
+    speed, eff = (throughput(
         "Lee corpus, gensim test vectors", [docs[i] for i in iu[0]], [docs[j] for j in iu[1]],
         ([lbags[i].counts / lbags[i].counts.sum() for i in iu[0]],
          [lbags[j].counts / lbags[j].counts.sum() for j in iu[1]]),
         ([toks[i] for i in iu[0]], [toks[j] for j in iu[1]]), kv64, args.repeats, args.n_jobs))
+    speeds.append(speed)
+    effs.append(eff)
 
     # (3) k-NN, k = 10.
     corpus = [d for d in to_docs(list(bags), ContextualEmbedder("all-MiniLM-L6-v2"), kind="wmd")]
@@ -174,7 +227,9 @@ def main() -> int:
     reductions.append(knn_check("Lee background documents", bg_docs,
                                 list(range(0, len(bg_docs), step))[: args.knn_queries], 10,
                                 args.n_jobs))
-    print(f"speedup_vs_naive={min(speeds):.2f} knn_solve_reduction={min(reductions):.1f}")
+    print(f"load average at the end: {'/'.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(f"speedup_vs_naive={min(speeds):.2f} efficiency={min(effs):.2f} "
+          f"knn_solve_reduction={min(reductions):.1f}")
     return 0
 
 

@@ -18,7 +18,8 @@ Registered components:
   each prediction to its reference and the corpus mean.
 
 Python API: :func:`evalkit_ot.solver.wmd`, :func:`~evalkit_ot.solver.wrd` (one pair),
-:func:`evalkit_ot.batch.ot_distances` (many pairs across cores), :mod:`evalkit_ot.bounds` (WCD,
+:func:`evalkit_ot.batch.ot_distances` (many pairs across cores: worker processes,
+:mod:`evalkit_ot.procs`, or threads), :mod:`evalkit_ot.bounds` (WCD,
 RWMD, WRD centroid bound), :func:`evalkit_ot.knn.knn` (exact k-NN with prefetch and prune) and
 :mod:`evalkit_ot.embeddings` (token vectors). POT, torch and sentence-transformers are imported
 only when something is computed.

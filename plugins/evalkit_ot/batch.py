@@ -36,6 +36,13 @@ log = logging.getLogger("evalkit.ot")
 
 SOLVERS = ("exact", "sinkhorn")
 ON_EMPTY = ("error", "nan")
+PARALLEL = ("auto", "threads", "processes")
+#: ``parallel="auto"`` solves exact pairs on worker processes from this many pairs on, once the
+#: pool runs (a chunk round trip costs well under a millisecond) ...
+PROCESS_MIN_PAIRS = 400
+#: ... and from this many when the pool would have to start first (a worker imports NumPy, SciPy
+#: and POT: about a second of start-up).
+PROCESS_MIN_PAIRS_COLD = 20_000
 
 
 @dataclass
@@ -69,6 +76,7 @@ class OTResult:
         n_exact: exact solves performed (including those for the gap report).
         gap: the entropic solver's measured gap (``None`` for the exact solver).
         seconds: wall time.
+        parallel: where the exact solves ran: ``"processes"``, ``"threads"`` or ``"serial"``.
     """
 
     values: np.ndarray
@@ -78,6 +86,7 @@ class OTResult:
     n_exact: int
     gap: GapReport | None
     seconds: float
+    parallel: str = "serial"
 
 
 def _chunks(xs: Sequence[Doc], ys: Sequence[Doc], idx: np.ndarray,
@@ -109,11 +118,18 @@ def _solve_chunk(xs: Sequence[Doc], ys: Sequence[Doc], chunk: np.ndarray,
 
 
 def n_workers(n_jobs: int | None) -> int:
-    """joblib's meaning of ``n_jobs`` (None = 1, -1 = all cores, -2 = all but one) as a count."""
+    """joblib's meaning of ``n_jobs`` (None = 1, -1 = all cores, -2 = all but one; never fewer
+    than 1) as a count of workers.
+
+    Raises:
+        ConfigError: ``n_jobs`` is 0 or not an integer.
+    """
     import joblib
 
     if n_jobs is None:
         return 1
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer)):
+        raise ConfigError(f"n_jobs must be an integer (joblib convention), not {n_jobs!r}")
     if n_jobs == 0:
         raise ConfigError("n_jobs must not be 0 (use 1 for serial, -1 for all cores)")
     cores = joblib.cpu_count()
@@ -170,6 +186,38 @@ def solve_many(xs: Sequence[Doc], ys: Sequence[Doc], idx: np.ndarray, solve: Sol
     for c, p in zip(chunks, parts, strict=True):
         values[c] = p
     return values[idx]
+
+
+def use_processes(parallel: str, n_pairs: int, workers: int) -> bool:
+    """Whether exact solves of ``n_pairs`` pairs go to worker processes (:mod:`evalkit_ot.procs`)
+    rather than threads: ``parallel="processes"`` (with more than one worker), or ``"auto"`` and
+    a batch large enough to pay for the processes (:data:`PROCESS_MIN_PAIRS`, or
+    :data:`PROCESS_MIN_PAIRS_COLD` before the pool has started)."""
+    if parallel not in PARALLEL:
+        raise ConfigError(f"parallel must be one of {', '.join(PARALLEL)}, not {parallel!r}")
+    if workers < 2 or parallel == "threads":
+        return False
+    if parallel == "processes":
+        return True
+    from evalkit_ot.procs import is_warm
+
+    return n_pairs >= (PROCESS_MIN_PAIRS if is_warm(workers) else PROCESS_MIN_PAIRS_COLD)
+
+
+def exact_many(xs: Sequence[Doc], ys: Sequence[Doc], idx: np.ndarray, *, max_iter: int,
+               n_jobs: int | None, parallel: str = "auto") -> tuple[np.ndarray, str]:
+    """Exact distances of the pairs ``idx`` (values in ``idx`` order) and where they were
+    computed: ``"processes"``, ``"threads"`` or ``"serial"``."""
+    workers = n_workers(n_jobs)
+    if use_processes(parallel, int(idx.size), workers):
+        from evalkit_ot.procs import solve_processes
+
+        return solve_processes(xs, ys, idx, max_iter=max_iter, workers=workers), "processes"
+
+    def exact(x: Doc, y: Doc, c: np.ndarray, may_share: bool) -> float:
+        return exact_distance(x, y, c, max_iter=max_iter, may_share=may_share)
+
+    return solve_many(xs, ys, idx, exact, n_jobs), "threads" if workers > 1 else "serial"
 
 
 def round_plan(plan: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -235,6 +283,7 @@ def ot_distances(
     backend: str = "auto",
     device: str | None = None,
     on_empty: str = "error",
+    parallel: str = "auto",
 ) -> OTResult:
     """WMD or WRD of each pair ``(xs[i], ys[i])``, exact by default.
 
@@ -242,7 +291,11 @@ def ot_distances(
         xs, ys: prepared texts of one kind (``None`` for an empty text), equal lengths ``n``.
         solver: ``"exact"`` (network simplex, float64) or ``"sinkhorn"`` (entropic, approximate).
         reg: Sinkhorn only: entropic regularisation relative to each pair's largest cost.
-        n_jobs: worker threads (joblib convention: -1 all cores, ``None`` or 1 serial).
+        n_jobs: workers (joblib convention: -1 all cores, -2 all but one, ``None`` or 1 serial).
+        parallel: where exact solves run with more than one worker: ``"processes"`` (loky's
+            persistent pool, :mod:`evalkit_ot.procs`), ``"threads"``, or ``"auto"``: processes
+            for batches large enough to pay for them (:func:`use_processes`). The Sinkhorn
+            solver always uses threads. The values are the same either way.
         max_iter: simplex iteration limit per pair. sinkhorn_iter, tol: Sinkhorn iteration limit
             and marginal tolerance.
         gap_sample: Sinkhorn only: pairs (at random, ``seed``) also solved exactly to measure
@@ -255,7 +308,8 @@ def ot_distances(
         :class:`OTResult` (values float64 ``(n,)``, non-negative; WRD within ``[0, 2]``).
 
     Raises:
-        ConfigError: unknown ``solver``/``on_empty``/``backend``, mixed kinds, bad ``gap_sample``.
+        ConfigError: unknown ``solver``/``on_empty``/``backend``/``parallel``, mixed kinds, bad
+            ``gap_sample``, ``n_jobs=0``.
         DataError: different lengths, an empty text under ``on_empty="error"`` (names the pair).
         SolverError: the exact solver did not converge.
     """
@@ -283,13 +337,15 @@ def ot_distances(
     px: list[Doc] = [d if d is not None else docs_x[0] for d in xs] if docs_x else []
     py: list[Doc] = [d if d is not None else px[0] for d in ys] if docs_x else []
 
-    def exact(x: Doc, y: Doc, c: np.ndarray, may_share: bool) -> float:
-        return exact_distance(x, y, c, max_iter=max_iter, may_share=may_share)
-
-    gap = None
+    if parallel not in PARALLEL:
+        raise ConfigError(f"parallel must be one of {', '.join(PARALLEL)}, not {parallel!r}")
+    n_workers(n_jobs)  # validates n_jobs
+    gap, where = None, "serial"
     if solver == "exact":
-        values[idx] = solve_many(px, py, idx, exact, n_jobs)
+        values[idx], where = exact_many(px, py, idx, max_iter=max_iter, n_jobs=n_jobs,
+                                        parallel=parallel)
         n_exact, used = int(idx.size), "pot-emd"
+        log.debug("%s: %d exact solves on %s", kind, idx.size, where)
     else:
         if not (reg > 0):
             raise ConfigError(f"reg must be positive, got {reg}")
@@ -308,7 +364,7 @@ def ot_distances(
         rng = np.random.default_rng(seed)
         check = (idx if idx.size <= gap_sample
                  else np.sort(rng.choice(idx, gap_sample, replace=False)))
-        ref = solve_many(px, py, check, exact, n_jobs)
+        ref, where = exact_many(px, py, check, max_iter=max_iter, n_jobs=n_jobs, parallel=parallel)
         n_exact = int(check.size)
         if check.size:
             g = values[check] - ref
@@ -316,7 +372,7 @@ def ot_distances(
             gap = GapReport(int(check.size), float(g.mean()), float(np.abs(g).max()),
                             float(rel.mean()))
             log.info("%s %s: %s", kind, used, gap.describe())
-    return OTResult(values, kind, solver, used, n_exact, gap, time.perf_counter() - t0)
+    return OTResult(values, kind, solver, used, n_exact, gap, time.perf_counter() - t0, where)
 
 
 def _default_device() -> str:

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from evalkit import ConfigError
-from evalkit_ot.batch import n_workers, ot_distances, run_threads
+from evalkit_ot.batch import PARALLEL, n_workers, ot_distances, run_threads
 from evalkit_ot.bounds import capped_bound, centroid_bounds
 from evalkit_ot.solver import (
     MAX_ITER,
@@ -46,6 +46,11 @@ from evalkit_ot.solver import (
 #: (relative to the k-th distance plus the query's largest vector norm), so that round-off in a
 #: bound can never drop a true neighbour.
 MARGIN = 1e-10
+#: ``parallel="auto"`` searches on processes with at least this many queries per worker once the
+#: pool runs (a query is milliseconds of work) ...
+PROCESS_MIN_QUERIES = 2
+#: ... or with this many queries before it has started (about a second of start-up per worker).
+PROCESS_MIN_QUERIES_COLD = 64
 
 
 @dataclass
@@ -90,12 +95,17 @@ class _Corpus:
     #: Tokens per block of the vectorised bounds (bounds the (potentials, n, tokens) temporary).
     BLOCK_TOKENS = 4096
 
-    def __init__(self, docs: Sequence[Doc]) -> None:
+    def __init__(self, docs: Sequence[Doc], packed: dict[str, np.ndarray] | None = None) -> None:
         self.docs = docs
-        self.points = np.concatenate([d.points for d in docs])
-        self.sqnorm = np.concatenate([d.sqnorm for d in docs])
-        self.mass = np.concatenate([d.mass for d in docs])
-        self.offsets = np.concatenate([[0], np.cumsum([d.size for d in docs])]).astype(np.int64)
+        if packed is None:
+            packed = {
+                "points": np.concatenate([d.points for d in docs]),
+                "sqnorm": np.concatenate([d.sqnorm for d in docs]),
+                "mass": np.concatenate([d.mass for d in docs]),
+                "offsets": np.concatenate([[0], np.cumsum([d.size for d in docs])]).astype(np.int64),
+            }
+        self.points, self.sqnorm = packed["points"], packed["sqnorm"]
+        self.mass, self.offsets = packed["mass"], np.asarray(packed["offsets"])
         blocks, start = [], 0
         for end in range(1, len(docs) + 1):
             if self.offsets[end] - self.offsets[start] >= self.BLOCK_TOKENS or end == len(docs):
@@ -191,31 +201,58 @@ def _one(query: Doc, corpus: _Corpus, k: int, exclude: int | None,
     return [i for _, i in top], [d for d, _ in top], solves, int(cand.size)
 
 
+def _knn_processes(parallel: str, n_queries: int, workers: int) -> bool:
+    """Processes for the search: ``parallel="processes"``, or ``"auto"`` with at least
+    :data:`PROCESS_MIN_QUERIES` queries per worker once the pool runs
+    (:data:`PROCESS_MIN_QUERIES_COLD` in all before it has started)."""
+    if parallel not in PARALLEL:
+        raise ConfigError(f"parallel must be one of {', '.join(PARALLEL)}, not {parallel!r}")
+    if workers < 2 or parallel == "threads":
+        return False
+    if parallel == "processes":
+        return True
+    from evalkit_ot.procs import is_warm
+
+    if is_warm(workers):
+        return n_queries >= PROCESS_MIN_QUERIES * workers
+    return n_queries >= PROCESS_MIN_QUERIES_COLD
+
+
 def knn(queries: Sequence[Doc], corpus: Sequence[Doc], k: int = 10, *,
         exclude: Sequence[int | None] | None = None, n_jobs: int | None = -1,
-        max_iter: int = MAX_ITER) -> KnnResult:
+        max_iter: int = MAX_ITER, parallel: str = "auto") -> KnnResult:
     """The ``k`` nearest corpus documents of each query by exact WMD/WRD, with prefetch and prune.
 
     Args:
         queries, corpus: prepared texts of one kind (:func:`~evalkit_ot.solver.prepare`).
         k: neighbours per query.
         exclude: per query, a corpus index to leave out (the query itself), or ``None``.
-        n_jobs: threads over queries (joblib convention).
+        n_jobs: workers over queries (joblib convention: -1 all cores).
+        parallel: ``"processes"`` (loky's persistent pool; the corpus is shared through
+            memory-mapped files, :func:`evalkit_ot.procs.knn_processes`), ``"threads"``, or
+            ``"auto"``: processes when there are enough queries to pay for them. The result is
+            the same either way.
 
     Returns:
         :class:`KnnResult`, identical to :func:`knn_exhaustive`'s neighbours and distances.
 
     Raises:
-        ConfigError: ``k`` < 1 or larger than the corpus.
+        ConfigError: ``k`` < 1 or larger than the corpus, a bad ``n_jobs`` or ``parallel``.
     """
     t0 = time.perf_counter()
     ex = _check(corpus, k, exclude, len(queries))
     kinds = {d.kind for d in corpus} | {q.kind for q in queries}
     if len(kinds) > 1:
         raise ConfigError(f"queries and corpus must be one kind of document, got {sorted(kinds)}")
-    corp = _Corpus(corpus)
-    jobs = [(q, corp, k, e, max_iter) for q, e in zip(queries, ex, strict=True)]
-    rows = run_threads(_one, jobs, n_workers(n_jobs))
+    workers = n_workers(n_jobs)
+    if _knn_processes(parallel, len(queries), workers):
+        from evalkit_ot.procs import knn_processes
+
+        rows = knn_processes(queries, corpus, k, ex, max_iter, workers)
+    else:
+        corp = _Corpus(corpus)
+        jobs = [(q, corp, k, e, max_iter) for q, e in zip(queries, ex, strict=True)]
+        rows = run_threads(_one, jobs, workers)
     return KnnResult(
         np.array([r[0] for r in rows], dtype=np.int64).reshape(len(queries), k),
         np.array([r[1] for r in rows], dtype=np.float64).reshape(len(queries), k),
@@ -227,8 +264,9 @@ def knn(queries: Sequence[Doc], corpus: Sequence[Doc], k: int = 10, *,
 
 def knn_exhaustive(queries: Sequence[Doc], corpus: Sequence[Doc], k: int = 10, *,
                    exclude: Sequence[int | None] | None = None, n_jobs: int | None = -1,
-                   max_iter: int = MAX_ITER) -> KnnResult:
-    """Reference search: every query-corpus distance solved exactly, then the ``k`` smallest.
+                   max_iter: int = MAX_ITER, parallel: str = "auto") -> KnnResult:
+    """Reference search: every query-corpus distance solved exactly
+    (:func:`~evalkit_ot.batch.ot_distances`), then the ``k`` smallest.
 
     Same arguments, result and tie rule as :func:`knn`.
     """
@@ -238,8 +276,7 @@ def knn_exhaustive(queries: Sequence[Doc], corpus: Sequence[Doc], k: int = 10, *
     qi = np.repeat(np.arange(nq), nc)
     ci = np.tile(np.arange(nc), nq)
     res = ot_distances([queries[i] for i in qi.tolist()], [corpus[j] for j in ci.tolist()],
-                       n_jobs=n_jobs,
-                       max_iter=max_iter)
+                       n_jobs=n_jobs, max_iter=max_iter, parallel=parallel)
     dist = res.values.reshape(nq, nc)
     idx = np.zeros((nq, k), dtype=np.int64)
     out = np.zeros((nq, k))

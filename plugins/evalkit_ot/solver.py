@@ -149,13 +149,13 @@ def euclidean_cost(x: np.ndarray, y: np.ndarray, xsq: np.ndarray | None = None,
 
 
 def _euclidean(x: np.ndarray, y: np.ndarray, xsq: np.ndarray | None, ysq: np.ndarray | None,
-               top: float | None = None) -> tuple[np.ndarray, bool]:
+               top: float | None = None, out: np.ndarray | None = None) -> tuple[np.ndarray, bool]:
     """:func:`euclidean_cost` and whether any pair of vectors was close (only then can a cost
     be exactly 0). Few NumPy calls: this runs once per pair. ``top`` may pass
-    ``max(xsq) + max(ysq)``."""
+    ``max(xsq) + max(ysq)``; ``out`` an ``(n, m)`` C-contiguous float64 array to fill."""
     xsq = np.einsum("ij,ij->i", x, x) if xsq is None else xsq
     ysq = np.einsum("ij,ij->i", y, y) if ysq is None else ysq
-    d2 = x @ y.T
+    d2 = np.matmul(x, y.T, out=out)
     d2 *= -2.0
     d2 += xsq[:, None]
     d2 += ysq
@@ -174,9 +174,11 @@ def _euclidean(x: np.ndarray, y: np.ndarray, xsq: np.ndarray | None, ysq: np.nda
     return np.sqrt(d2, out=d2), close
 
 
-def cosine_cost(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """``C_ij = 1 - cos(x_i, y_j)`` for unit rows: float64 ``(n, m)``, clipped to ``[0, 2]``."""
-    c = 1.0 - x @ y.T
+def cosine_cost(x: np.ndarray, y: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """``C_ij = 1 - cos(x_i, y_j)`` for unit rows: float64 ``(n, m)``, clipped to ``[0, 2]``
+    (written into ``out`` if given)."""
+    c = np.matmul(x, y.T, out=out)
+    np.subtract(1.0, c, out=c)
     return np.clip(c, 0.0, 2.0, out=c)
 
 
@@ -185,15 +187,16 @@ def cost_matrix(x: Doc, y: Doc) -> np.ndarray:
     return cost_and_flag(x, y)[0]
 
 
-def cost_and_flag(x: Doc, y: Doc) -> tuple[np.ndarray, bool]:
-    """:func:`cost_matrix` and whether a cost may be exactly 0 (WMD's shared mass)."""
+def cost_and_flag(x: Doc, y: Doc, out: np.ndarray | None = None) -> tuple[np.ndarray, bool]:
+    """:func:`cost_matrix` and whether a cost may be exactly 0 (WMD's shared mass); ``out`` may
+    pass a C-contiguous float64 ``(n, m)`` array to fill."""
     if x.kind != y.kind:
         raise ConfigError(f"cannot compare a {x.kind} document with a {y.kind} document")
     if x.dim != y.dim:
         raise DataError(f"token vectors of different sizes: {x.dim} and {y.dim}")
     if x.kind == "wmd":
-        return _euclidean(x.points, y.points, x.sqnorm, y.sqnorm, x.sqnorm_max + y.sqnorm_max)
-    return cosine_cost(x.points, y.points), False
+        return _euclidean(x.points, y.points, x.sqnorm, y.sqnorm, x.sqnorm_max + y.sqnorm_max, out)
+    return cosine_cost(x.points, y.points, out), False
 
 
 EmdFn = Callable[[np.ndarray, np.ndarray, np.ndarray, int],
@@ -262,14 +265,16 @@ def emd_value(a: np.ndarray, b: np.ndarray, cost: np.ndarray, *, max_iter: int =
     return value
 
 
-def finish(value: float, kind: str, cost: np.ndarray) -> float:
-    """Clip round-off: tiny negatives to 0 (and WRD to at most 2).
+def finish(value: float, kind: str, cost: np.ndarray | float) -> float:
+    """Clip round-off: tiny negatives to 0 (and WRD to at most 2). ``cost``: the cost matrix,
+    or its largest entry.
 
     Raises:
         SolverError: a clearly negative value (a bug, never round-off).
     """
     if value < 0.0:
-        if value < -1e-12 * max(float(cost.max()), 1.0):
+        top = cost if isinstance(cost, float) else float(cost.max())
+        if value < -1e-12 * max(top, 1.0):
             raise SolverError(f"optimal transport returned a negative cost {value!r}")
         return 0.0
     if kind == "wrd" and value > 2.0:

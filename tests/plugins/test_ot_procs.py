@@ -1,0 +1,192 @@
+"""The process-parallel exact path: values against per-pair ``ot.emd2``, ``n_jobs``/``parallel``
+handling, k-NN exactness on processes, errors from workers, and nothing left behind."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from evalkit_ot import batch, knn, procs
+from evalkit_ot.batch import n_workers, ot_distances, use_processes
+from evalkit_ot.solver import SolverError, prepare
+
+from evalkit.errors import ConfigError, DataError
+
+ot = pytest.importorskip("ot")
+cdist = pytest.importorskip("scipy.spatial.distance").cdist
+
+
+@pytest.fixture(scope="module", autouse=True)
+def pool() -> Iterator[None]:
+    """One pool for the module (starting workers is the slow part), stopped at the end."""
+    yield
+    procs.shutdown()
+
+
+def texts(n: int, seed: int, vocab: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Random texts over a small vocabulary (so pairs share words: exact zero costs), with
+    repeated-word counts."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(n):
+        words = rng.choice(len(vocab), size=int(rng.integers(1, 14)), replace=False)
+        out.append((vocab[words], rng.integers(1, 4, size=words.size).astype(float)))
+    return out
+
+
+def reference(x: tuple[np.ndarray, np.ndarray], y: tuple[np.ndarray, np.ndarray], kind: str) -> float:
+    """Per-pair ``ot.emd2`` on scipy's cost matrix, from the raw vectors and counts."""
+    (xv, xc), (yv, yc) = x, y
+    if kind == "wmd":
+        return float(ot.emd2(xc / xc.sum(), yc / yc.sum(), cdist(xv, yv)))
+    xm, ym = xc * np.linalg.norm(xv, axis=1), yc * np.linalg.norm(yv, axis=1)
+    return float(ot.emd2(xm / xm.sum(), ym / ym.sum(), cdist(xv, yv, metric="cosine")))
+
+
+@pytest.mark.parametrize("kind", ["wmd", "wrd"])
+def test_process_path_equals_per_pair_emd2(kind: str) -> None:
+    vocab = np.random.default_rng(7).normal(size=(40, 24)) * np.linspace(0.5, 2.0, 40)[:, None]
+    first, second = texts(90, 1, vocab), texts(90, 2, vocab)
+    second[3] = first[3]  # an identical pair: distance 0
+    second[4] = (first[4][0][:1], first[4][1][:1] * 2)  # the second text's only word is in the first
+    xs = [prepare(v, c, kind=kind) for v, c in first]
+    ys = [prepare(v, c, kind=kind) for v, c in second]
+    res = ot_distances(xs, ys, n_jobs=2, parallel="processes")
+    assert res.parallel == "processes" and res.backend == "pot-emd" and res.n_exact == 90
+    expected = np.array([reference(x, y, kind) for x, y in zip(first, second, strict=True)])
+    np.testing.assert_allclose(res.values, expected, rtol=0, atol=1e-12)
+    assert res.values[3] == 0.0
+    assert np.all(res.values >= 0) and (kind == "wmd" or np.all(res.values <= 2))
+    threads = ot_distances(xs, ys, n_jobs=2, parallel="threads")
+    assert threads.parallel == "threads"
+    np.testing.assert_allclose(threads.values, res.values, rtol=0, atol=1e-15)
+
+
+def test_contextual_like_vectors_and_empty_texts() -> None:
+    """Distinct vectors per token (no shared mass), near-duplicates (cancellation), NaN rows."""
+    rng = np.random.default_rng(3)
+    raw = [rng.normal(size=(int(rng.integers(2, 16)), 384)) for _ in range(120)]
+    raw[1] = raw[0] + 1e-9  # near-identical vectors: the cost is recomputed from the difference
+    xs = [prepare(v) for v in raw[:60]]
+    ys = [prepare(v) for v in raw[60:]]
+    ys[0] = prepare(raw[1])
+    xs[7] = None
+    res = ot_distances(xs, ys, n_jobs=-1, parallel="processes", on_empty="nan")
+    assert np.isnan(res.values[7]) and np.isfinite(np.delete(res.values, 7)).all()
+    for i in [0, 1, 2, 30, 59]:
+        a, b = raw[i], raw[60 + i] if i else raw[1]
+        ref = ot.emd2(np.full(len(a), 1 / len(a)), np.full(len(b), 1 / len(b)), cdist(a, b))
+        assert res.values[i] == pytest.approx(ref, abs=1e-12)
+    assert res.values[0] == pytest.approx(1e-9 * np.sqrt(384), rel=1e-6)  # each token moves to its copy
+
+
+def test_n_jobs_as_in_joblib() -> None:
+    import joblib
+
+    cores = joblib.cpu_count()
+    assert n_workers(None) == 1
+    assert n_workers(1) == 1
+    assert n_workers(3) == 3
+    assert n_workers(-1) == cores
+    assert n_workers(-2) == max(1, cores - 1)
+    assert n_workers(-cores - 5) == 1
+    for bad in (0, 1.5, "2", True):
+        with pytest.raises(ConfigError, match="n_jobs"):
+            n_workers(bad)  # type: ignore[arg-type]
+    xs = [prepare(np.eye(3)[:2]), prepare(np.eye(3)[1:])]
+    with pytest.raises(ConfigError, match="n_jobs"):
+        ot_distances(xs, xs[::-1], n_jobs=0)
+    with pytest.raises(ConfigError, match="parallel must be one of auto, threads, processes"):
+        ot_distances(xs, xs[::-1], parallel="mpi")
+    # One worker never starts processes.
+    assert ot_distances(xs, xs[::-1], n_jobs=1, parallel="processes").parallel == "serial"
+
+
+def test_auto_chooses_processes_for_large_batches(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(procs, "is_warm", lambda workers: True)
+    assert not use_processes("auto", batch.PROCESS_MIN_PAIRS - 1, 2)
+    assert use_processes("auto", batch.PROCESS_MIN_PAIRS, 2)
+    assert not use_processes("auto", 10**6, 1)
+    assert not use_processes("threads", 10**6, 2)
+    assert use_processes("processes", 1, 2)
+    monkeypatch.setattr(procs, "is_warm", lambda workers: False)
+    assert not use_processes("auto", batch.PROCESS_MIN_PAIRS, 2)
+    assert use_processes("auto", batch.PROCESS_MIN_PAIRS_COLD, 2)
+
+
+def test_errors_raised_in_workers_reach_the_caller() -> None:
+    rng = np.random.default_rng(5)
+    xs = [prepare(rng.normal(size=(40, 8))) for _ in range(4)]
+    ys = [prepare(rng.normal(size=(40, 8))) for _ in range(4)]
+    with pytest.raises(SolverError, match=r"iteration limit reached.*raise max_iter"):
+        ot_distances(xs, ys, n_jobs=2, parallel="processes", max_iter=2)
+    with pytest.raises(DataError, match="different sizes"):
+        ot_distances(xs, [prepare(rng.normal(size=(3, 5)))] * 4, n_jobs=2, parallel="processes")
+
+
+@pytest.mark.parametrize("kind", ["wmd", "wrd"])
+def test_knn_on_processes_is_the_exhaustive_top_k(kind: str) -> None:
+    rng = np.random.default_rng(11)
+    topics = rng.normal(size=(6, 16)) * 3
+    corpus = []
+    for _ in range(150):
+        n_tok = int(rng.integers(2, 12))
+        corpus.append(prepare(topics[rng.integers(6)] + rng.normal(size=(n_tok, 16)),
+                              rng.integers(1, 3, size=n_tok), kind=kind))
+    queries = list(range(0, 150, 10))
+    qd = [corpus[i] for i in queries]
+    pruned = knn.knn(qd, corpus, 5, exclude=queries, n_jobs=2, parallel="processes")
+    # The reference: every distance by per-pair ot.emd2, then the 5 smallest (ties by index).
+    for row, q in enumerate(queries):
+        d = np.array([np.inf if j == q else float(ot.emd2(corpus[q].mass, doc.mass, cost(corpus[q], doc)))
+                      for j, doc in enumerate(corpus)])
+        order = np.lexsort((np.arange(d.size), d))[:5]
+        assert pruned.indices[row].tolist() == order.tolist()
+        np.testing.assert_allclose(pruned.distances[row], d[order], rtol=0, atol=1e-12)
+    assert pruned.n_exact.sum() < pruned.n_candidates.sum()
+    threads = knn.knn(qd, corpus, 5, exclude=queries, n_jobs=2, parallel="threads")
+    assert np.array_equal(threads.indices, pruned.indices)
+    assert np.array_equal(threads.n_exact, pruned.n_exact)
+    with pytest.raises(ConfigError, match="parallel"):
+        knn.knn(qd, corpus, 5, parallel="gpu")
+
+
+def cost(x: object, y: object) -> np.ndarray:
+    px, py = x.points, y.points  # type: ignore[attr-defined]
+    if x.kind == "wmd":  # type: ignore[attr-defined]
+        return cdist(px, py)
+    return cdist(px, py, metric="cosine")
+
+
+def test_nothing_left_behind() -> None:
+    """The shared corpus files are removed on return; shutdown stops the workers."""
+    root = Path(procs._temp_root() or __import__("tempfile").gettempdir())
+    before = {p.name for p in root.glob("evalkit-ot-*")}
+    corpus = [prepare(np.random.default_rng(i).normal(size=(4, 6))) for i in range(30)]
+    knn.knn(corpus[:4], corpus, 3, exclude=[0, 1, 2, 3], n_jobs=2, parallel="processes")
+    assert {p.name for p in root.glob("evalkit-ot-*")} == before
+    pids = {f.result() for f in [procs.executor(2).submit(os.getpid) for _ in range(8)]}
+    assert pids and os.getpid() not in pids
+    procs.shutdown()
+    assert not procs.is_warm(2)
+    for pid in pids:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+
+
+def test_chunks_cover_every_pair_within_the_limits(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(procs, "MAX_ENTRIES", 5000)
+    rng = np.random.default_rng(2)
+    xs = [prepare(rng.normal(size=(int(k), 2))) for k in rng.integers(1, 120, 700)]
+    ys = [prepare(rng.normal(size=(int(k), 2))) for k in rng.integers(1, 120, 700)]
+    idx = np.arange(3, 700, 2)
+    chunks = procs._chunks(xs, ys, idx, 2)
+    assert sorted(np.concatenate(chunks).tolist()) == idx.tolist()
+    entries = [sum(xs[i].size * ys[i].size for i in c.tolist()) for c in chunks]
+    assert all(len(c) <= procs.MAX_CHUNK for c in chunks)
+    assert all(e <= 5000 or len(c) == 1 for c, e in zip(chunks, entries, strict=True))
+    work = [xs[i].size * ys[i].size + xs[i].size + ys[i].size for i in np.concatenate(chunks).tolist()]
+    assert work == sorted(work, reverse=True)  # largest problems first
