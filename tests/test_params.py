@@ -58,7 +58,8 @@ def test_syntax_errors(text: str, match: str) -> None:
 def test_cli_errors_name_the_parameter_with_did_you_mean_and_types() -> None:
     r = cli("compare", "--datasets", "stsb", "--methods", "sbert-cosine:batchsize=64", "--no-save")
     assert r.exit_code == 2
-    assert "method 'sbert-cosine' (plugin 'encoders') has no parameter 'batchsize'. Did you mean 'batch_size'?" in r.stderr
+    assert ("method 'sbert-cosine' (plugin 'encoders') has no parameter 'batchsize'. "
+            "Did you mean 'batch_size'?") in r.stderr
     r = cli("compare", "--datasets", "stsb", "--methods", "sbert-cosine:batch_size=big", "--no-save")
     assert r.exit_code == 2 and "parameter 'batch_size' expects int, got 'big' (str)" in r.stderr
     r = cli("compare", "--datasets", "stsb", "--methods", "tfidf-cosine", "--aggregate", "power:p=[1]", "--no-save")
