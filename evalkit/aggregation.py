@@ -118,25 +118,25 @@ def create_aggregators(
 ) -> list[tuple[str, Aggregator]]:
     """Build ``(label, aggregator)`` pairs from specs such as ``["mean", "power:p=2"]``.
 
-    The label is the spec as written. ``nonpositive`` (``error``, ``skip`` or ``shift=C``) and
-    ``missing`` (``exclude`` or ``skip``) go to every aggregator whose factory has a parameter of
-    that name (the rules whose domain excludes non-positive cells, the rules with a choice about
-    missing cells), unless the spec sets it itself.
+    The label is the spec as written, or ``LABEL`` of ``NAME@LABEL:...``. ``nonpositive``
+    (``error``, ``skip`` or ``shift=C``) and ``missing`` (``exclude`` or ``skip``) go to every
+    aggregator whose factory has a parameter of that name (the rules whose domain excludes non-
+    positive cells, the rules with a choice about missing cells), unless the spec sets it itself.
 
     Raises:
         ConfigError: a malformed spec, a duplicate label, invalid parameters, or a policy given
             that none of the aggregators takes.
         UnknownNameError: an aggregator no plugin registered.
     """
-    from evalkit.params import check_params
+    from evalkit.params import check_params, parse_spec
 
     out: list[tuple[str, Aggregator]] = []
     used = {"nonpositive": False, "missing": False}
     for spec in specs:
-        label = spec.strip()
+        name, params = parse_aggregator_spec(spec)
+        label = parse_spec(spec).label
         if any(label == other for other, _ in out):
             raise ConfigError(f"aggregator {label!r} is listed twice")
-        name, params = parse_aggregator_spec(label)
         entry = host.aggregators.get(name)
         check_params("aggregator", name, entry.factory, params, plugin=entry.plugin)
         for key, value in (("nonpositive", nonpositive), ("missing", missing)):

@@ -159,7 +159,10 @@ def test_preset_parameters_can_be_overridden_and_are_checked() -> None:
 
     host = Host(autoload=False)
     m = host.methods.create("minilm-cosine", batch_size=8)
-    assert m.get_params() == {"model": "all-MiniLM-L6-v2", "batch_size": 8, "device": None}
+    params = m.get_params()
+    assert {k: params[k] for k in ("model", "batch_size", "device")} == {
+        "model": "all-MiniLM-L6-v2", "batch_size": 8, "device": None}
+    assert params["trust_remote_code"] is False  # encoder options at their defaults
     assert m.display_name == "minilm-cosine"
     with pytest.raises(ConfigError, match=r"has no parameter 'batchsize'.*batch_size"):
         host.methods.create("minilm-cosine", batchsize=8)

@@ -47,8 +47,10 @@ def runs(runs_dir: Path | None, limit: int | None, fmt: str) -> None:
 
 @click.command("rescore")
 @click.argument("run")
-@click.option("--metrics", help="Comma-separated metric names [default: the run's own metrics].")
-@click.option("--aggregate", default="mean", show_default=True, help="Comma-separated aggregators.")
+@click.option("--metrics", help="Comma-separated metrics, each NAME[@LABEL][:KEY=VALUE,...] "
+              "[default: the run's own metrics].")
+@click.option("--aggregate", default="mean", show_default=True,
+              help="Comma-separated aggregators, with parameters as NAME:KEY=VALUE (e.g. mean,power:p=2).")
 @click.option("--format", "fmt", default="table", show_default=True, help=FORMAT_HELP)
 @click.option("--output", type=click.Path(dir_okay=False), help="Write the output to FILE instead of stdout.")
 @click.option("--runs-dir", type=click.Path(file_okay=False, path_type=Path), help=RUNS_DIR_HELP)
@@ -61,8 +63,10 @@ def rescore(run: str, metrics: str | None, aggregate: str, fmt: str, output: str
     scored exactly as a fresh run scores them, so the values equal a fresh run's. The result is
     saved as a new run (provenance records the source run) unless --no-save.
     """
+    from evalkit.aggregation import create_aggregators
     from evalkit.history import default_runs_dir, load_source
     from evalkit.history import rescore as rescore_run
+    from evalkit.params import parse_specs, split_specs
     from evalkit.plugins import get_host
     from evalkit.report import comparison_report
     from evalkit.runner import new_run_id
@@ -82,12 +86,12 @@ def rescore(run: str, metrics: str | None, aggregate: str, fmt: str, output: str
 
         raise ConfigError(f"{source.label} is a results JSON without per-example predictions; "
                           "rescore needs a run folder")
-    names = split_names(metrics)
-    specs = [ComponentSpec(n, n) for n in names] if names else None
+    parsed = parse_specs(metrics)
+    specs = [ComponentSpec(p.label, p.name, dict(p.params)) for p in parsed] if parsed else None
     new = rescore_run(source.run, specs, host=host)
     if not no_save:
         new.save(runs_dir, new_run_id())
-    aggregators = [(n, host.aggregators.create(n)) for n in split_names(aggregate) or ["mean"]]
+    aggregators = create_aggregators(host, split_specs(aggregate) or ["mean"])
     metric_objs = {label: host.metrics.create(info["metric"], **info["params"])
                    for label, info in new.provenance["metrics"].items()}
     report = comparison_report(new, metric_objs, aggregators,

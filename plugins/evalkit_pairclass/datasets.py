@@ -71,6 +71,10 @@ class MRPC(Dataset):
     distributed with the corpus, so this dev split is evalkit's, documented and reproducible, not
     GLUE's. Files: ``mrpc/msr_paraphrase_{train,test}.txt`` (UTF-8 with BOM, header ``Quality  #1 ID
     #2 ID  #1 String  #2 String``); get them from Microsoft's MSRParaphraseCorpus download.
+
+    Parameters:
+        dev_size: pairs carved from the train file into ``dev`` (stratified by label).
+        seed: seed of the ``numpy.random.default_rng`` permutation that carves ``dev``.
     """
 
     name = "mrpc"

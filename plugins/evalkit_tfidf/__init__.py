@@ -21,9 +21,14 @@ if TYPE_CHECKING:
 class TfidfCosine(Method):
     """Cosine similarity of TF-IDF vectors (scikit-learn TfidfVectorizer), 0..1.
 
-    Parameters mirror ``sklearn.feature_extraction.text.TfidfVectorizer``: ``analyzer`` (``word``,
-    ``char`` or ``char_wb``), ``ngram_range`` (as a 2-list), ``lowercase``, ``sublinear_tf``,
-    ``min_df``.
+    Parameters mirror ``sklearn.feature_extraction.text.TfidfVectorizer``.
+
+    Parameters:
+        analyzer: ``word``, ``char`` or ``char_wb`` (n-grams of words or characters).
+        ngram_range: smallest and largest n-gram size, as a 2-list such as ``[1, 2]``.
+        lowercase: lowercase the texts before tokenising.
+        sublinear_tf: use ``1 + log(tf)`` instead of the raw term frequency.
+        min_df: ignore terms in fewer than this many sentences of the fitted split.
     """
 
     name = "tfidf"

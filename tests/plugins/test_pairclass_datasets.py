@@ -82,7 +82,7 @@ def test_compare_pawsx_with_the_char_tfidf_baseline(data_dir, tmp_path):
     result = CliRunner().invoke(build_cli(), args, catch_exceptions=False)
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
-    recs = {r["metric"]: r for r in payload["results"]}
+    recs = {r["metric"]: r for r in payload["results"] if r["method"] == "tfidf-char"}
     f1 = recs["auto_threshold_f1"]
     assert (f1["method"], f1["n"], f1["tuned_on"], f1["tuned_split"], f1["n_tune"]) == (
         "tfidf-char", 1975, "dev", "validation", 1984)
@@ -91,11 +91,12 @@ def test_compare_pawsx_with_the_char_tfidf_baseline(data_dir, tmp_path):
     from evalkit.results import load_run
 
     run = load_run(tmp_path / next(p.name for p in tmp_path.iterdir()))
-    dev = run.predictions[run.predictions["role"] == "tune"]
+    preds = run.predictions[run.predictions["method"] == "tfidf-char"]
+    dev = preds[preds["role"] == "tune"]
     st_f1, *_ = BinaryClassificationEvaluator.find_best_f1_and_threshold(
         dev["prediction"].to_numpy(), dev["reference"].to_numpy(), True)
     assert f1["fit_value"] == pytest.approx(st_f1, abs=1e-12)
-    test = run.predictions[run.predictions["role"] == "eval"]
+    test = preds[preds["role"] == "eval"]
     from sklearn.metrics import f1_score
 
     assert f1["value"] == pytest.approx(f1_score(test["reference"], test["prediction"] >= f1["threshold"]))
