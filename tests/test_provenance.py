@@ -84,6 +84,18 @@ def test_modified_tracked_files_are_found_without_git(hostile_repo: tuple[Path, 
     assert git_head(repo)["modified"] is False  # type: ignore[index]
     (repo / "a.txt").unlink()
     assert git_head(repo)["modified"] is True  # type: ignore[index]
+    git(repo, "checkout", "--", "a.txt")
+    # A version-3 index (extended flags): a skip-worktree file is not compared, as in git.
+    (repo / "b.txt").write_text("b\n")
+    git(repo, "add", "b.txt")
+    git(repo, "commit", "-q", "-m", "b")
+    git(repo, "update-index", "--skip-worktree", "a.txt")
+    assert (repo / ".git" / "index").read_bytes()[4:8] == (3).to_bytes(4, "big")
+    (repo / "a.txt").write_text("changed but skipped\n")
+    assert git(repo, "diff", "--quiet") == ""
+    assert git_head(repo)["modified"] is False  # type: ignore[index]
+    (repo / "b.txt").write_text("bb\n")
+    assert git_head(repo)["modified"] is True  # type: ignore[index]
     assert not marker.exists()
 
 
