@@ -237,6 +237,11 @@ def hub_revision(name: str, revision: str = "main") -> str | None:
 # ------------------------------------------------------------------------------------------------
 def library_version(name: str) -> str | None:
     """The installed version of distribution ``name`` (``None`` when not installed)."""
+    return _installed_version(name)
+
+
+@functools.cache
+def _installed_version(name: str) -> str | None:
     import importlib.metadata as md
 
     try:
@@ -265,11 +270,27 @@ def auto_device() -> str:
 # ------------------------------------------------------------------------------------------------
 # Code
 # ------------------------------------------------------------------------------------------------
-@functools.cache
-def _distributions_of() -> dict[str, list[str]]:
+def _distributions_of(memo: FingerprintMemo) -> dict[str, list[str]]:
+    """``importlib.metadata.packages_distributions()`` (a second to compute), memoised on the
+    modification times of the ``site-packages`` folders on ``sys.path`` (installing or removing a
+    package changes its folder's)."""
     import importlib.metadata as md
 
-    return dict(md.packages_distributions())
+    stamp = []
+    for entry in sys.path:
+        if not _is_installed(Path(entry)):
+            continue  # the script's folder and the like change all the time; they hold no distributions
+        with contextlib.suppress(OSError):
+            stamp.append(f"{entry}:{os.stat(entry or '.').st_mtime_ns}")
+    key = "distributions:" + hashlib.sha256("\n".join(stamp).encode()).hexdigest()
+    hit = memo._data.get(key)
+    if isinstance(hit, list) and len(hit) == 3 and isinstance(hit[2], dict):
+        return hit[2]
+    mapping = {k: sorted(set(v)) for k, v in md.packages_distributions().items()}
+    memo._data = {k: v for k, v in memo._data.items() if not k.startswith("distributions:")}
+    memo._data[key] = [0, 0, mapping]
+    memo._dirty = True
+    return mapping
 
 
 def _is_installed(origin: Path) -> bool:
@@ -288,15 +309,17 @@ def _sources(top: str) -> tuple[list[Path], bool] | None:
         return None
     if spec.submodule_search_locations:
         roots = [Path(p) for p in spec.submodule_search_locations]
+        if any(_is_installed(r) for r in roots):  # identified by its version: do not list its files
+            return [], True
         files = sorted(f for r in roots for f in r.rglob("*.py") if not _SKIP_DIRS & set(f.relative_to(r).parts))
-        return files, any(_is_installed(r) for r in roots)
+        return files, False
     if spec.origin and spec.origin.endswith(".py"):
         return [Path(spec.origin)], _is_installed(Path(spec.origin))
     return [], True  # an extension module or builtin: identified by its distribution
 
 
-def _version_of(top: str) -> str:
-    dists = _distributions_of().get(top) or []
+def _version_of(top: str, memo: FingerprintMemo) -> str:
+    dists = _distributions_of(memo).get(top) or []
     return ",".join(f"{d}=={library_version(d)}" for d in sorted(set(dists))) or "unknown"
 
 
@@ -345,7 +368,7 @@ def code_fingerprint(packages: Iterable[str], memo: FingerprintMemo | None = Non
             continue
         files, installed = found
         if installed:
-            out[top] = _version_of(top)
+            out[top] = _version_of(top, memo)
             continue
         h = hashlib.sha256()
         base = files[0].parent if len(files) == 1 else Path(os.path.commonpath([str(f) for f in files]))

@@ -78,11 +78,88 @@ def _resolve_ref(git_dir: Path, ref: str, depth: int = 0) -> str | None:
     return None
 
 
-def git_head(start: Path | None = None) -> dict[str, Any] | None:
-    """``{"commit", "branch", "repository"}`` of the checkout holding ``start``, or ``None``.
+_MAX_ENTRIES = 200_000
+_MAX_HASHED = 256 << 20
 
-    ``branch`` is ``None`` on a detached HEAD; ``commit`` is ``None`` on an unborn branch. Only
-    files are read; no git command runs.
+
+def _index_entries(data: bytes, hash_len: int) -> list[tuple[str, int, int, int, int, bytes, int]] | None:
+    """``(path, mtime_s, mtime_ns, size, mode, object id, flags)`` of a v2/v3 index, or ``None``."""
+    if data[:4] != b"DIRC" or int.from_bytes(data[4:8], "big") not in (2, 3):
+        return None
+    count, pos, out = int.from_bytes(data[8:12], "big"), 12, []
+    if count > _MAX_ENTRIES:
+        return None
+    for _ in range(count):
+        start = pos
+        fields = [int.from_bytes(data[pos + 4 * i: pos + 4 * i + 4], "big") for i in range(10)]
+        pos += 40
+        oid, flags = data[pos: pos + hash_len], int.from_bytes(data[pos + hash_len: pos + hash_len + 2], "big")
+        pos += hash_len + 2
+        extended = 0
+        if flags & 0x4000:
+            extended = int.from_bytes(data[pos: pos + 2], "big")
+            pos += 2
+        end = data.index(b"\0", pos)
+        name = data[pos:end].decode("utf-8", "surrogateescape")
+        pos = start + ((end - start) // 8 + 1) * 8  # 1-8 NULs pad the entry to a multiple of 8
+        skip = bool(flags & 0x8000) or bool(extended & 0x4000)  # assume-valid, skip-worktree
+        out.append((name, fields[2], fields[3], fields[9], fields[6], oid, -1 if skip else (flags >> 12) & 3))
+    return out
+
+
+def worktree_modified(git_dir: Path, root: Path) -> bool | None:
+    """Whether a tracked file differs from the index (``git diff --quiet`` without running git).
+
+    Files whose size and mtime match the index are taken as unchanged, as git does; the others
+    are hashed as git blobs. ``None`` when it cannot be told: an index of version 4, a huge
+    repository, a ``sparse`` index. Changes staged but not committed are not seen, and files
+    under clean/smudge filters or end-of-line conversion may be reported modified.
+    """
+    import hashlib
+
+    try:
+        data = (git_dir / "index").read_bytes()
+        config = (_common_dir(git_dir) / "config").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    sha256 = re.search(r"objectformat\s*=\s*sha256", config, re.IGNORECASE) is not None
+    try:
+        entries = _index_entries(data, 32 if sha256 else 20)
+    except (ValueError, IndexError):
+        return None
+    if entries is None:
+        return None
+    budget = _MAX_HASHED
+    for name, mtime_s, mtime_ns, size, mode, oid, stage in entries:
+        if stage != 0:
+            if stage > 0:
+                return True  # an unresolved merge conflict
+            continue
+        if mode & 0o170000 == 0o160000:
+            continue  # a submodule
+        path = root / name
+        try:
+            st = path.lstat()
+        except OSError:
+            return True  # deleted
+        if st.st_size == size and int(st.st_mtime) == mtime_s and st.st_mtime_ns % 1_000_000_000 == mtime_ns:
+            continue
+        content = os.readlink(path).encode() if mode & 0o170000 == 0o120000 else path.read_bytes()
+        budget -= len(content)
+        if budget < 0:
+            return None
+        blob = (hashlib.sha256 if sha256 else hashlib.sha1)(b"blob %d\0" % len(content) + content).digest()
+        if blob != oid:
+            return True
+    return False
+
+
+def git_head(start: Path | None = None) -> dict[str, Any] | None:
+    """``{"commit", "branch", "repository", "modified"}`` of the checkout holding ``start``, or
+    ``None`` outside a repository.
+
+    ``branch`` is ``None`` on a detached HEAD; ``commit`` is ``None`` on an unborn branch;
+    ``modified`` is :func:`worktree_modified`. Only files are read; no git command runs.
     """
     found = find_git_dir(start)
     if found is None:
@@ -94,15 +171,20 @@ def git_head(start: Path | None = None) -> dict[str, Any] | None:
         return None
     if head.startswith("ref:"):
         ref = head[4:].strip()
-        branch = ref.removeprefix("refs/heads/")
-        return {"commit": _resolve_ref(git_dir, ref), "branch": branch, "repository": str(root)}
-    return {"commit": head if _SHA.match(head) else None, "branch": None, "repository": str(root)}
+        commit, branch = _resolve_ref(git_dir, ref), ref.removeprefix("refs/heads/")
+    else:
+        commit, branch = (head if _SHA.match(head) else None), None
+    return {"commit": commit, "branch": branch, "repository": str(root),
+            "modified": worktree_modified(git_dir, root)}
 
 
 def git_commit(start: Path | None = None) -> str | None:
-    """The commit checked out where ``start`` (default: the working directory) lies, or ``None``."""
+    """The commit checked out where ``start`` (default: the working directory) lies, with
+    ``-dirty`` when a tracked file differs from it (:func:`worktree_modified`), or ``None``."""
     head = git_head(start)
-    return None if head is None else head["commit"]
+    if head is None or head["commit"] is None:
+        return None
+    return head["commit"] + ("-dirty" if head["modified"] else "")
 
 
 # ------------------------------------------------------------------------------------------------
@@ -177,7 +259,10 @@ class Provenance:
 
     @property
     def git_commit(self) -> str | None:
-        return None if self.git is None else self.git.get("commit")
+        """The commit, with ``-dirty`` when tracked files differ from it."""
+        if self.git is None or self.git.get("commit") is None:
+            return None
+        return str(self.git["commit"]) + ("-dirty" if self.git.get("modified") else "")
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (``git_commit`` included at the top level, as readers of older runs expect)."""

@@ -215,6 +215,7 @@ def run_suite(
                 ))
                 cells.append((Cell(mspec, spec, split, tune_split, inputs), key_of(inputs)))
 
+    save_memos()  # before any worker starts, so workers find the digests (a model is read once)
     outcomes: dict[str, CellOutcome] = {}
     todo: list[tuple[Cell, str]] = []
     for cell, key in cells:

@@ -238,3 +238,14 @@ def test_local_minilm_folder_edit_recomputes_cell_and_embeddings(env: dict[str, 
     assert computed_methods(second) == (1, 0)
     assert second["texts_encoded"] == first["texts_encoded"]  # the embedding cache did not serve them
     np.testing.assert_allclose(p2["sbert-cosine"], p1["sbert-cosine"], atol=1e-6)
+
+
+@pytest.mark.data
+def test_repeated_cli_run_on_stsb_reuses_every_cell(data_dir: Path, evalkit_cli: Any) -> None:
+    """The CLI path of the benchmark in benchmarks/bench_keys.py (reuse counts only; times there)."""
+    args = ("compare", "--datasets", "stsb", "--methods", "tfidf-cosine", "--no-save", "--format", "json")
+    cold = evalkit_cli(*args)
+    assert "cells: 1 computed, 0 reused" in cold.stderr
+    warm = evalkit_cli(*args)
+    assert "cells: 0 computed, 1 reused" in warm.stderr and "texts encoded: 0" in warm.stderr
+    assert warm.json()["results"] == cold.json()["results"]

@@ -68,7 +68,34 @@ def test_git_commit_is_read_without_running_repository_commands(hostile_repo: tu
     assert git_head(repo)["commit"] == git(repo, "rev-parse", "HEAD")  # type: ignore[index]
     first = git(repo, "rev-parse", "HEAD~1")
     git(repo, "update-ref", "--no-deref", "HEAD", first)  # detach without touching the tree
-    assert git_head(repo) == {"commit": first, "branch": None, "repository": str(repo.resolve())}
+    assert git_head(repo) == {"commit": first, "branch": None, "repository": str(repo.resolve()), "modified": True}
+    assert not marker.exists()
+
+
+@needs_git
+def test_modified_tracked_files_are_found_without_git(hostile_repo: tuple[Path, Path]) -> None:
+    repo, marker = hostile_repo
+    head = git_head(repo)
+    assert head is not None and head["modified"] is True  # a.txt differs from the index
+    git(repo, "checkout", "--", "a.txt")
+    assert git(repo, "diff", "--quiet") == ""  # the reference: git agrees the tree is clean
+    assert git_head(repo)["modified"] is False  # type: ignore[index]
+    os.utime(repo / "a.txt", (1_000_000, 1_000_000))  # touched, same content: hashed, still clean
+    assert git_head(repo)["modified"] is False  # type: ignore[index]
+    (repo / "a.txt").unlink()
+    assert git_head(repo)["modified"] is True  # type: ignore[index]
+    git(repo, "checkout", "--", "a.txt")
+    # A version-3 index (extended flags): a skip-worktree file is not compared, as in git.
+    (repo / "b.txt").write_text("b\n")
+    git(repo, "add", "b.txt")
+    git(repo, "commit", "-q", "-m", "b")
+    git(repo, "update-index", "--skip-worktree", "a.txt")
+    assert (repo / ".git" / "index").read_bytes()[4:8] == (3).to_bytes(4, "big")
+    (repo / "a.txt").write_text("changed but skipped\n")
+    assert git(repo, "diff", "--quiet") == ""
+    assert git_head(repo)["modified"] is False  # type: ignore[index]
+    (repo / "b.txt").write_text("bb\n")
+    assert git_head(repo)["modified"] is True  # type: ignore[index]
     assert not marker.exists()
 
 
@@ -94,7 +121,7 @@ def test_a_run_in_a_hostile_repository_records_the_commit_and_runs_nothing(
     suite = Suite("t", [ComponentSpec("toy", "pairs", {"path": str(pairs)})], [ComponentSpec("tfidf", "tfidf")],
                   [ComponentSpec("spearman", "spearman")])
     prov = run_suite(suite, cache_dir=None).provenance
-    assert prov["git_commit"] == git(repo, "rev-parse", "HEAD")
+    assert prov["git_commit"] == git(repo, "rev-parse", "HEAD") + "-dirty"  # a.txt is modified
     assert prov["git"]["branch"] == "main"
     json.dumps(prov)  # JSON-ready
     assert not marker.exists()

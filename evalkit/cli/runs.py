@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from evalkit.cli.common import FORMAT_HELP, check_output, render, split_names, write_output
+from evalkit.cli.common import FORMAT_HELP, check_output, render, write_output
 
 RUNS_DIR_HELP = "Folder of saved runs [default: $EVALKIT_RUNS_DIR or the user data dir]."
 
