@@ -174,31 +174,31 @@ def wilcoxon_holm(
     k = len(names)
     order = rank_order(names, mean)
     pairs = [(order[a], order[b]) for a in range(k) for b in range(a + 1, k)]
-    stats: list[float] = []
-    raw: list[float] = []
-    winners: list[tuple[int, int]] = []
-    for i, j in pairs:
-        d = values[i] - values[j]
-        if not higher_is_better:
-            d = -d
-        if not np.any(d != 0):
-            stats.append(float("nan"))
-            raw.append(1.0)
-            winners.append((i, j))
-            continue
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # scipy's notes on ties and the normal approximation
-            res = wilcoxon(values[i], values[j], zero_method="zsplit", method=wilcoxon_method(d))
-        stats.append(float(res.statistic))
-        raw.append(float(res.pvalue))
-        winners.append((i, j) if _signed_rank_direction(d) >= 0 else (j, i))
-    adj = adjust_p_values(np.array(raw), "holm") if raw else np.array([])
+    first = np.array([i for i, _ in pairs], dtype=int)
+    second = np.array([j for _, j in pairs], dtype=int)
+    diffs = values[first] - values[second] if pairs else np.empty((0, values.shape[1]))
+    if not higher_is_better:
+        diffs = -diffs
+    stats = np.full(len(pairs), np.nan)
+    raw = np.ones(len(pairs))
+    methods = np.array([wilcoxon_method(d) if np.any(d != 0) else "" for d in diffs], dtype=object)
+    for method in ("exact", "approx"):
+        sel = np.flatnonzero(methods == method)
+        if sel.size:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # scipy's notes on ties and the normal approximation
+                res = wilcoxon(values[first[sel]], values[second[sel]], zero_method="zsplit",
+                               method=method, axis=1)
+            stats[sel] = res.statistic
+            raw[sel] = res.pvalue
+    winners = [(i, j) if _signed_rank_direction(d) >= 0 else (j, i) for (i, j), d in zip(pairs, diffs, strict=True)]
+    adj = adjust_p_values(raw, "holm") if pairs else np.array([])
     comparisons = []
     significant = []
     for (w, lo), s, p, pa in zip(winners, stats, raw, adj, strict=True):
         reject = bool(pa <= alpha)
         comparisons.append({"system_a": names[w], "system_b": names[lo],
-                            "statistic": None if math.isnan(s) else s, "p_value": p,
+                            "statistic": None if math.isnan(s) else float(s), "p_value": float(p),
                             "p_adjusted": float(pa), "reject": reject})
         if reject:
             significant.append([names[w], names[lo]])

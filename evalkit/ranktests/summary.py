@@ -26,7 +26,19 @@ def _fmt_p(p: float) -> str:
     return "p<0.001" if p < 0.001 else f"p={p:.3f}"
 
 
+#: Above this many systems the summary counts pairs instead of naming every group.
+MAX_NAMED = 8
+
+
 def _pairwise_sentence(ordered: Sequence[str], result: dict[str, Any]) -> str:
+    if len(ordered) > MAX_NAMED:
+        k = len(ordered)
+        n_sig = len(result["significant_pairs"])
+        beaten = {w for b, w in result["significant_pairs"] if b == ordered[0]}
+        same = k - 1 - len(beaten)
+        lead = (f"{ordered[0]} (best mean rank) is not distinguishable from {same} other system(s)"
+                if same else f"{ordered[0]} (best mean rank) beats every other system")
+        return f"{n_sig} of {k * (k - 1) // 2} pairs are distinguishable; {lead}"
     beats: dict[str, list[str]] = {s: [] for s in ordered}
     for better, worse in result["significant_pairs"]:
         beats[better].append(worse)
@@ -107,6 +119,17 @@ def power_warnings(tests: dict[str, Any], n_pairs: int) -> list[str]:
     return out
 
 
+def _groups_text(found: list[list[str]], max_groups: int = 6, max_names: int = 6) -> str:
+    """Groups as ``{A, B}; {B, C}``, long groups and long lists shortened (the JSON has all)."""
+    def one(g: list[str]) -> str:
+        if len(g) <= max_names:
+            return "{" + ", ".join(g) + "}"
+        return "{" + ", ".join(g[:max_names - 2]) + f", ..., {g[-1]}" + f" ({len(g)} systems)}}"
+
+    text = "; ".join(one(g) for g in found[:max_groups]) or "none"
+    return text + (f"; and {len(found) - max_groups} more" if len(found) > max_groups else "")
+
+
 def table_notes(tests: dict[str, Any]) -> list[str]:
     """Lines for under a table: Friedman's result, each post-hoc's groups, the summary, warnings."""
     fr = tests["friedman"]
@@ -119,7 +142,7 @@ def table_notes(tests: dict[str, Any]) -> list[str]:
     for key in (p.replace("-", "_") for p in tests["posthoc"]):
         res = tests[key]
         if key in ("nemenyi", "wilcoxon_holm"):
-            grp = "; ".join("{" + ", ".join(g) + "}" for g in res["groups"]) or "none"
+            grp = _groups_text(res["groups"])
             cd = f", CD={res['cd']:.2f}" if "cd" in res else ""
             lines.append(f"{POSTHOC_TITLES[key]}{cd}: groups not significantly different: {grp}")
         else:
