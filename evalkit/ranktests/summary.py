@@ -34,8 +34,8 @@ def _pairwise_sentence(ordered: Sequence[str], result: dict[str, Any]) -> str:
     if len(ordered) > MAX_NAMED:
         k = len(ordered)
         n_sig = len(result["significant_pairs"])
-        beaten = {w for b, w in result["significant_pairs"] if b == ordered[0]}
-        same = k - 1 - len(beaten)
+        lost_to_best = {w for b, w in result["significant_pairs"] if b == ordered[0]}
+        same = k - 1 - len(lost_to_best)
         lead = (f"{ordered[0]} (best mean rank) is not distinguishable from {same} other system(s)"
                 if same else f"{ordered[0]} (best mean rank) beats every other system")
         return f"{n_sig} of {k * (k - 1) // 2} pairs are distinguishable; {lead}"
