@@ -28,8 +28,7 @@ from evalkit.results import RunResult
 from evalkit.stats import paired_bootstrap
 
 
-
-def PEARSON(p: np.ndarray, r: np.ndarray) -> float:  # noqa: N802 - a metric, named like the others
+def PEARSON(p: np.ndarray, r: np.ndarray) -> float:
     with np.errstate(invalid="ignore", divide="ignore"):  # constant resamples: NaN (undefined)
         return float(np.corrcoef(p, r)[0, 1])
 
@@ -71,7 +70,7 @@ def _exact(metric: Any, a: np.ndarray, b: np.ndarray, r: np.ndarray) -> np.ndarr
         try:
             with np.errstate(all="ignore"):
                 v = metric(b[i], r[i]) - metric(a[i], r[i])
-        except Exception:  # noqa: BLE001 - an undefined resample
+        except Exception:
             v = math.nan
         out.append(v)
     return np.array(out)
