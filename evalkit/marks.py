@@ -148,24 +148,46 @@ def _best_rows(col: pd.Series, higher_is_better: bool) -> list[str]:
     return [str(i) for i in vals.index[vals == target]]
 
 
+#: The blocks of the last predictions frame seen (compare marks every metric of one run).
+_LAST_BLOCKS: list[tuple[int, int, dict[tuple[str, str], tuple[pd.DataFrame, np.ndarray]]]] = []
+
+
+def _prediction_blocks(preds: pd.DataFrame) -> dict[tuple[str, str], tuple[pd.DataFrame, np.ndarray]]:
+    """Per (dataset, split): the predictions as a rows x methods frame and the references."""
+    import numpy as np
+    import pandas as pd
+
+    key = (id(preds), len(preds))
+    if _LAST_BLOCKS and _LAST_BLOCKS[0][:2] == key:
+        return _LAST_BLOCKS[0][2]
+    if "role" in preds.columns:
+        preds = preds[preds["role"].fillna("eval").to_numpy() == "eval"]
+    blocks: dict[tuple[str, str], tuple[pd.DataFrame, np.ndarray]] = {}
+    for (dataset, split), g in preds.groupby(["dataset", "split"], sort=False):
+        rows, row_inv = np.unique(g["row"].to_numpy(), return_inverse=True)
+        methods, meth_inv = np.unique(g["method"].astype(str).to_numpy(), return_inverse=True)
+        wide = np.full((rows.size, methods.size), np.nan)
+        wide[row_inv, meth_inv] = g["prediction"].to_numpy(dtype=float)
+        ref = np.full(rows.size, np.nan)
+        ref[row_inv] = g["reference"].to_numpy(dtype=float)
+        blocks[(str(dataset), str(split))] = (pd.DataFrame(wide, index=rows, columns=methods), ref)
+    _LAST_BLOCKS[:] = [(key[0], key[1], blocks)]
+    return blocks
+
+
 def _column_arrays(run: RunResult, dataset: str, split: str) -> tuple[pd.DataFrame, np.ndarray] | None:
     """Per-example predictions (rows x methods) and references of one (dataset, split), or None."""
     preds = run.predictions
     if preds is None or preds.empty:
         return None
-    g = preds[(preds["dataset"] == dataset) & (preds["split"] == split)]
-    if "role" in g.columns:
-        g = g[g["role"].fillna("eval") == "eval"]
-    if g.empty:
-        return None
-    wide = g.pivot_table(index="row", columns="method", values="prediction", aggfunc="first")
-    ref = g.groupby("row")["reference"].first().reindex(wide.index)
-    return wide, ref.to_numpy(dtype=float)
+    return _prediction_blocks(preds).get((dataset, split))
 
 
 def _test_column(metric: Metric, key: tuple[str, str], best: list[str], col: pd.Series, run: RunResult,
                  *, alpha: float, n_resamples: int, seed: int) -> dict[str, Any]:
     """The comparisons of one column: ``{"best": [...], "test": str, "comparisons": [...]}``."""
+    import numpy as np
+
     from evalkit.multitest import adjust_p_values
     from evalkit.stats import cell_seed
 
@@ -181,10 +203,11 @@ def _test_column(metric: Metric, key: tuple[str, str], best: list[str], col: pd.
     if best[0] in missing or not tested:
         out["skipped"] = f"no per-example predictions for {', '.join(missing)}"
         return out
-    rows = wide[[best[0], *tested]].notna().all(axis=1).to_numpy()
+    pos = {m: i for i, m in enumerate(wide.columns)}
+    full = wide.to_numpy()[:, [pos[m] for m in [best[0], *tested]]]
+    keep = ~np.isnan(full).any(axis=1)  # rows every compared method scored
     try:
-        p, test = column_p_values(metric, wide[best[0]].to_numpy(dtype=float)[rows],
-                                  wide[tested].to_numpy(dtype=float)[rows], ref[rows],
+        p, test = column_p_values(metric, full[keep, 0], full[keep, 1:], ref[keep],
                                   n_resamples=n_resamples, seed=cell_seed(seed, metric.name, *key))
     except ValueError:
         out["skipped"] = "a metric tuned on labelled rows has no paired test here"

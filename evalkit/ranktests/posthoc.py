@@ -127,16 +127,16 @@ def control_tests(
     return out
 
 
-def _signed_rank_direction(d: np.ndarray) -> float:
-    """``W+ - W-`` of the differences ``d`` (zeros left out): positive when the first system wins."""
+def _signed_rank_direction(d: np.ndarray) -> np.ndarray:
+    """``W+ - W-`` of each row of differences ``d`` (zeros left out): positive when the first wins."""
     import numpy as np
     from scipy.stats import rankdata
 
-    nz = d[d != 0]
-    if nz.size == 0:
-        return 0.0
-    r = rankdata(np.abs(nz))
-    return float(r[nz > 0].sum() - r[nz < 0].sum())
+    if d.size == 0:
+        return np.zeros(d.shape[0])
+    magnitude = np.where(d == 0, np.nan, np.abs(d))
+    r = rankdata(magnitude, axis=1, nan_policy="omit")  # ranks among the non-zero differences
+    return np.nansum(np.sign(d) * r, axis=1)
 
 
 def wilcoxon_method(d: np.ndarray) -> str:
@@ -191,7 +191,8 @@ def wilcoxon_holm(
                                method=method, axis=1)
             stats[sel] = res.statistic
             raw[sel] = res.pvalue
-    winners = [(i, j) if _signed_rank_direction(d) >= 0 else (j, i) for (i, j), d in zip(pairs, diffs, strict=True)]
+    direction = _signed_rank_direction(diffs)
+    winners = [(i, j) if w >= 0 else (j, i) for (i, j), w in zip(pairs, direction, strict=True)]
     adj = adjust_p_values(raw, "holm") if pairs else np.array([])
     comparisons = []
     significant = []
