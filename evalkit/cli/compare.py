@@ -38,6 +38,14 @@ from evalkit.suite import suites_help
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the bootstrap.")
 @click.option("--confidence", type=click.FloatRange(0, 1, min_open=True, max_open=True),
               default=0.95, show_default=True, help="Level of the bootstrap intervals.")
+@click.option("--alpha", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.05,
+              show_default=True, help="Significance level of the cross-dataset tests and the cell marks.")
+@click.option("--posthoc", default="wilcoxon-holm", show_default=True,
+              help="Post-hoc test(s) after Friedman's, comma-separated: wilcoxon-holm, nemenyi, holm, "
+              "bonferroni-dunn (the last two against --control), or none.")
+@click.option("--control", help="The method holm and bonferroni-dunn compare against [default: best mean rank].")
+@click.option("--marks/--no-marks", default=True, show_default=True,
+              help="Mark each dataset's best cell and the cells not significantly worse than it.")
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Folder with the benchmark files [default: $EVALKIT_DATA_DIR, then the user cache].")
 @click.option("--format", "fmt", default="table", show_default=True, help=FORMAT_HELP)
@@ -70,6 +78,10 @@ def compare(
     n_bootstrap: int,
     seed: int,
     confidence: float,
+    alpha: float,
+    posthoc: str,
+    control: str | None,
+    marks: bool,
     data_dir: Path | None,
     fmt: str,
     output: str | None,
@@ -90,6 +102,12 @@ def compare(
     shown x 100 in tables and on the 0-1 scale in JSON. --bootstrap N adds percentile intervals
     from a paired bootstrap over each dataset's examples (stored per-example predictions).
 
+    Under each table: Friedman's test over the datasets, the post-hoc groups (--posthoc, default
+    pairwise Wilcoxon signed-rank with Holm's correction) and a one-line summary; in each dataset
+    column the best cell is bold (or starred) and the cells not significantly worse than it
+    (paired test over the dataset's examples, Holm-corrected, --alpha) carry a dagger. All
+    p-values are two-sided.
+
     Each (method, dataset, split) cell is stored when it finishes: an interrupted run resumes with
     only the missing cells, and a repeated run reuses them (--force recomputes).
 
@@ -102,6 +120,7 @@ def compare(
     from evalkit.aggregation import create_aggregators
     from evalkit.params import split_specs
     from evalkit.plugins import get_host
+    from evalkit.ranktests import parse_posthoc
     from evalkit.report import comparison_report
     from evalkit.runner import new_run_id, run_suite
     from evalkit.suite import check_suite_params, load_suite, override_specs
@@ -109,6 +128,7 @@ def compare(
     host = get_host()
     reporter = host.reporters.create(fmt)
     check_output(output)
+    parse_posthoc(posthoc)  # an unknown name fails before any cell runs
     suite = load_suite(suite_name)
 
     suite.datasets = override_specs(suite.datasets, datasets)
@@ -148,8 +168,9 @@ def compare(
                                        "confidence": confidence}
     if not no_save:
         run.save(runs_dir, new_run_id())
+    stats = {"alpha": alpha, "posthoc": posthoc, "control": control, "marks": marks, "seed": seed}
     report = comparison_report(run, metric_objs, aggregators, extra_payload={"suite": suite.name},
-                               bootstrap=boot)
+                               bootstrap=boot, stats=stats)
     write_output(render(reporter, report), output)
 
     cells = run.provenance["cells"]

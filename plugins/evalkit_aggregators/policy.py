@@ -14,6 +14,12 @@
 - ``"skip"``: the rule is applied to the cells a system has (a partial mean, as a leaderboard that
   leaves a column blank for some rows effectively does); a system with no cell gets no value.
 
+A row with both a missing cell and a cell outside the domain: ``missing`` applies first. Under
+``"exclude"`` the row gets no value for its missing cell (the reason given) and its other cells are
+not checked against the domain, so ``nonpositive="error"`` raises nothing for it; under ``"skip"``
+its present cells are checked and follow ``nonpositive`` (an error naming the cell, or no value
+with the reason ``cell not > 0: ...``).
+
 Nothing is ever clamped or imputed silently: every table states the policy it used.
 """
 
