@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from evalkit.classification import CLASSIFICATION
 from evalkit.errors import EvalkitError, PluginError
 from evalkit.interfaces import Dataset, Method, as_1d_float, check_finite
 from evalkit.suite import ComponentSpec
@@ -199,11 +200,14 @@ def compute_cell(
     tune_pred = None
     try:
         method.fit(frame[["sentence1", "sentence2"]])
-        pred = checked_predict(method, frame, where)
+        if ds.task_type == CLASSIFICATION:
+            fit_classifier(method, ds, load, where)
+        pred = checked_predict(method, frame, where, n_classes=len(ds.class_names) or None)
         if cell.tune_split:
             # The same fitted instance scores the validation pairs that tuned metrics fit on.
             tune_frame = load(cell.tune_split)
-            tune_pred = checked_predict(method, tune_frame, f"{where} (scoring {cell.tune_split} for tuning)")
+            tune_pred = checked_predict(method, tune_frame, f"{where} (scoring {cell.tune_split} for tuning)",
+                                        n_classes=len(ds.class_names) or None)
     finally:
         release_cache(token)
         _PROGRESS.reset(ptoken)
@@ -211,12 +215,46 @@ def compute_cell(
     return CellOutcome(key, pred, time.perf_counter() - t0, cache.total_computed(), False, tune_pred)
 
 
-def checked_predict(method: Any, frame: Any, where: str) -> np.ndarray:
-    """``method.predict`` on ``frame``'s pairs, checked: float64, one finite score per pair.
+def fit_classifier(method: Any, ds: Dataset, load: Any, where: str) -> None:
+    """Fit a classification method on the dataset's labelled ``train_split`` (and ``dev_split``).
 
     Raises:
-        PluginError: wrong number of scores, or non-finite scores (naming the rows).
+        ConfigError: the method is not a :class:`~evalkit.classification.ClassificationMethod`.
+        PluginError: the dataset declares no ``train_split`` or ``class_names``.
     """
+    from evalkit.classification import ClassificationMethod, LabelledData
+    from evalkit.errors import ConfigError
+
+    if not isinstance(method, ClassificationMethod):
+        raise ConfigError(f"{where}: {ds.display_name!r} is a classification dataset, but the method is not a "
+                          f"classification method (its task types: {list(method.task_types)})")
+    if not ds.train_split or not ds.class_names:
+        raise PluginError(f"classification dataset {ds.display_name!r} must declare train_split and class_names")
+    cols = ["sentence1", "sentence2", "label"]
+    dev = load(ds.dev_split)[cols] if ds.dev_split else None
+    fitted = method.fit_labelled(LabelledData(load(ds.train_split)[cols], tuple(ds.class_names), dev))
+    if fitted is not method:
+        raise PluginError(f"{where}: fit_labelled() must return self")
+
+
+def checked_predict(method: Any, frame: Any, where: str, n_classes: int | None = None) -> np.ndarray:
+    """``method.predict`` on ``frame``'s pairs, checked: float64, one finite score per pair.
+
+    For a classification method (``n_classes`` given): class probabilities of shape
+    ``(len(frame), n_classes)``, validated by :func:`evalkit.classification.as_probabilities`.
+
+    Raises:
+        PluginError: wrong number of scores, or non-finite scores (naming the rows); for
+            probabilities, any failed check of ``as_probabilities``.
+    """
+    if n_classes is not None:
+        from evalkit.classification import as_probabilities
+
+        try:
+            return as_probabilities(method.predict(frame[["sentence1", "sentence2"]]), n_rows=len(frame),
+                                    n_classes=n_classes, what=f"{where} predictions")
+        except EvalkitError as exc:
+            raise PluginError(str(exc)) from None
     pred = as_1d_float(method.predict(frame[["sentence1", "sentence2"]]), what=f"{where} predictions")
     if pred.shape[0] != len(frame):
         raise PluginError(f"{where} returned {pred.shape[0]} scores for {len(frame)} pairs")
