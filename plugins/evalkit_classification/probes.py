@@ -126,6 +126,8 @@ class _LogRegProbe(ClassificationMethod):
         check_pairs(pairs, what=f"{self.display_name}: pairs")
         if not hasattr(self, "model_"):
             raise ConfigError(f"{self.display_name}: call fit_labelled() before predict()")
+        if len(pairs) == 0:
+            return np.zeros((0, self.n_classes_))
         x = self._features(pairs)
         if self.scaler_ is not None:
             x = self.scaler_.transform(x)
