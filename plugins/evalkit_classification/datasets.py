@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
-from evalkit import DataError, DataFile, Dataset
+from evalkit import ConfigError, DataError, DataFile, Dataset
 from evalkit.data import check_rows, locate, parse_float, read_fields
 
 if TYPE_CHECKING:
@@ -38,6 +38,17 @@ class SICKE(Dataset):
     """
 
     name = "sick-e"
+
+    def __init__(self, *, limit: int | None = None) -> None:
+        """
+        Args:
+            limit: keep only the first ``limit`` pairs of each split (after the row count is
+                checked): a slice for smoke tests, whose class shares differ slightly.
+        """
+        self.limit = limit
+        if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 1):
+            raise ConfigError(f"sick-e: limit must be a positive integer or None, got {limit!r}")
+
     task_type = "classification"
     splits = ("train", "trial", "test")
     eval_splits = ("test",)
@@ -80,6 +91,7 @@ class SICKE(Dataset):
         if head != HEADER:
             raise DataError(f"{path}:1: expected the header {' '.join(HEADER)!r}, found {head}")
         check_rows(path, len(rows), spec.rows)
+        rows = rows[: self.limit] if self.limit is not None else rows
         index = {c: i for i, c in enumerate(self.class_names)}
         labels = []
         for line, f in rows:
