@@ -114,7 +114,7 @@ def as_probabilities(
     if arr.shape[1] < 1 or (n_classes is not None and arr.shape[1] != n_classes):
         raise DataError(f"{what} has {arr.shape[1]} columns, expected one per class ({n_classes})")
 
-    def rows(mask: np.ndarray) -> str:
+    def rows(mask: Any) -> str:
         bad = np.flatnonzero(mask)
         labels = [index[i] for i in bad[:10]] if index is not None else bad[:10].tolist()
         return f"{bad.size} rows, e.g. {labels}"

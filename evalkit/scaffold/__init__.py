@@ -84,7 +84,7 @@ def _fill(text: str, values: dict[str, str]) -> str:
 
 
 #: ``task="classification"`` (kind ``method``): a classification method returning class probabilities.
-_CLASSIFICATION_METHOD = ("register_methods",
+_CLASSIFICATION_METHOD: tuple[str, str, list[str], str] = ("register_methods",
                           "Nearest class centroid of the word-overlap similarity, as probabilities.", [],
                           "evalkit compare --datasets sick-e --methods {name},majority --metrics accuracy,macro_f1")
 TASKS = ("similarity", "classification")

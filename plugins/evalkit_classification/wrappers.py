@@ -51,6 +51,9 @@ def _digest(*parts: Any) -> str:
 class _PostProcessor(ClassificationMethod):
     """Base of the wrappers: creates, fits and calls the base method."""
 
+    prior_: np.ndarray
+    base_: ClassificationMethod
+
     def _init_base(self, base: str, base_params: dict[str, Any] | None) -> None:
         self.base = base
         self.base_params = base_params
@@ -73,7 +76,7 @@ class _PostProcessor(ClassificationMethod):
                       pairs if pairs is not None else "")
         if key in _FITTED:
             _FITTED.move_to_end(key)
-            return _FITTED[key]  # type: ignore[no-any-return]
+            return _FITTED[key]
         method = get_host().methods.create(self.base, **(self.base_params or {}))
         if not isinstance(method, ClassificationMethod):
             raise ConfigError(f"{self.display_name}: base {self.base!r} is not a classification method "
