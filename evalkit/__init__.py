@@ -5,6 +5,7 @@ Public API (what plugins may import)::
     from evalkit import hookimpl, Dataset, Method, Metric, Aggregator, Reporter
     from evalkit import DataFile, MetricResult, Report, Table, TunedMetric, EvalkitError, ...
     from evalkit import as_1d_float, check_finite, check_pairs, as_score_table  # validation
+    from evalkit import ClassificationMethod, LabelledData, as_probabilities, as_labels  # classification
 
 Test helpers for plugin authors live in :mod:`evalkit.testing` (conformance checks, pytest fixtures).
 
@@ -13,6 +14,13 @@ Heavy libraries are never imported here, so ``import evalkit`` and ``evalkit --h
 
 from __future__ import annotations
 
+from evalkit.classification import (
+    ClassificationMethod,
+    LabelledData,
+    as_labels,
+    as_probabilities,
+    check_classification_inputs,
+)
 from evalkit.errors import (
     ConfigError,
     DataError,
@@ -46,12 +54,14 @@ __version__ = "0.1.0"
 __all__ = [
     "TUNE_ON",
     "Aggregator",
+    "ClassificationMethod",
     "ConfigError",
     "DataError",
     "DataFile",
     "Dataset",
     "DuplicateNameError",
     "EvalkitError",
+    "LabelledData",
     "Method",
     "Metric",
     "MetricResult",
@@ -64,7 +74,10 @@ __all__ = [
     "UnknownNameError",
     "__version__",
     "as_1d_float",
+    "as_labels",
+    "as_probabilities",
     "as_score_table",
+    "check_classification_inputs",
     "check_finite",
     "check_pairs",
     "hookimpl",

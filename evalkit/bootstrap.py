@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from evalkit.aggregation import aggregate_direction, pivot, rank, snap_ties
 from evalkit.errors import ConfigError, DataError, EvalkitError
+from evalkit.results import prediction_values
 
 if TYPE_CHECKING:
     import numpy as np
@@ -205,7 +206,7 @@ def bootstrap_examples(
 
     Args:
         run: a run with ``predictions`` (columns method, dataset, split, row, prediction,
-            reference).
+            reference; ``proba_*`` for classification, see :func:`evalkit.results.prediction_values`).
         metrics: ``{label in run.results: metric object}``.
         aggregators: ``(label, aggregator)`` pairs.
         n_resamples, seed, confidence: see :func:`bootstrap_tasks`.
@@ -243,17 +244,18 @@ def bootstrap_examples(
             g = groups.get((dataset, split))
             if g is None:
                 raise DataError(f"the run has no per-example predictions for {dataset}/{split}")
-            wide = g.pivot(index="row", columns="method", values="prediction")
             refs = g.pivot(index="row", columns="method", values="reference")
             if not (refs.nunique(axis=1, dropna=False) <= 1).all():
                 raise DataError(f"{dataset}/{split}: the methods' stored references disagree")
             ref = refs.iloc[:, 0].to_numpy(dtype=float)
             for method in cell["method"]:
-                if method not in wide.columns:
+                mg = g[g["method"] == method]
+                if mg.empty:
                     raise DataError(
                         f"the run has no per-example predictions for {method} on {dataset}/{split}"
                     )
-                pred = wide[method].to_numpy(dtype=float)
+                # (n,) scores or (n, K) class probabilities, in the order of ``refs``' rows.
+                pred = prediction_values(mg.set_index("row").reindex(refs.index))
                 row = table.index.get_loc(method)
                 where = f"{label} on {method}/{dataset}/{split}"
                 for b in range(n_resamples):

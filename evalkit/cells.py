@@ -32,7 +32,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from evalkit.errors import PluginError
+from evalkit.classification import CLASSIFICATION
+from evalkit.errors import EvalkitError, PluginError
 from evalkit.fsutil import apply_umask
 from evalkit.guard import describe, origin, plugin_call
 from evalkit.interfaces import Dataset, Method
@@ -247,12 +248,16 @@ def compute_cell(
     tune_pred = None
     try:
         plugin_call(method, "fit", method.fit, frame[["sentence1", "sentence2"]], cell=cell.label)
-        pred = checked_predict(method, frame, where, cell=cell.label)
+        if ds.task_type == CLASSIFICATION:
+            fit_classifier(method, ds, load, where, cell=cell.label)
+        n_classes = len(ds.class_names) or None
+        pred = checked_predict(method, frame, where, cell=cell.label, n_classes=n_classes)
         if cell.tune_split:
             # The same fitted instance scores the validation pairs that tuned metrics fit on.
             tune_frame = load(cell.tune_split)
             tune_pred = checked_predict(method, tune_frame, f"{where} (scoring {cell.tune_split} for tuning)",
-                                        cell=f"{cell.label} (tuning rows of {cell.tune_split})")
+                                        cell=f"{cell.label} (tuning rows of {cell.tune_split})",
+                                        n_classes=n_classes)
     finally:
         release_cache(token)
         _PROGRESS.reset(ptoken)
@@ -262,19 +267,55 @@ def compute_cell(
     return CellOutcome(key, pred, time.perf_counter() - t0, cache.total_computed(), False, tune_pred)
 
 
-def checked_predict(method: Any, frame: Any, where: str, *, cell: str | None = None) -> np.ndarray:
-    """``method.predict`` on ``frame``'s pairs, checked: one finite real score per pair (float64).
+def fit_classifier(method: Any, ds: Dataset, load: Any, where: str, *, cell: str | None = None) -> None:
+    """Fit a classification method on the dataset's labelled ``train_split`` (and ``dev_split``).
+
+    Raises:
+        ConfigError: the method is not a :class:`~evalkit.classification.ClassificationMethod`.
+        PluginError: the dataset declares no ``train_split`` or ``class_names``; ``fit_labelled``
+            raised or did not return self.
+    """
+    from evalkit.classification import ClassificationMethod, LabelledData
+    from evalkit.errors import ConfigError
+
+    if not isinstance(method, ClassificationMethod):
+        raise ConfigError(f"{where}: {ds.display_name!r} is a classification dataset, but the method is not a "
+                          f"classification method (its task types: {list(method.task_types)})")
+    if not ds.train_split or not ds.class_names:
+        raise PluginError(f"classification dataset {ds.display_name!r} must declare train_split and class_names")
+    cols = ["sentence1", "sentence2", "label"]
+    dev = load(ds.dev_split)[cols] if ds.dev_split else None
+    data = LabelledData(load(ds.train_split)[cols], tuple(ds.class_names), dev)
+    fitted = plugin_call(method, "fit_labelled", method.fit_labelled, data, cell=cell)
+    if fitted is not method:
+        raise PluginError(f"{where}: fit_labelled() must return self")
+
+
+def checked_predict(
+    method: Any, frame: Any, where: str, *, cell: str | None = None, n_classes: int | None = None
+) -> np.ndarray:
+    """``method.predict`` on ``frame``'s pairs, checked: one finite real score per pair (float64),
+    or, for a classification method (``n_classes`` given), class probabilities of shape
+    ``(len(frame), n_classes)`` validated by :func:`evalkit.classification.as_probabilities`.
 
     Raises:
         PluginError: ``predict`` raised or called ``sys.exit``; it returned something that is not a
             1-D array of real numbers (complex, text, 2-D), the wrong number of scores, or NaN/inf
-            (naming the rows). The message names plugin, distribution, version, method and cell.
+            (naming the rows); for probabilities, any failed check of ``as_probabilities``. The
+            message names plugin, distribution, version, method and cell.
     """
     from evalkit.inputs import real_scores
 
     raw = plugin_call(method, "predict", method.predict, frame[["sentence1", "sentence2"]], cell=cell)
+    ctx = {**origin(method), "cell": cell}
+    if n_classes is not None:
+        from evalkit.classification import as_probabilities
+
+        try:
+            return as_probabilities(raw, n_rows=len(frame), n_classes=n_classes, what=f"{where} predictions")
+        except EvalkitError as exc:
+            raise PluginError(f"{describe(ctx)}: {exc}", call="predict", **ctx) from None
     problem, pred = real_scores(raw, len(frame))
     if problem:
-        ctx = {**origin(method), "cell": cell}
         raise PluginError(f"{describe(ctx)}: predict returned {problem}", call="predict", **ctx)
     return pred

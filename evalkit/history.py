@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from evalkit.errors import ConfigError, DataError
-from evalkit.results import PREDICTION_COLUMNS, RunResult, load_run
+from evalkit.results import PREDICTION_COLUMNS, RunResult, load_run, prediction_values
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -315,7 +315,6 @@ def rescore(run: RunResult, metrics: list[ComponentSpec] | None = None, *, host:
         ConfigError: unknown metric, or one that applies to none of the run's datasets.
         PluginError: a metric returned something that is not a number.
     """
-    import numpy as np
     import pandas as pd
 
     from evalkit import __version__
@@ -350,11 +349,11 @@ def rescore(run: RunResult, metrics: list[ComponentSpec] | None = None, *, host:
     rows: list[dict[str, Any]] = []
     for (method, dataset, split), group in evaluated.groupby(CELL, sort=False):
         group = group.sort_values("row", kind="stable")
-        pred = group["prediction"].to_numpy(dtype=np.float64)
+        pred = prediction_values(group)
         refs = group["reference"].to_numpy()
         t = tune_rows[(tune_rows["method"] == method) & (tune_rows["dataset"] == dataset)]
         t = t.sort_values("row", kind="stable")
-        fit = (FitData(t["prediction"].to_numpy(dtype=np.float64), t["reference"].to_numpy(), str(t["split"].iloc[0]))
+        fit = (FitData(prediction_values(t), t["reference"].to_numpy(), str(t["split"].iloc[0]))
                if len(t) else None)
         for label, metric in objs.items():
             task = task_of.get(dataset)

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 #: Task types known to the built-in plugins. Plugins may introduce others.
-TASK_TYPES = ("sts", "pair_classification", "generation", "leaderboard")
+TASK_TYPES = ("sts", "pair_classification", "classification", "generation", "leaderboard")
 
 
 class Component:
@@ -112,8 +112,10 @@ class Dataset(Component, ABC):
 
     Subclasses set ``name``, ``task_type``, ``splits`` and ``eval_splits`` and implement
     :meth:`files` and :meth:`load`. The frame returned by :meth:`load` has string columns
-    ``sentence1`` and ``sentence2`` and a float64 ``score`` (task ``sts``) or an int64 ``label`` in
-    {0, 1} (task ``pair_classification``); extra columns (``subset``, ids) are allowed.
+    ``sentence1`` and ``sentence2`` and a float64 ``score`` (task ``sts``), an int64 ``label`` in
+    {0, 1} (task ``pair_classification``) or an int64 class index in ``0 .. K-1`` (task
+    ``classification``, with :attr:`class_names` and :attr:`train_split`); extra columns (``subset``,
+    ids) are allowed.
     """
 
     task_type: ClassVar[str] = "sts"
@@ -127,6 +129,10 @@ class Dataset(Component, ABC):
     #: Scale of the gold column, e.g. "0-5".
     target_scale: ClassVar[str] = ""
     requires: ClassVar[tuple[str, ...]] = ("numpy", "pandas")
+    #: Task ``classification``: the class names, in label-index order (see :mod:`evalkit.classification`).
+    class_names: ClassVar[tuple[str, ...]] = ()
+    #: Task ``classification``: the labelled split classification methods are trained on.
+    train_split: ClassVar[str | None] = None
     homepage: ClassVar[str] = ""
     citation: ClassVar[str] = ""
 

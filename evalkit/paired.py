@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from evalkit.errors import ConfigError, DataError
 from evalkit.history import KEY, Source, cell_predictions, outer_join
+from evalkit.results import prediction_values
 from evalkit.stats import PairedTest, cell_seed, paired_test
 
 if TYPE_CHECKING:
@@ -101,13 +102,16 @@ def paired_arrays(
             f"cannot pair {where}: the gold references differ at row {i} ({ra[i]} in {a.label}, "
             f"{rb[i]} in {b.label}; {diff.size} rows differ); were the runs on different data?"
         )
-    return (pa["prediction"].to_numpy(dtype=np.float64), pb["prediction"].to_numpy(dtype=np.float64),
-            pa["reference"].to_numpy())
+    return prediction_values(pa), prediction_values(pb), pa["reference"].to_numpy()
 
 
 @dataclass(frozen=True)
 class PairedSettings:
-    """How paired tests are run: ``test`` (bootstrap or permutation), resamples, seed, CI."""
+    """How paired tests are run: ``test`` (bootstrap, permutation or mcnemar), resamples, seed, CI.
+
+    ``mcnemar``: McNemar's exact test (:func:`evalkit.stats.mcnemar_exact`) for metrics whose
+    per-example scores are 0/1 (accuracy); cells of other metrics get the paired bootstrap.
+    """
 
     test: str = "bootstrap"
     n_resamples: int = 1000
@@ -116,6 +120,10 @@ class PairedSettings:
     ci_method: str = "percentile"
 
     def describe(self, *, interval: bool = True) -> str:
+        if self.test == "mcnemar":
+            ci = f", {self.ci_method} {self.confidence:.0%} CI" if interval else ""
+            return (f"McNemar's exact test for 0/1 per-example metrics (accuracy), paired bootstrap "
+                    f"({self.n_resamples} resamples{ci}, seed {self.seed}) for the others")
         if self.test == "permutation":
             return f"paired approximate randomisation test, {self.n_resamples} permutations, seed {self.seed}"
         ci = f", {self.ci_method} {self.confidence:.0%} CI" if interval else ""
@@ -144,11 +152,20 @@ def cell_test(
 
             return np.asarray(metric.per_example(predictions=p, references=r), dtype=np.float64)
 
+    test = settings.test
+    if test == "mcnemar" and (per_ex is None or not _zero_one(per_ex(pred_a, refs), per_ex(pred_b, refs))):
+        test = "bootstrap"
     return paired_test(
-        settings.test, fn, pred_a, pred_b, refs, per_example=per_ex, n_resamples=settings.n_resamples,
+        test, fn, pred_a, pred_b, refs, per_example=per_ex, n_resamples=settings.n_resamples,
         confidence=settings.confidence, ci_method=settings.ci_method, alternative=alternative,
         seed=cell_seed(settings.seed, *key),
     )
+
+
+def _zero_one(*arrays: np.ndarray) -> bool:
+    import numpy as np
+
+    return all(bool(np.isin(a, (0.0, 1.0)).all()) for a in arrays)
 
 
 def diff_runs(

@@ -40,6 +40,7 @@ DEFAULT_PLUGINS: tuple[tuple[str, str], ...] = (
     ("reporters", "evalkit_reporters"),
     ("leaderboard", "evalkit_leaderboard"),
     ("pairclass", "evalkit_pairclass"),
+    ("classification", "evalkit_classification"),
 )
 
 _HOOK_KIND = {

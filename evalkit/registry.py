@@ -13,7 +13,7 @@ from evalkit.errors import DuplicateNameError, PluginError, UnknownNameError
 T = TypeVar("T")
 
 KINDS = ("metric", "method", "dataset", "aggregator", "reporter")
-_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.\-]*$")
+_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.+\-]*$")  # "+" composes: "minilm-logreg+can"
 
 
 @dataclass(frozen=True)

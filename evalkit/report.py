@@ -228,7 +228,9 @@ def comparison_report(
     payload gets ``tests`` (metric label -> tests object) and each ``tables`` entry ``marks``.
     Tables of tuned
     metrics say where they were tuned (a note per dataset), and a table holding an oracle value
-    (tuned on the evaluated rows) says ``ORACLE`` in its title.
+    (tuned on the evaluated rows) says ``ORACLE`` in its title. Post-processors (a method whose
+    ``base`` parameter names another method of the run) get a table of McNemar's exact test against
+    their base (:mod:`evalkit.versus_base`), in the payload as ``versus_base``.
     """
     tables: list[Table] = []
     payload_tables: dict[str, Any] = {}
@@ -291,6 +293,12 @@ def comparison_report(
             tables.append(details)
         if bootstrap is not None:
             tables.append(_bootstrap_table(bootstrap, label, name, table, aggregators, scale))
+    from evalkit.versus_base import versus_base, versus_base_table
+
+    vs_base = versus_base(run, metrics)
+    vs_table = versus_base_table(vs_base)
+    if vs_table is not None:
+        tables.append(vs_table)
     payload: dict[str, Any] = {
         "results": records(run.results),
         "tables": payload_tables,
@@ -307,6 +315,8 @@ def comparison_report(
             "aggregates": records(bootstrap.aggregates),
             "failures": bootstrap.failures,
         }
+    if not vs_base.empty:
+        payload["versus_base"] = records(vs_base)
     if run.run_dir is not None:
         payload["run_dir"] = str(run.run_dir)
     payload.update(extra_payload or {})

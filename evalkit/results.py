@@ -9,6 +9,13 @@ method's score ``prediction``, the gold ``reference`` and a ``role``: ``eval`` f
 ``tune`` for validation rows scored only to fit tuned metrics (no ``role`` column means every row
 is evaluated). A run can therefore be re-scored without re-running its methods.
 
+Classification cells (task type ``classification``, :mod:`evalkit.classification`) store each
+example's K class probabilities in the float columns ``proba_0 .. proba_{K-1}`` (class ``k`` is the
+dataset's ``class_names[k]``, recorded in the run's provenance under ``datasets.<name>.classes``),
+with the predicted class index (the argmax) in ``prediction`` and the gold class index in
+``reference``; rows of other task types leave the ``proba_*`` columns empty.
+:func:`prediction_values` reads either layout back.
+
 A saved run is a folder holding ``results.csv``, ``predictions.csv.gz`` and ``run.json``
 (provenance and the records); it is written to a temporary folder and renamed into place, so a
 folder that exists is complete.
@@ -29,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 from evalkit.errors import DataError
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
 
 RESULT_COLUMNS = ["method", "dataset", "split", "metric", "value", "n"]
@@ -36,6 +44,49 @@ PREDICTION_COLUMNS = ["method", "dataset", "split", "row", "prediction", "refere
 SCHEMA_VERSION = 1
 #: File in a runs folder listing the run ids in the order they were saved (one per line, appended).
 RUN_LEDGER = ".created"
+#: Prefix of the per-class probability columns of classification predictions.
+PROBA_PREFIX = "proba_"
+
+
+def prediction_frame(pred: Any, **columns: Any) -> pd.DataFrame:
+    """The stored-predictions rows of one cell: ``columns`` (method, dataset, ...) plus ``pred``.
+
+    ``pred`` of shape ``(n,)`` fills ``prediction``; shape ``(n, K)`` (class probabilities) fills
+    ``proba_0 .. proba_{K-1}`` and puts the argmax in ``prediction``.
+    """
+    import numpy as np
+    import pandas as pd
+
+    arr = np.asarray(pred, dtype=np.float64)
+    if arr.ndim == 2:
+        probs = {f"{PROBA_PREFIX}{k}": arr[:, k] for k in range(arr.shape[1])}
+        return pd.DataFrame({**columns, "prediction": arr.argmax(axis=1).astype(np.float64), **probs})
+    return pd.DataFrame({**columns, "prediction": arr})
+
+
+def prediction_values(group: pd.DataFrame) -> np.ndarray:
+    """One cell's stored predictions as an array: ``(n, K)`` probabilities or ``(n,)`` scores.
+
+    The ``proba_*`` columns are used when they are filled for every row of ``group`` (one cell's
+    rows, in row order); otherwise the ``prediction`` column.
+
+    Raises:
+        DataError: some but not all rows have probabilities, or a probability column is partly empty.
+    """
+    import numpy as np
+
+    cols = sorted((c for c in group.columns if str(c).startswith(PROBA_PREFIX)
+                   and str(c)[len(PROBA_PREFIX):].isdigit()), key=lambda c: int(str(c)[len(PROBA_PREFIX):]))
+    if cols:
+        block = group[cols].to_numpy(dtype=np.float64)
+        filled = ~np.isnan(block)
+        k = int(filled.any(axis=0).sum())  # classes of this cell: the leading filled columns
+        if k:
+            if not filled[:, :k].all() or filled[:, k:].any():
+                raise DataError(f"stored class probabilities are incomplete for {len(group)} rows "
+                                f"(columns {cols[:k]}); was predictions.csv.gz edited?")
+            return block[:, :k]
+    return group["prediction"].to_numpy(dtype=np.float64)
 
 
 def results_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:

@@ -42,12 +42,13 @@ from evalkit.cells import (
     create_method,
     key_of,
 )
+from evalkit.classification import CLASSIFICATION
 from evalkit.errors import ConfigError
 from evalkit.guard import plugin_call
 from evalkit.inputs import load_split, split_notes
-from evalkit.interfaces import Dataset, Metric, TunedMetric
+from evalkit.interfaces import Dataset, Method, Metric, TunedMetric
 from evalkit.provenance import Provenance
-from evalkit.results import PREDICTION_COLUMNS, RunResult, results_frame
+from evalkit.results import PREDICTION_COLUMNS, RunResult, prediction_frame, results_frame
 from evalkit.suite import ComponentSpec, Suite
 from evalkit.tuning import FitData, check_tune_on, score_metric
 
@@ -158,6 +159,7 @@ def run_suite(
     methods = {spec.label: (spec, create_method(host, spec, device=device)) for spec in suite.methods}
     metrics = {spec.label: host.metrics.create(spec.component, **spec.params) for spec in suite.metrics}
     task_types = {ds.task_type for _, ds in datasets.values()}
+    check_task_types(datasets, methods)
     for label, metric in metrics.items():
         if not task_types & set(metric.task_types):
             raise ConfigError(
@@ -183,6 +185,7 @@ def run_suite(
         prov = dataset_prov.setdefault(spec.label, {
             "dataset": spec.component, "plugin": entry.plugin, "params": ds.get_params(),
             "task_type": ds.task_type, "files": {},
+            **({"classes": list(ds.class_names)} if ds.task_type == CLASSIFICATION else {}),
         })
         tuned = any(isinstance(m, TunedMetric) and ds.task_type in m.task_types for m in metrics.values())
 
@@ -202,6 +205,9 @@ def run_suite(
                 tune_split = ds.dev_split
                 load(tune_split)
             files = {**digests[(spec.label, split)], **(digests[(spec.label, tune_split)] if tune_split else {})}
+            for extra in supervision_splits(ds):  # classification: what methods are trained and tuned on
+                load(extra)
+                files.update(digests[(spec.label, extra)])
             for mspec, method in methods.values():
                 mentry = host.methods.get(mspec.component)
                 cell = Cell(mspec, spec, split, tune_split)
@@ -265,15 +271,14 @@ def run_suite(
             fit = FitData(outcome.tune_predictions, tune_frame[ds.target].to_numpy(), cell.tune_split,
                           ds.describe_split(cell.tune_split))
             notes += split_notes(ds, cell.tune_split, tune_frame, role="tuning")
-            pred_frames.append(pd.DataFrame({
-                "method": cell.method.label, "dataset": cell.dataset.label, "split": cell.tune_split,
-                "row": np.arange(len(tune_frame)), "prediction": fit.predictions,
-                "reference": fit.references, "role": "tune",
-            }))
-        pred_frames.append(pd.DataFrame({
-            "method": cell.method.label, "dataset": cell.dataset.label, "split": cell.split,
-            "row": np.arange(len(frame)), "prediction": pred, "reference": refs, "role": "eval",
-        }))
+            pred_frames.append(prediction_frame(
+                fit.predictions, method=cell.method.label, dataset=cell.dataset.label, split=cell.tune_split,
+                row=np.arange(len(tune_frame)), reference=fit.references, role="tune",
+            ))
+        pred_frames.append(prediction_frame(
+            pred, method=cell.method.label, dataset=cell.dataset.label, split=cell.split,
+            row=np.arange(len(frame)), reference=refs, role="eval",
+        ))
         for mlabel, metric in metrics.items():
             if ds.task_type not in metric.task_types:
                 continue
@@ -317,6 +322,29 @@ def run_suite(
         texts_encoded=sum(o.texts_encoded for o in computed),
     ).to_dict()
     return RunResult(results, predictions, provenance)
+
+
+def supervision_splits(ds: Dataset) -> list[str]:
+    """The labelled splits a classification dataset's methods learn from (train, then dev)."""
+    if ds.task_type != CLASSIFICATION:
+        return []
+    return [s for s in dict.fromkeys((ds.train_split, ds.dev_split)) if s]
+
+
+def check_task_types(datasets: dict[str, tuple[ComponentSpec, Dataset]],
+                     methods: dict[str, tuple[ComponentSpec, Method]]) -> None:
+    """Classification datasets need classification methods, and classification methods need them.
+
+    Raises:
+        ConfigError: a method and a dataset of the suite do not fit (names both).
+    """
+    for dlabel, (_, ds) in datasets.items():
+        for mlabel, (_, method) in methods.items():
+            if (ds.task_type == CLASSIFICATION) != (CLASSIFICATION in method.task_types):
+                raise ConfigError(
+                    f"method {mlabel!r} (task types {list(method.task_types)}) cannot run on dataset "
+                    f"{dlabel!r} (task type {ds.task_type!r}); use a separate suite for each"
+                )
 
 
 def _evalkit_version() -> str:

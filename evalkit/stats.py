@@ -55,9 +55,10 @@ class PairedTest:
         standard_error: standard deviation of the bootstrap (or permutation) distribution.
         n: number of examples; n_resamples: resamples used; n_failed: resamples on which the
             metric was undefined (e.g. constant predictions) and which were left out.
-        method: ``bootstrap-percentile``, ``bootstrap-bca`` or ``permutation``.
+        method: ``bootstrap-percentile``, ``bootstrap-bca``, ``permutation`` or ``mcnemar-exact``.
         seed: the seed of ``numpy.random.default_rng``.
-        distribution: the resampled ``delta`` values, shape ``(n_resamples - n_failed,)``.
+        distribution: the resampled ``delta`` values, shape ``(n_resamples - n_failed,)``; for
+            McNemar's test the discordant counts ``[n01, n10]``.
     """
 
     delta: float
@@ -93,10 +94,11 @@ def _check_inputs(
     a = np.asarray(pred_a, dtype=np.float64)
     b = np.asarray(pred_b, dtype=np.float64)
     r = np.asarray(references)
-    if a.ndim != 1 or a.shape != b.shape or b.shape[0] != r.shape[0]:
+    if a.ndim not in (1, 2) or a.shape != b.shape or b.shape[0] != r.shape[0]:
         raise DataError(
             f"paired test: predictions of shapes {a.shape} and {b.shape} and references of shape "
-            f"{r.shape} must be 1-D and of equal length"
+            f"{r.shape} must have one row per example (1-D scores or (n, K) class probabilities) and "
+            "equal shapes"
         )
     if a.shape[0] < 2:
         raise DataError(f"paired test: needs at least 2 examples, got {a.shape[0]}")
@@ -295,7 +297,7 @@ def paired_permutation(
     else:
         delta = float(metric(b, r)) - float(metric(a, r))
         for i in range(n_resamples):
-            swap = rng.integers(0, 2, size=n).astype(bool)
+            swap = rng.integers(0, 2, size=n).astype(bool).reshape(-1, *([1] * (a.ndim - 1)))
             pa = np.where(swap, b, a)
             pb = np.where(swap, a, b)
             dist[i] = _safe(metric, pb, r) - _safe(metric, pa, r)
@@ -318,7 +320,8 @@ def paired_test(
     references: np.ndarray,
     **kwargs: object,
 ) -> PairedTest:
-    """Dispatch to :func:`paired_bootstrap` (``test="bootstrap"``) or :func:`paired_permutation`.
+    """Dispatch to :func:`paired_bootstrap` (``test="bootstrap"``), :func:`paired_permutation`
+    or :func:`mcnemar_exact` (``test="mcnemar"``, which needs ``per_example`` 0/1 scores).
 
     Raises:
         ConfigError: unknown ``test``.
@@ -329,7 +332,50 @@ def paired_test(
         kwargs.pop("confidence", None)
         kwargs.pop("ci_method", None)
         return paired_permutation(metric, pred_a, pred_b, references, **kwargs)  # type: ignore[arg-type]
-    raise ConfigError(f"unknown paired test {test!r}; use 'bootstrap' or 'permutation'")
+    if test == "mcnemar":
+        per_example = kwargs.get("per_example")
+        if per_example is None:
+            raise DataError("McNemar's test needs a metric with per-example 0/1 scores (accuracy)")
+        return mcnemar_exact(per_example(pred_a, references), per_example(pred_b, references),  # type: ignore[operator]
+                             alternative=str(kwargs.get("alternative", "two-sided")))
+    raise ConfigError(f"unknown paired test {test!r}; use 'bootstrap', 'permutation' or 'mcnemar'")
+
+
+def mcnemar_exact(correct_a: np.ndarray, correct_b: np.ndarray, *, alternative: str = "two-sided") -> PairedTest:
+    """McNemar's exact test of paired accuracy (McNemar 1947; the exact form of Edwards 1948).
+
+    ``correct_a``, ``correct_b``: shape ``(n,)``, 1 where the system classified example ``i``
+    correctly, 0 where not. Only the discordant examples count: ``n01`` (a right, b wrong) and
+    ``n10`` (a wrong, b right). Under H0 (equal accuracy) ``n10 ~ Binomial(n01 + n10, 1/2)``; the
+    p-value is ``scipy.stats.binomtest(n10, n01 + n10, 0.5, alternative)`` (two-sided: the exact
+    two-sided binomial p-value, which for p = 1/2 equals ``statsmodels``' ``mcnemar(exact=True)``).
+    ``delta`` is the accuracy difference ``(n10 - n01) / n``; no interval (NaN). With no discordant
+    example the p-value is 1.
+
+    Raises:
+        DataError: arrays of different shapes, fewer than 2 examples, or values other than 0/1.
+        ConfigError: unknown ``alternative``.
+    """
+    import numpy as np
+    from scipy.stats import binomtest
+
+    a = np.asarray(correct_a, dtype=np.float64)
+    b = np.asarray(correct_b, dtype=np.float64)
+    if a.ndim != 1 or a.shape != b.shape or a.size < 2:
+        raise DataError(f"McNemar's test: correctness arrays of shapes {a.shape} and {b.shape} must be 1-D, "
+                        "of equal length, with at least 2 examples")
+    if not (np.isin(a, (0.0, 1.0)).all() and np.isin(b, (0.0, 1.0)).all()):
+        raise DataError("McNemar's test needs per-example 0/1 correctness (a metric such as accuracy)")
+    if alternative not in ALTERNATIVES:
+        raise ConfigError(f"alternative must be one of {', '.join(ALTERNATIVES)}, not {alternative!r}")
+    n01 = int(np.count_nonzero((a == 1) & (b == 0)))
+    n10 = int(np.count_nonzero((a == 0) & (b == 1)))
+    p = 1.0 if n01 + n10 == 0 else float(binomtest(n10, n01 + n10, 0.5, alternative=alternative).pvalue)
+    return PairedTest(
+        delta=(n10 - n01) / a.size, ci_low=float("nan"), ci_high=float("nan"), confidence=float("nan"),
+        p_value=min(1.0, p), alternative=alternative, standard_error=float("nan"), n=int(a.size),
+        n_resamples=0, n_failed=0, method="mcnemar-exact", seed=0, distribution=np.array([n01, n10], dtype=np.float64),
+    )
 
 
 def cell_seed(seed: int, *key: str) -> int:

@@ -83,6 +83,13 @@ DEFAULT_SUITES: dict[str, dict[str, Any]] = {
         "metrics": ["auto_threshold_f1", "auto_threshold_accuracy", "average_precision"],
         "aggregate": ["mean"],
     },
+    "sick-e": {
+        "datasets": ["sick-e"],
+        "methods": ["majority", "prior", "tfidf-logreg", "tfidf-logreg+logit-adjust", "tfidf-logreg+can",
+                    "minilm-logreg", "minilm-logreg+logit-adjust", "minilm-logreg+can"],
+        "metrics": ["accuracy", "macro_f1", "balanced_accuracy"],
+        "aggregate": ["mean"],
+    },
     "pairclass-zh": {
         "datasets": ["atec", "bq", "lcqmc", "pawsx"],
         "methods": ["tfidf-char", "majority-class"],

@@ -73,6 +73,33 @@ def test_generated_component_passes_the_conformance_checks(
     assert host.registries[kind].get(f"my-{kind}").plugin == n.module
 
 
+def test_classification_method_scaffold_is_lint_clean_passes_checks_and_its_own_test(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, evalkit_plugin: Any
+) -> None:
+    """``--kind method --task classification``: a ClassificationMethod, conformance-checked, whose
+    generated hand-computed test passes."""
+    import evalkit
+
+    target = write_plugin("my-classifier", "method", tmp_path, task="classification")
+    n = plugin_names("my-classifier")
+    lint = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", "."], cwd=target,
+                          capture_output=True, text=True)
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+    module = _import_generated(target, n.module, monkeypatch)
+    cls = getattr(module, n.class_name)
+    assert issubclass(cls, evalkit.ClassificationMethod)
+    outcomes = check_component(cls())
+    assert {o.status for o in outcomes} <= {"passed", "skipped"}, [o for o in outcomes if o.status == "failed"]
+    assert [o.name for o in outcomes if o.status == "skipped"] == ["identical_pair_scores_highest"]
+    assert evalkit_plugin(module).registries["method"].get("my-classifier").plugin == n.module
+    tests = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-k", "by_hand",
+                            str(target / "tests")], cwd=target, capture_output=True, text=True,
+                           env={**os.environ, "PYTHONPATH": str(target)})
+    assert tests.returncode == 0 and "1 passed" in tests.stdout, tests.stdout + tests.stderr
+    with pytest.raises(evalkit.ConfigError, match="'classification' is for --kind method"):
+        render_plugin("x", "metric", "classification")
+
+
 def test_cli_writes_the_package_and_refuses_bad_requests(evalkit_host: Any, evalkit_cli: Any, tmp_path: Path) -> None:
     result = evalkit_cli("new-plugin", "kendall", "--kind", "metric", "--directory", tmp_path)
     assert str(tmp_path / "evalkit-kendall" / "pyproject.toml") in result.stdout.splitlines()

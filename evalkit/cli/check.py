@@ -22,10 +22,11 @@ def test_options(f: Any) -> Any:
                      help="Seed of the resampling (results are reproducible).")(f)
     f = click.option("--n-resamples", type=click.IntRange(min=1), default=1000, show_default=True,
                      help="Bootstrap resamples or permutations per tested cell.")(f)
-    f = click.option("--test", "test_name", type=click.Choice(["bootstrap", "permutation"]),
+    f = click.option("--test", "test_name", type=click.Choice(["bootstrap", "permutation", "mcnemar"]),
                      default="bootstrap", show_default=True,
-                     help="Paired bootstrap, or approximate randomisation (swaps each example's two "
-                          "predictions; only for scores on the same scale).")(f)
+                     help="Paired bootstrap, approximate randomisation (swaps each example's two "
+                          "predictions; only for scores on the same scale), or McNemar's exact test "
+                          "for accuracy (bootstrap for the other metrics).")(f)
     return f
 
 

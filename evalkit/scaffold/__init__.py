@@ -83,18 +83,34 @@ def _fill(text: str, values: dict[str, str]) -> str:
     return text
 
 
-def render_plugin(name: str, kind: str) -> dict[str, str]:
+#: ``task="classification"`` (kind ``method``): a classification method returning class probabilities.
+_CLASSIFICATION_METHOD: tuple[str, str, list[str], str] = ("register_methods",
+                          "Nearest class centroid of the word-overlap similarity, as probabilities.", [],
+                          "evalkit compare --datasets sick-e --methods {name},majority --metrics accuracy,macro_f1")
+TASKS = ("similarity", "classification")
+
+
+def render_plugin(name: str, kind: str, task: str = "similarity") -> dict[str, str]:
     """The package's files as ``{relative path: text}``.
 
+    ``task="classification"`` (only with ``kind="method"``) scaffolds a
+    :class:`~evalkit.ClassificationMethod` (probabilities of shape (n, K)) instead of a similarity
+    method.
+
     Raises:
-        ConfigError: an invalid name or an unknown kind.
+        ConfigError: an invalid name, an unknown kind or task, or a task other than similarity for
+            another kind than method.
     """
     if kind not in KINDS:
         raise ConfigError(f"unknown component kind {kind!r}; choose one of {', '.join(KINDS)}")
+    if task not in TASKS or (task != "similarity" and kind != "method"):
+        raise ConfigError(f"task {task!r}: choose one of {', '.join(TASKS)}; 'classification' is for --kind method")
     from evalkit import __version__
 
     n = plugin_names(name)
-    hook, description, deps, usage = _KIND_INFO[kind]
+    classification = task == "classification"
+    hook, description, deps, usage = _CLASSIFICATION_METHOD if classification else _KIND_INFO[kind]
+    stem = "classification_method" if classification else kind
     values = {
         "name": n.name, "distribution": n.distribution, "module": n.module, "class_name": n.class_name,
         "kind": kind, "hook": hook, "description": description,
@@ -104,17 +120,17 @@ def render_plugin(name: str, kind: str) -> dict[str, str]:
         "stdlib_imports": "from pathlib import Path\n" if kind == "dataset" else "",
         "thirdparty_imports": "import pytest\n" if kind in ("metric", "method", "dataset") else "",
     }
-    values["kind_tests"] = _fill(_template(f"test_{kind}.py.tmpl"), values)
+    values["kind_tests"] = _fill(_template(f"test_{stem}.py.tmpl"), values)
     return {
         "pyproject.toml": _fill(_template("pyproject.toml.tmpl"), values),
         "README.md": _fill(_template("README.md.tmpl"), values),
-        f"{n.module}/__init__.py": _fill(_template(f"{kind}.py.tmpl"), values),
+        f"{n.module}/__init__.py": _fill(_template(f"{stem}.py.tmpl"), values),
         f"{n.module}/py.typed": "",
         f"tests/test_{n.module}.py": _fill(_template("test_common.py.tmpl"), values),
     }
 
 
-def write_plugin(name: str, kind: str, directory: str | os.PathLike[str] = ".") -> Path:
+def write_plugin(name: str, kind: str, directory: str | os.PathLike[str] = ".", task: str = "similarity") -> Path:
     """Write the package into ``directory/evalkit-<name>`` and return that folder.
 
     The files are written to a temporary folder beside it and renamed into place, so the folder
@@ -123,7 +139,7 @@ def write_plugin(name: str, kind: str, directory: str | os.PathLike[str] = ".") 
     Raises:
         ConfigError: an invalid name or kind, a missing ``directory``, or a target that exists.
     """
-    files = render_plugin(name, kind)
+    files = render_plugin(name, kind, task)
     parent = Path(directory)
     if not parent.is_dir():
         raise ConfigError(f"folder {parent} does not exist")

@@ -77,6 +77,16 @@ def check_metadata(ds: Dataset) -> None:
         assert ds.target == "score", f"an 'sts' dataset's gold column is 'score', not {ds.target!r}"
     if ds.task_type == "pair_classification":
         assert ds.target == "label", f"a 'pair_classification' dataset's gold column is 'label', not {ds.target!r}"
+    if ds.task_type == "classification":
+        assert ds.target == "label", f"a 'classification' dataset's gold column is 'label', not {ds.target!r}"
+        names = ds.class_names
+        assert isinstance(names, tuple) and len(names) >= 2 and all(isinstance(c, str) and c for c in names), (
+            f"{cls}.class_names must be a tuple of at least 2 class names, got {names!r}")
+        assert len(set(names)) == len(names), f"{cls}.class_names has duplicates: {names}"
+        assert ds.train_split in ds.splits, (
+            f"{cls}.train_split ({ds.train_split!r}) must be one of its splits {ds.splits}: classification "
+            "methods are trained on it")
+        assert ds.train_split not in ds.eval_splits, f"{cls}: the train_split must not be evaluated"
     for attr in ("target_scale", "homepage", "citation"):
         assert isinstance(getattr(ds, attr), str), f"{cls}.{attr} must be a string"
 
@@ -168,6 +178,10 @@ def check_load(ds: Dataset) -> None:
     if ds.task_type == "pair_classification":
         assert gold.dtype.kind in "iu", f"labels must be integers, got dtype {gold.dtype}"
         assert set(np.unique(gold)) <= {0, 1}, f"labels must be 0 or 1, got {sorted(set(np.unique(gold)))[:5]}"
+    elif ds.task_type == "classification":
+        assert gold.dtype.kind in "iu", f"labels must be integer class indices, got dtype {gold.dtype}"
+        bad = sorted(set(np.unique(gold)) - set(range(len(ds.class_names))))
+        assert not bad, f"labels must be class indices 0..{len(ds.class_names) - 1}, got {bad[:5]}"
     else:
         assert gold.dtype == np.float64, f"column {ds.target!r} must be float64, got {gold.dtype}"
         assert np.isfinite(gold.to_numpy()).all(), f"column {ds.target!r} has non-finite values"

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from evalkit.classification import ClassificationMethod, as_probabilities
+from evalkit.errors import EvalkitError
 from evalkit.interfaces import Method
 from evalkit.testing._base import (
     CheckSkipped,
@@ -21,7 +23,7 @@ from evalkit.testing._base import (
     roundtrip,
     values_equal,
 )
-from evalkit.testing.samples import IDENTICAL_ROW, sample_pairs
+from evalkit.testing.samples import IDENTICAL_ROW, SAMPLE_CLASSES, sample_labelled, sample_pairs
 
 if TYPE_CHECKING:
     import numpy as np
@@ -32,14 +34,34 @@ def _clone(method: Method) -> Method:
     return type(method)(**method.get_params())
 
 
-def _scores(method: Method, pairs: pd.DataFrame, where: str = "predict(pairs)") -> np.ndarray:
-    """Fit ``method`` on ``pairs`` and predict them, asserting the output's type and shape."""
-    import numpy as np
-
+def _fit(method: Method, pairs: pd.DataFrame) -> Method:
+    """``fit(pairs)``, and for a classification method ``fit_labelled(sample_labelled())`` too."""
     fitted = method.fit(pairs)
     assert fitted is method, f"fit() returned {fitted!r}; it must return self (as scikit-learn's fit does)"
-    out = method.predict(pairs)
+    if isinstance(method, ClassificationMethod):
+        fitted = method.fit_labelled(sample_labelled())
+        assert fitted is method, f"fit_labelled() returned {fitted!r}; it must return self"
+    return method
+
+
+def _scores(method: Method, pairs: pd.DataFrame, where: str = "predict(pairs)") -> np.ndarray:
+    """Fit ``method`` on ``pairs`` and predict them, asserting the output's type and shape.
+
+    Classification methods (fitted on :func:`~evalkit.testing.samples.sample_labelled` too) must
+    return class probabilities ``(n, 3)`` that :func:`evalkit.classification.as_probabilities` accepts.
+    """
+    import numpy as np
+
+    out = _fit(method, pairs).predict(pairs)
     assert isinstance(out, np.ndarray), f"{where} returned {type(out).__name__}; return a numpy array"
+    if isinstance(method, ClassificationMethod):
+        k = len(SAMPLE_CLASSES)
+        assert out.shape == (len(pairs), k), f"{where} returned shape {out.shape}, expected ({len(pairs)}, {k})"
+        try:
+            as_probabilities(out, what=where)
+        except EvalkitError as exc:
+            raise AssertionError(str(exc)) from None
+        return out
     assert out.shape == (len(pairs),), f"{where} returned shape {out.shape}, expected ({len(pairs)},)"
     assert out.dtype.kind == "f", f"{where} returned dtype {out.dtype}; return float64 scores"
     bad = np.flatnonzero(~np.isfinite(out))
@@ -87,6 +109,8 @@ def check_params_unchanged_by_fit(method: Method) -> None:
 @check("method")
 def check_identical_pair_scores_highest(method: Method) -> None:
     """A sentence paired with itself scores at least as high as any other pair (the optimum)."""
+    if isinstance(method, ClassificationMethod):
+        raise CheckSkipped("a classification method returns class probabilities, not similarities")
     scores = _scores(_clone(method), sample_pairs())
     top = scores[IDENTICAL_ROW]
     worse = [i for i, s in enumerate(scores) if s > top + 1e-6 * max(1.0, abs(top))]
@@ -147,18 +171,16 @@ def check_empty_input(method: Method) -> None:
     empty = sample_pairs().iloc[:0]
     m = _clone(method)
     try:
-        m.fit(empty)
-        out = m.predict(empty)
+        out = _fit(m, empty).predict(empty)
     except Exception as exc:
-        from evalkit.errors import EvalkitError
-
         assert isinstance(exc, EvalkitError), (
             f"fit/predict on zero pairs raised {describe_exception(exc)}; raise an evalkit error "
             "(e.g. DataError) or return an empty array"
         )
         return
     arr = np.asarray(out)
-    assert arr.shape == (0,), f"predict on zero pairs returned shape {arr.shape}, expected (0,)"
+    expected = (0, len(SAMPLE_CLASSES)) if isinstance(method, ClassificationMethod) else (0,)
+    assert arr.shape in {(0,), expected}, f"predict on zero pairs returned shape {arr.shape}, expected {expected}"
 
 
 @check("method")
@@ -174,7 +196,7 @@ def check_bad_input(method: Method) -> None:
     for label, bad in cases:
         with expect_evalkit_error(f"fit(pairs {label})"):
             _clone(method).fit(bad)
-        fitted = _clone(method).fit(pairs)
+        fitted = _fit(_clone(method), pairs)
         with expect_evalkit_error(f"predict(pairs {label}) after fitting"):
             fitted.predict(bad)
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import pandas as pd
 
+    from evalkit.classification import LabelledData
     from evalkit.interfaces import Report
 
 #: English sentence pairs of mixed similarity. Row :data:`IDENTICAL_ROW` pairs a sentence with
@@ -30,7 +31,10 @@ PAIRS: tuple[tuple[str, str], ...] = (
 IDENTICAL_ROW = 5
 
 #: The task types :func:`sample_predictions` has data for.
-SAMPLE_TASK_TYPES = ("sts", "pair_classification", "generation")
+SAMPLE_TASK_TYPES = ("sts", "pair_classification", "classification", "generation")
+#: Class names and labels of :func:`sample_labelled` (one per row of :data:`PAIRS`; all three occur).
+SAMPLE_CLASSES = ("entailment", "neutral", "contradiction")
+SAMPLE_LABELS = (0, 0, 0, 1, 2, 0, 0, 0, 2, 1)
 
 
 def sample_pairs() -> pd.DataFrame:
@@ -45,6 +49,8 @@ def sample_predictions(task_type: str, *, seed: int = 0) -> tuple[Any, Any]:
 
     - ``sts``: 24 float64 predictions (a noisy rescaling) and float64 gold scores in 0-5.
     - ``pair_classification``: 24 float64 scores and int64 labels, 12 of each class.
+    - ``classification``: 24 rows of float64 probabilities over 3 classes (rows summing to 1,
+      mostly but not always putting most mass on the gold class) and int64 labels, 8 of each class.
     - ``generation``: 10 generated texts and 10 reference texts (lists of ``str``).
 
     Raises:
@@ -60,17 +66,27 @@ def sample_predictions(task_type: str, *, seed: int = 0) -> tuple[Any, Any]:
         labels = np.array([0, 1] * 12, dtype=np.int64)
         rng.shuffle(labels)
         return 0.3 + 0.4 * labels + rng.normal(0.0, 0.25, labels.size), labels
+    if task_type == "classification":
+        labels = np.array([0, 1, 2] * 8, dtype=np.int64)
+        rng.shuffle(labels)
+        logits = 1.5 * np.eye(3)[labels] + rng.normal(0.0, 1.0, (labels.size, 3))
+        e = np.exp(logits - logits.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True), labels
     if task_type == "generation":
         return [a for a, _ in PAIRS], [b for _, b in PAIRS]
     raise ValueError(f"no sample data for task type {task_type!r}; known: {SAMPLE_TASK_TYPES}")
 
 
 def perfect_predictions(task_type: str, references: Any) -> Any:
-    """Predictions that match ``references`` exactly (labels as 0.0/1.0 scores, texts copied)."""
+    """Predictions that match ``references`` exactly (labels as 0.0/1.0 scores, texts copied, one-hot
+    probabilities for ``classification``)."""
     import numpy as np
 
     if task_type == "generation":
         return list(references)
+    if task_type == "classification":
+        ref = np.asarray(references, dtype=np.int64)
+        return np.eye(int(ref.max()) + 1 if ref.size else 1)[ref]
     return np.asarray(references, dtype=np.float64).copy()
 
 
@@ -81,8 +97,26 @@ def worse_predictions(task_type: str, predictions: Any, references: Any) -> list
     if task_type == "generation":
         refs = list(references)
         return [list(predictions), refs[3:] + refs[:3]]
+    if task_type == "classification":
+        ref = np.asarray(references, dtype=np.int64)
+        k = int(ref.max()) + 1
+        uniform = np.full((ref.size, k), 1.0 / k)
+        return [np.asarray(predictions, dtype=np.float64), np.eye(k)[(ref + 1) % k], np.eye(k)[np.roll(ref, 5)],
+                uniform]
     ref = np.asarray(references, dtype=np.float64)
     return [np.asarray(predictions, dtype=np.float64), ref.max() - ref, np.roll(ref, 5)]
+
+
+def sample_labelled() -> LabelledData:
+    """Labelled data for classification methods: :func:`sample_pairs` with :data:`SAMPLE_LABELS` as
+    ``label`` (int64), classes :data:`SAMPLE_CLASSES`, and the same rows as the validation split."""
+    import numpy as np
+
+    from evalkit.classification import LabelledData
+
+    frame = sample_pairs()
+    frame["label"] = np.array(SAMPLE_LABELS, dtype=np.int64)
+    return LabelledData(frame, SAMPLE_CLASSES, frame.copy())
 
 
 def sample_table(*, seed: int = 0) -> pd.DataFrame:
