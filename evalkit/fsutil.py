@@ -15,6 +15,7 @@ from pathlib import Path
 
 from evalkit.errors import ConfigError
 
+
 def current_umask() -> int:
     """The process umask, read without changing it where ``/proc`` allows (not cached: it may change)."""
     try:

@@ -9,7 +9,6 @@ import re
 import subprocess
 import sys
 import sysconfig
-import time
 import venv
 from pathlib import Path
 from typing import Any
@@ -160,7 +159,6 @@ def test_generated_plugins_install_pass_their_tests_and_run_in_compare(tmp_path:
     for backend in ("hatchling", "setuptools"):
         if importlib.util.find_spec(backend) is None:
             pytest.fail(f"{backend} is needed to build offline: pip install 'evalkit[dev]'")
-    t0 = time.perf_counter()
     work = tmp_path / "work"
     work.mkdir()
     packages = [write_plugin(f"my-{kind}", kind, work) for kind in KINDS]
@@ -202,4 +200,3 @@ def test_generated_plugins_install_pass_their_tests_and_run_in_compare(tmp_path:
     rst = _run([evalkit, "compare", "--datasets", "my-dataset", "--methods", "my-method", "--metrics", "my-metric",
                 "--format", "my-reporter", "--no-save"], env, work).stdout
     assert rst.startswith("Kendall's tau x 100") and "my-method" in rst and "======" in rst
-    assert time.perf_counter() - t0 < 90

@@ -83,8 +83,8 @@ def test_bad_method_output_is_a_plugin_error(pairs_file: ComponentSpec, tmp_path
             register(Broken)
 
     host = Host(autoload=False, extra_plugins=[("p", P())])
-    with pytest.raises(PluginError, match=r"plugin 'p'.*method 'broken', cell broken on tiny/test: predict returned 1 non-finite scores "
-                       r"\(NaN or inf\) at rows \[1\]"):
+    with pytest.raises(PluginError, match=r"plugin 'p'.*method 'broken', cell broken on tiny/test: predict "
+                       r"returned 1 non-finite scores \(NaN or inf\) at rows \[1\]"):
         run_suite(suite([pairs_file], ["broken"], ["spearman"]), host=host, data_dir=tmp_path)
 
 

@@ -247,6 +247,20 @@ def board_from_dict(doc: dict[str, Any], *, base: Path, name: str, where: str) -
     return board
 
 
+def _system_column(frame: Any, columns: list[str]) -> str:
+    """``system``, else a ``model``/``name``/``submission`` column, else the first non-numeric column."""
+    import pandas as pd
+
+    for wanted in ("system", "model", "name", "submission", "team"):
+        for c in columns:
+            if _norm(c) == wanted:
+                return c
+    for c in columns:
+        if pd.to_numeric(frame[c].astype(str).str.strip(), errors="coerce").isna().any():
+            return c
+    return columns[0]
+
+
 def _csv_board(path: Path) -> Board:
     """A board for a plain CSV without a spec: its numeric columns are the tasks.
 
@@ -262,7 +276,7 @@ def _csv_board(path: Path) -> Board:
 
     frame = read_delimited(path)
     columns = [str(c) for c in frame.columns if c != "_line"]
-    system = "system" if "system" in columns else columns[0]
+    system = _system_column(frame, columns)
     tasks: list[str] = []
     skipped: list[str] = []
     for c in columns:
