@@ -89,25 +89,14 @@ def default_runs_dir() -> Path:
     return Path(platformdirs.user_data_dir("evalkit")) / "runs"
 
 
-def creation_order(runs_dir: Path) -> dict[str, int]:
-    """``{run id: position}`` in the order runs were saved into ``runs_dir`` (its ledger,
-    :data:`evalkit.results.RUN_LEDGER`); a run saved twice under one id keeps its last position."""
-    from evalkit.results import RUN_LEDGER
-
-    try:
-        lines = (Path(runs_dir) / RUN_LEDGER).read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError):
-        return {}
-    return {run_id: i for i, run_id in enumerate(lines) if run_id}
-
-
 def run_infos(runs_dir: Path) -> list[RunInfo]:
-    """Every run folder in ``runs_dir``, newest first: in the reverse of the order evalkit saved
-    them (:func:`creation_order`), never by the dates a run's ``run.json`` declares.
+    """Every run folder in ``runs_dir``, newest first: in the reverse of the order they were
+    created, never by the dates a run's ``run.json`` declares.
 
-    Runs missing from the ledger (folders copied in by hand, or saved by an earlier evalkit)
-    come after those in it, newest folder modification time first. ``created`` is shown as the
-    run declares it: when it started, or when it was re-scored.
+    The order is that of the folders' modification times, which :meth:`RunResult.save` makes
+    strictly increasing in the order runs are saved (adding or removing a file inside a run
+    folder makes it the newest). Runs whose ``run.json`` cannot be read come last. ``created`` is
+    shown as the run declares it: when it started, or when it was re-scored.
 
     Folders without ``run.json`` and the hidden temporary folders of runs being written are
     skipped; a run whose ``run.json`` cannot be read is listed with ``error`` set.
@@ -136,15 +125,11 @@ def run_infos(runs_dir: Path) -> list[RunInfo]:
         except (OSError, ValueError, AttributeError, TypeError) as exc:
             info.error = f"unreadable run.json: {exc}"
         out.append(info)
-    order = creation_order(runs_dir)
-
-    def rank(info: RunInfo) -> tuple[int, int, str]:
-        if info.run_id in order:
-            return 1, order[info.run_id], info.run_id
+    def rank(info: RunInfo) -> tuple[bool, int, str]:
         try:
-            return 0, info.path.stat().st_mtime_ns, info.run_id
+            return info.error is None, info.path.stat().st_mtime_ns, info.run_id
         except OSError:
-            return 0, 0, info.run_id
+            return info.error is None, 0, info.run_id
 
     out.sort(key=rank, reverse=True)
     return out

@@ -42,8 +42,6 @@ if TYPE_CHECKING:
 RESULT_COLUMNS = ["method", "dataset", "split", "metric", "value", "n"]
 PREDICTION_COLUMNS = ["method", "dataset", "split", "row", "prediction", "reference", "role"]
 SCHEMA_VERSION = 1
-#: File in a runs folder listing the run ids in the order they were saved (one per line, appended).
-RUN_LEDGER = ".created"
 #: Prefix of the per-class probability columns of classification predictions.
 PROBA_PREFIX = "proba_"
 
@@ -187,11 +185,24 @@ class RunResult:
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
-        # The order runs were created in, for 'latest' (a run's own dates may be anything).
-        with contextlib.suppress(OSError), open(runs_dir / RUN_LEDGER, "a", encoding="utf-8") as fh:
-            fh.write(run_id + "\n")
+        _order_after_siblings(final)
         self.run_dir = final
         return final
+
+
+def _order_after_siblings(folder: Path) -> None:
+    """Make ``folder``'s modification time the newest of its runs folder, so that the order of
+    the folders' mtimes is the order runs were saved (what ``latest`` means), even when two runs
+    are saved within one tick of the filesystem clock or the clock went back."""
+    newest = 0
+    for sibling in folder.parent.iterdir():
+        if sibling != folder and not sibling.name.startswith(".") and sibling.is_dir():
+            with contextlib.suppress(OSError):
+                newest = max(newest, sibling.stat().st_mtime_ns)
+    with contextlib.suppress(OSError):
+        st = folder.stat()
+        if st.st_mtime_ns <= newest:
+            os.utime(folder, ns=(st.st_atime_ns, newest + 1))
 
 
 def load_run(path: Path) -> RunResult:

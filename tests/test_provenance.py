@@ -143,9 +143,11 @@ def test_latest_is_the_run_saved_last_not_the_newest_declared_date(tmp_path: Pat
     assert [i.run_id for i in run_infos(root)] == ["mmm-third", "aaa-second", "zzz-first"]
     shutil.rmtree(root / "mmm-third")  # a deleted run is skipped
     assert resolve_run("latest", root).name == "aaa-second"
-    # A folder copied in by hand (not in the ledger) lists after the runs evalkit saved.
-    shutil.copytree(root / "zzz-first", root / "copied")
-    assert [i.run_id for i in run_infos(root)] == ["aaa-second", "zzz-first", "copied"]
+    # Editing a run.json's dates changes nothing.
+    doc = json.loads((root / "zzz-first" / "run.json").read_text())
+    doc["provenance"]["started"] = "2199-01-01T00:00:00+00:00"
+    (root / "zzz-first" / "run.json").write_text(json.dumps(doc))
+    assert resolve_run("latest", root).name == "aaa-second"
 
 
 def test_provenance_records_machine_and_libraries_without_importing_torch() -> None:
