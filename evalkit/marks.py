@@ -214,8 +214,11 @@ def _test_column(metric: Metric, key: tuple[str, str], best: list[str], col: pd.
         return out
     adj = adjust_p_values(p, "holm")
     out["test"] = test
-    out["comparisons"] = [{"method": m, "against": best[0], "p_value": float(pv), "p_adjusted": float(pa),
-                           "indistinct": bool(pa > alpha)} for m, pv, pa in zip(tested, p, adj, strict=True)]
+    out["comparisons"] = [
+        {"method": m, "against": best[0], "p_value": float(pv), "p_adjusted": float(pa), "indistinct": bool(pa > alpha)}
+        if np.isfinite(pa) else  # an undefined test (e.g. a constant method): no mark either way
+        {"method": m, "against": best[0], "p_value": None, "p_adjusted": None, "indistinct": None}
+        for m, pv, pa in zip(tested, p, adj, strict=True)]
     return out
 
 
@@ -256,7 +259,7 @@ def significance_marks(run: RunResult, label: str, metric: Metric, table: pd.Dat
         info = _test_column(metric, keys[col], best_rows, table[col], run, alpha=alpha,
                             n_resamples=n_resamples, seed=seed)
         for c in info["comparisons"]:
-            indistinct.at[c["method"], col] = c["indistinct"]
+            indistinct.at[c["method"], col] = np.nan if c["indistinct"] is None else c["indistinct"]
         if info.get("skipped"):
             notes.append(f"marks on {col}: {info['skipped']} (only the best cell is marked)")
         if info["test"]:
