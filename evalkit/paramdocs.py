@@ -10,7 +10,8 @@ conventions of the Python ecosystem:
 - numpydoc (``Parameters`` underlined with dashes, then ``name : type`` with the text indented
   on the following lines).
 
-The class docstring is read first, then ``__init__``'s; a parameter documented nowhere has an
+The class docstring is read first, then ``__init__``'s, then those of the base classes (a
+mixin documenting shared parameters serves every subclass); a parameter documented nowhere has an
 empty description (``evalkit.testing`` conformance checks do not require one).
 """
 
@@ -78,6 +79,20 @@ def docstring_params(doc: str | None) -> dict[str, str]:
     return found
 
 
+def documented(factory: Any) -> dict[str, str]:
+    """Parameter descriptions of ``factory``: for a class, its docstring and its ``__init__``'s,
+    then those of its base classes in method resolution order (the first non-empty one wins)."""
+    owners = [c for c in inspect.getmro(factory) if c is not object] if inspect.isclass(factory) else [factory]
+    docs: dict[str, str] = {}
+    for owner in owners:
+        init = owner.__dict__.get("__init__") if inspect.isclass(owner) else None
+        for doc in (owner.__doc__, getattr(init, "__doc__", None)):
+            for name, text in docstring_params(doc).items():
+                if text and not docs.get(name):
+                    docs[name] = text
+    return docs
+
+
 def parameter_table(factory: Any, preset: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """One record per keyword parameter: ``name``, ``type``, ``default``, ``required``,
     ``description`` (``preset`` values replace the signature's defaults)."""
@@ -89,11 +104,7 @@ def parameter_table(factory: Any, preset: dict[str, Any] | None = None) -> list[
         except (TypeError, ValueError):
             return []
     hints = type_hints(factory)
-    docs = docstring_params(getattr(factory, "__doc__", None))
-    if inspect.isclass(factory):
-        for name, text in docstring_params(factory.__init__.__doc__).items():
-            if text or name not in docs:
-                docs[name] = text
+    docs = documented(factory)
     preset = preset or {}
     rows = []
     for name, p in params.items():

@@ -141,3 +141,25 @@ def test_docstring_sections_numpy_and_google() -> None:
     assert rows["delta"]["description"] == "Google style in __init__. Continued."
     assert rows["beta"]["default"] == 7 and rows["alpha"]["type"] == "float"
     assert "nothing" not in rows and "ValueError" not in str(rows)
+
+
+class Mixin:
+    """Shared parameters.
+
+    Parameters:
+        alpha: documented once, on the mixin.
+    """
+
+
+class Sub(Mixin):
+    """A subclass that does not repeat the mixin's documentation."""
+
+    def __init__(self, *, alpha: float = 1.0) -> None:
+        self.alpha = alpha
+
+
+def test_descriptions_are_inherited_from_base_classes() -> None:
+    (row,) = parameter_table(Sub)
+    assert row["description"] == "documented once, on the mixin."
+    wmd = {r["name"]: r for r in parameter_table(Host().methods.get("wmd").factory)}
+    assert wmd["solver"]["description"].startswith("``exact`` (POT network simplex")

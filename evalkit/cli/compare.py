@@ -15,9 +15,10 @@ from evalkit.suite import suites_help
 
 @click.command("compare")
 @click.option("--suite", "suite_name", default="sts", show_default=True,
-              help="A built-in suite name or a TOML suite file (datasets, methods with params, metrics).")
+              help="A built-in suite name (listed above) or a TOML suite file (datasets, methods with "
+                   "params, metrics); paths in it resolve against its folder first.")
 @click.option("--datasets", help="Comma-separated datasets, each NAME[@LABEL][:KEY=VALUE,...] "
-              "(e.g. 'pairs:path=my.tsv,task_type=pair_classification'); replaces the suite's.")
+              "(e.g. 'stsb,pairs@mine:path=my.tsv'); replaces the suite's.")
 @click.option("--methods", help="Comma-separated methods, each NAME[@LABEL][:KEY=VALUE,...] (e.g. "
               "'sbert-cosine:model=PATH,batch_size=64,tfidf-cosine'; values are TOML: 64, 0.5, true, "
               "\"text\", [1,2]); replaces the suite's. See 'evalkit list methods --params'.")
