@@ -46,6 +46,8 @@ WORKER_ENV = {
 }
 #: Workers that have been started in this process (their pool is warm).
 _STARTED: set[int] = set()
+#: The worker count of the pool loky runs now (it keeps one pool, resized on demand).
+_LAST: list[int] = []
 #: Largest and smallest chunk, in pairs, and chunks per worker (more balance the load better,
 #: fewer cost less hand-over between processes).
 MAX_CHUNK, MIN_CHUNK, CHUNKS_PER_WORKER = 256, 16, 8
@@ -60,6 +62,7 @@ def executor(workers: int) -> Any:
 
     ex = get_reusable_executor(max_workers=workers, timeout=600, env=WORKER_ENV)
     _STARTED.add(workers)
+    _LAST[:] = [workers]
     return ex
 
 
@@ -70,11 +73,10 @@ def is_warm(workers: int) -> bool:
 
 def shutdown() -> None:
     """Stop the worker processes (a later call starts new ones)."""
-    if _STARTED:
-        from joblib.externals.loky import get_reusable_executor
-
-        get_reusable_executor().shutdown(wait=True)
-        _STARTED.clear()
+    if _LAST:  # the same arguments, so loky returns the running pool rather than a new one
+        executor(_LAST[0]).shutdown(wait=True)
+    _STARTED.clear()
+    _LAST.clear()
 
 
 def _emd_c() -> Any:
