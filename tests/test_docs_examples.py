@@ -2,7 +2,7 @@
 
 Each page under ``docs/src/tutorial`` and ``docs/src/how-to`` runs in its own empty temporary
 folder, its blocks in page order (so a file one block writes is there for the next). The
-conventions, documented for page authors in ``docs/src/reference/docs-conventions.md``:
+conventions (summarised for contributors in the README's "Development" section):
 
 - A ``bash`` or ``python`` block runs (``bash -eo pipefail``; the venv's ``python``), and must
   exit 0. ``evalkit`` and ``python`` are the test environment's.
@@ -11,7 +11,8 @@ conventions, documented for page authors in ``docs/src/reference/docs-convention
 - ``<!-- file: PATH -->`` before a block of any language writes its text to ``PATH`` in the
   folder (suite files, data files), so a page shows exactly the files its commands read.
 - ``<!-- expect -->`` before a block: every non-blank line of it must be a line of the previous
-  run block's stdout (trailing spaces ignored), so tables on the page are real output.
+  run block's stdout (trailing spaces ignored; ``...`` stands for any text, as in doctest), so
+  tables on the page are real output.
 - ``<!-- doctest: data -->`` anywhere on a page: its blocks need the benchmark files
   (``EVALKIT_DATA_DIR``); the page is skipped locally without them and fails under ``CI``.
 
@@ -102,12 +103,20 @@ def _run(block: Block, where: str, cwd: Path) -> str:
     return proc.stdout
 
 
+def _matches(expected: str, got: set[str]) -> bool:
+    """``expected`` is a line of ``got``; ``...`` in it stands for any text (as doctest's ELLIPSIS)."""
+    if "..." not in expected:
+        return expected in got
+    pattern = re.compile(".*".join(re.escape(part) for part in expected.split("...")))
+    return any(pattern.fullmatch(line) for line in got)
+
+
 def _check_expected(block: Block, where: str, stdout: str | None) -> None:
     assert stdout is not None, f"{where}: an 'expect' block must follow a block that runs"
     got = {line.rstrip() for line in stdout.splitlines()}
     for line in block.text.splitlines():
         if line.strip():
-            assert line.rstrip() in got, f"{where}: expected line not printed: {line!r}\n--- stdout\n{stdout}"
+            assert _matches(line.rstrip(), got), f"{where}: expected line not printed: {line!r}\n--- stdout\n{stdout}"
 
 
 def run_page(page: Path, cwd: Path, *, root: Path = DOCS) -> int:
@@ -172,6 +181,8 @@ def test_parse_blocks_reads_markers_and_nested_fences() -> None:
 def test_run_page_fails_on_a_failing_block_and_on_output_it_does_not_print(tmp_path: Path) -> None:
     page = tmp_path / "p.md"
     page.write_text("<!-- file: f.txt -->\n```text\nA\n```\n```bash\ncat f.txt\n```\n<!-- expect -->\n```text\nA\n```\n")
+    assert run_page(page, tmp_path, root=tmp_path) == 1
+    page.write_text("```bash\necho 'A [/tmp/x]'\n```\n<!-- expect -->\n```text\nA ...]\n```\n")
     assert run_page(page, tmp_path, root=tmp_path) == 1
     page.write_text("```bash\necho A\n```\n<!-- expect -->\n```text\nB\n```\n")
     with pytest.raises(AssertionError, match="expected line not printed: 'B'"):
