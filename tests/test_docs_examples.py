@@ -180,7 +180,9 @@ def test_parse_blocks_reads_markers_and_nested_fences() -> None:
 
 def test_run_page_fails_on_a_failing_block_and_on_output_it_does_not_print(tmp_path: Path) -> None:
     page = tmp_path / "p.md"
-    page.write_text("<!-- file: f.txt -->\n```text\nA\n```\n```bash\ncat f.txt\n```\n<!-- expect -->\n```text\nA\n```\n")
+    page.write_text(
+        "<!-- file: f.txt -->\n```text\nA\n```\n```bash\ncat f.txt\n```\n<!-- expect -->\n```text\nA\n```\n"
+    )
     assert run_page(page, tmp_path, root=tmp_path) == 1
     page.write_text("```bash\necho 'A [/tmp/x]'\n```\n<!-- expect -->\n```text\nA ...]\n```\n")
     assert run_page(page, tmp_path, root=tmp_path) == 1
