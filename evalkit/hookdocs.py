@@ -1,9 +1,10 @@
 """The hook reference, generated from the docstrings of :mod:`evalkit.hookspecs`.
 
-``evalkit hooks --markdown`` prints :func:`hook_reference_markdown`; the README's hook reference
-is that output pasted between the markers :data:`START` and :data:`END`, and
-``tests/test_docs.py`` fails when the two differ or when a hook is missing, so the reference
-cannot drift from the code (the approach of datasette's ``tests/test_docs.py``).
+``evalkit hooks --markdown`` prints :func:`hook_reference_markdown`; the documentation's hook
+reference (``docs/src/reference/hooks.md``) is that output pasted between the markers
+:data:`START` and :data:`END`, and ``tests/test_docs.py`` fails when the two differ or when a hook
+is missing, so the reference cannot drift from the code (the approach of datasette's
+``tests/test_docs.py``).
 """
 
 from __future__ import annotations
@@ -88,7 +89,7 @@ def rst_to_markdown(doc: str) -> str:
 
 
 def hook_reference_markdown() -> str:
-    """The README's hook reference: the ``register`` callable, then every hook, between markers."""
+    """The hook reference page's section: the ``register`` callable, then every hook, between markers."""
     parts = [START, "", "| hook | what it does |", "| --- | --- |"]
     for h in hook_docs():
         parts.append(f"| `{h.signature}` | {rst_to_markdown(h.summary).strip()} |")

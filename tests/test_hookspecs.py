@@ -2,7 +2,7 @@
 
 ``test_every_hookspec_is_exercised`` fails when a hook is added to the specs without being added
 to :class:`EveryHook` (and so to the assertions below); ``tests/test_docs.py`` does the same for
-the README's hook reference.
+the documentation's hook reference (docs/src/reference/hooks.md).
 """
 
 from __future__ import annotations

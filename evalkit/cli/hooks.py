@@ -9,7 +9,7 @@ import click
 
 @click.command("hooks")
 @click.option("--markdown", "as_markdown", is_flag=True,
-              help="Print the README's hook reference (generated from the hookspec docstrings).")
+              help="Print the hook reference of the documentation (generated from the hookspec docstrings).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def hooks_cmd(as_markdown: bool, as_json: bool) -> None:
     """List the plugin hooks with their signature, summary and implementing plugins."""

@@ -2,7 +2,7 @@
 
 One table of cases (:data:`CASES`), each run in-process through the ``evalkit_cli`` fixture with
 the faulty plugin of ``faulty.py`` registered. Every case asserts the exit code of the contract
-(``docs/reference/exit-codes.md``: 0 ok, 2 user error, 3 plugin failure, 4 internal error) and the
+(``docs/src/reference/exit-codes.md``: 0 ok, 2 user error, 3 plugin failure, 4 internal error) and the
 key words of the message (the file's physical line, the byte offset, the plugin, the cell, ...), and
 that no Python traceback reaches the user for 2 and 3. The expected places (line 7, byte offset
 407) are counted by hand in the files written here, not taken from evalkit's output.
