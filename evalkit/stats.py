@@ -97,8 +97,7 @@ def _check_inputs(
     if a.ndim not in (1, 2) or a.shape != b.shape or b.shape[0] != r.shape[0]:
         raise DataError(
             f"paired test: predictions of shapes {a.shape} and {b.shape} and references of shape "
-            f"{r.shape} must have one row per example (1-D scores or (n, K) class probabilities) and "
-            "equal shapes"
+            f"{r.shape} must be 1-D scores (or (n, K) class probabilities) of equal length"
         )
     if a.shape[0] < 2:
         raise DataError(f"paired test: needs at least 2 examples, got {a.shape[0]}")
