@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from evalkit.cli.common import FORMAT_HELP, split_names, write_output
+from evalkit.cli.common import FORMAT_HELP, format_for, split_names, write_output
 from evalkit.history import default_runs_dir
 from evalkit.interfaces import TUNE_ON
 
@@ -34,7 +34,7 @@ from evalkit.interfaces import TUNE_ON
               default=0.95, show_default=True, help="Level of the bootstrap intervals.")
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Folder with the benchmark files [default: $EVALKIT_DATA_DIR, then the user cache].")
-@click.option("--format", "fmt", default="table", show_default=True, help=FORMAT_HELP)
+@click.option("--format", "fmt", default=None, help=FORMAT_HELP)
 @click.option("--output", type=click.Path(dir_okay=False), help="Write the output to FILE instead of stdout.")
 @click.option("--runs-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Where runs are saved [default: $EVALKIT_RUNS_DIR or the user data dir].")
@@ -63,7 +63,7 @@ def compare(
     seed: int,
     confidence: float,
     data_dir: Path | None,
-    fmt: str,
+    fmt: str | None,
     output: str | None,
     runs_dir: Path | None,
     no_save: bool,
@@ -101,6 +101,7 @@ def compare(
     from evalkit.suite import ComponentSpec, load_suite
 
     host = get_host()
+    fmt = format_for(fmt, output)
     reporter = host.reporters.create(fmt)
     suite = load_suite(suite_name)
 
@@ -137,9 +138,16 @@ def compare(
                                        "confidence": confidence}
     if not no_save:
         run.save(runs_dir or default_runs_dir(), new_run_id())
-    report = comparison_report(run, metric_objs, aggregators, extra_payload={"suite": suite.name},
-                               bootstrap=boot)
-    write_output(reporter.render(report), output)
+    if fmt == "html":  # the full report: figures from the run's per-example predictions
+        from evalkit.history import Source
+        from evalkit.htmlreport import run_report_html
+
+        source = Source(run, Path(run.run_dir or f"unsaved {suite.name} run"), "run")
+        write_output(run_report_html([source], host=host, aggregators=aggregators), output)
+    else:
+        report = comparison_report(run, metric_objs, aggregators, extra_payload={"suite": suite.name},
+                                   bootstrap=boot)
+        write_output(reporter.render(report), output)
 
     cells = run.provenance["cells"]
     click.echo(

@@ -51,6 +51,37 @@ class _Correlation(Metric):
         pred, ref = _validate(predictions, references, self.name)
         return float(getattr(scipy.stats, self.scipy_function)(pred, ref).statistic)
 
+    def _values(self, values: np.ndarray, counts: np.ndarray) -> np.ndarray:
+        """What is correlated on each resample, at the original positions: the values themselves."""
+        return np.broadcast_to(values, counts.shape)
+
+    def compute_resampled(self, predictions: Any, references: Any, indices: Any) -> np.ndarray:
+        """The coefficient on each resample ``(predictions[i], references[i]) for i in indices[j]``.
+
+        ``indices`` is an int array ``(k, n)`` of rows drawn with replacement; the result has shape
+        ``(k,)``, NaN where a side is constant on the resample. Each resample is represented by how
+        often it draws every row (a weighted correlation), so no resample is materialised or
+        sorted; the values equal :meth:`compute` on the resample up to floating-point rounding.
+        """
+        x = np.asarray(predictions, dtype=np.float64)
+        y = np.asarray(references, dtype=np.float64)
+        idx = np.asarray(indices)
+        k, n = idx.shape
+        counts = np.bincount((idx + (np.arange(k) * x.size)[:, None]).ravel(), minlength=k * x.size)
+        counts = counts.reshape(k, x.size).astype(np.float64)
+        u, v = self._values(x, counts), self._values(y, counts)
+        mu = (counts * u).sum(axis=1, keepdims=True) / n
+        mv = (counts * v).sum(axis=1, keepdims=True) / n
+        du, dv = u - mu, v - mv
+        suv = (counts * du * dv).sum(axis=1)
+        suu, svv = (counts * du * du).sum(axis=1), (counts * dv * dv).sum(axis=1)
+        den = np.sqrt(suu * svv)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            r = suv / den
+        # A side constant on a resample has a variance of 0 up to rounding: undefined there.
+        tiny = 1e-24 * max(float(suu.max(initial=0.0)), 1e-300) * max(float(svv.max(initial=0.0)), 1e-300)
+        return np.where(den * den > tiny, np.clip(r, -1.0, 1.0), np.nan)
+
 
 class Spearman(_Correlation):
     """Spearman's rank correlation rho between scores and gold (scipy.stats.spearmanr), -1..1.
@@ -61,6 +92,18 @@ class Spearman(_Correlation):
     name = "spearman"
     title = "Spearman's rho"
     scipy_function = "spearmanr"
+
+    def _values(self, values: np.ndarray, counts: np.ndarray) -> np.ndarray:
+        """Each row's value's average rank within the resample (ties averaged, as spearmanr)."""
+        order = np.argsort(values, kind="stable")
+        sorted_values = values[order]
+        starts = np.r_[0, np.flatnonzero(np.diff(sorted_values) != 0) + 1]  # first index of each distinct value
+        group = np.cumsum(np.r_[0, (np.diff(sorted_values) != 0).astype(np.int64)])
+        per_value = np.add.reduceat(counts[:, order], starts, axis=1)  # draws of each distinct value
+        before = np.cumsum(per_value, axis=1) - per_value
+        ranks = np.empty_like(counts)
+        ranks[:, order] = (before + (per_value + 1) / 2)[:, group]
+        return ranks
 
 
 class Pearson(_Correlation):

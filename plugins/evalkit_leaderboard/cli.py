@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from evalkit.cli.common import FORMAT_HELP, split_names, write_output
+from evalkit.cli.common import FORMAT_HELP, format_for, split_names, write_output
 
 
 @click.command("leaderboard")
@@ -61,7 +61,7 @@ from evalkit.cli.common import FORMAT_HELP, split_names, write_output
 @click.option(
     "--top", type=click.IntRange(min=1), help="Show only the first N rows (human baselines always)."
 )
-@click.option("--format", "fmt", default="table", show_default=True, help=FORMAT_HELP)
+@click.option("--format", "fmt", default=None, help=FORMAT_HELP)
 @click.option(
     "--output", type=click.Path(dir_okay=False), help="Write the output to FILE instead of stdout."
 )
@@ -80,7 +80,7 @@ def leaderboard(
     seed: int,
     confidence: float,
     top: int | None,
-    fmt: str,
+    fmt: str | None,
     output: str | None,
     list_boards: bool,
 ) -> None:
@@ -114,6 +114,7 @@ def leaderboard(
             "give a BOARD (e.g. glue, superglue) or a board FILE; --list shows the boards"
         )
     host = get_host()
+    fmt = format_for(fmt, output)
     reporter = host.reporters.create(fmt)
     spec = load_board(board)
     chosen = spec.select_tasks(split_names(tasks), with_diagnostics=with_diagnostics)
@@ -132,4 +133,10 @@ def leaderboard(
         seed=seed,
         confidence=confidence,
     )
-    write_output(reporter.render(leaderboard_report(result, top=top)), output)
+    report = leaderboard_report(result, top=top)
+    if fmt == "html":  # the page with the human baselines' summary line and the rank figure
+        from .html import leaderboard_html
+
+        write_output(leaderboard_html(result, report), output)
+    else:
+        write_output(reporter.render(report), output)

@@ -125,20 +125,20 @@ class LatexReporter(Reporter):
 
 
 class HtmlReporter(Reporter):
-    """HTML tables (pandas ``to_html``) with captions and notes."""
+    """A self-contained HTML page (UTF-8, inline CSS, sortable tables, the payload as JSON).
+
+    ``evalkit compare``, ``evalkit report`` and ``evalkit leaderboard`` render their own richer
+    pages with figures (:mod:`evalkit.htmlreport`); this reporter renders any other report's
+    tables (``diff``, ``runs``, ``check``, ``score``).
+    """
 
     name = "html"
     extension = "html"
 
     def render(self, report: Report) -> str:
-        import html
+        from evalkit.htmlreport import tables_html
 
-        parts = []
-        for t in report.tables:
-            frame = _formatted(t)
-            parts.append(f"<h3>{html.escape(t.title)}</h3>\n{frame.to_html()}\n"
-                         + "".join(f"<p>{html.escape(n)}</p>\n" for n in t.notes))
-        return "".join(parts)
+        return tables_html(report)
 
 
 @hookimpl
