@@ -64,23 +64,39 @@ class _Correlation(Metric):
         sorted; the values equal :meth:`compute` on the resample up to floating-point rounding.
         """
         x = np.asarray(predictions, dtype=np.float64)
-        y = np.asarray(references, dtype=np.float64)
-        idx = np.asarray(indices)
-        k, n = idx.shape
-        counts = np.bincount((idx + (np.arange(k) * x.size)[:, None]).ravel(), minlength=k * x.size)
-        counts = counts.reshape(k, x.size).astype(np.float64)
-        u, v = self._values(x, counts), self._values(y, counts)
-        mu = (counts * u).sum(axis=1, keepdims=True) / n
-        mv = (counts * v).sum(axis=1, keepdims=True) / n
-        du, dv = u - mu, v - mv
-        suv = (counts * du * dv).sum(axis=1)
-        suu, svv = (counts * du * du).sum(axis=1), (counts * dv * dv).sum(axis=1)
+        counts, dv, svv = self._reference_side(references, indices)
+        n = np.asarray(indices).shape[1]
+        u = self._values(x, counts)
+        du = u - (counts * u).sum(axis=1, keepdims=True) / n
+        cdu = counts * du
+        suv = (cdu * dv).sum(axis=1)
+        suu = (cdu * du).sum(axis=1)
         den = np.sqrt(suu * svv)
         with np.errstate(invalid="ignore", divide="ignore"):
             r = suv / den
         # A side constant on a resample has a variance of 0 up to rounding: undefined there.
         tiny = 1e-24 * max(float(suu.max(initial=0.0)), 1e-300) * max(float(svv.max(initial=0.0)), 1e-300)
         return np.where(den * den > tiny, np.clip(r, -1.0, 1.0), np.nan)
+
+    def _reference_side(self, references: Any, indices: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Draw counts per row, centred reference values and their sums of squares per resample.
+
+        A paired bootstrap scores two systems on the same resamples of the same references, so the
+        last result is kept (keyed on the very objects passed) and reused by the second call.
+        """
+        memo = getattr(self, "_memo", None)
+        if memo is not None and memo[0] is references and memo[1] is indices:
+            return memo[2]
+        y = np.asarray(references, dtype=np.float64)
+        idx = np.asarray(indices)
+        k, n = idx.shape
+        counts = np.bincount((idx + (np.arange(k) * y.size)[:, None]).ravel(), minlength=k * y.size)
+        counts = counts.reshape(k, y.size).astype(np.float64)
+        v = self._values(y, counts)
+        dv = v - (counts * v).sum(axis=1, keepdims=True) / n
+        out = (counts, dv, (counts * dv * dv).sum(axis=1))
+        self._memo = (references, indices, out)
+        return out
 
 
 class Spearman(_Correlation):
