@@ -8,9 +8,11 @@ for higher-is-better metrics, ``current - baseline`` otherwise); improvements ne
 A cell **fails** when
 
 - ``worse_by`` exceeds the allowed drop (its tolerance, below) by more than ``FLOAT_SLACK`` and,
-  when ``significance`` is set, a one-sided paired test over the stored per-example predictions
-  (:mod:`evalkit.stats`) gives ``p < significance`` (status ``regression``; otherwise
-  ``not significant``);
+  when ``significance`` is set, a two-sided paired test over the stored per-example predictions
+  (:mod:`evalkit.stats`), its p-value adjusted across all the cells so tested (``correction``:
+  Holm by default, :mod:`evalkit.multitest`), gives ``p_adjusted <= significance`` (status
+  ``regression``; otherwise ``not significant``). p-values are two-sided in ``check``, ``diff``
+  and the ``compare`` tables alike;
 - it exists on one side only (``missing in current`` / ``missing in baseline``), unless
   ``allow_missing``.
 
@@ -169,13 +171,17 @@ def check_runs(
     significance: float | None = None,
     settings: PairedSettings | None = None,
     host: Host | None = None,
+    correction: str = "holm",
 ) -> CheckResult:
     """Compare ``current`` with ``baseline`` cell by cell (see the module docs for the rules).
 
     Args:
-        significance: if set (e.g. 0.05), a drop beyond tolerance fails only if a one-sided paired
-            test (``settings.test``) gives ``p < significance``; needs predictions on both sides.
+        significance: if set (e.g. 0.05), a drop beyond tolerance fails only if a two-sided paired
+            test (``settings.test``), corrected across the tested cells, gives
+            ``p_adjusted <= significance``; needs predictions on both sides.
         settings: paired test settings (resamples, seed).
+        correction: ``holm`` (default), ``bh`` (Benjamini-Hochberg) or ``none``: the multiple
+            comparison correction across the cells tested (:func:`evalkit.multitest.adjust_p_values`).
 
     Raises:
         ConfigError: invalid ``significance``, a per-metric tolerance for a metric neither side
@@ -192,6 +198,8 @@ def check_runs(
     settings = settings or PairedSettings()
     if significance is not None and not 0 < significance < 1:
         raise ConfigError(f"--significance must be between 0 and 1 (e.g. 0.05), got {significance}")
+    if correction not in ("holm", "bh", "none"):
+        raise ConfigError(f"--correction must be holm, bh or none, not {correction!r}")
     metrics = set(current.run.results["metric"]) | set(baseline.run.results["metric"])
     unknown = sorted(set(tolerances.per_metric) - metrics)
     if unknown:
@@ -214,7 +222,7 @@ def check_runs(
         tol = tolerances.for_metric(r["metric"])
         row: dict[str, Any] = {**key, "higher_is_better": None, "baseline": math.nan, "current": math.nan,
                                "change": math.nan, "worse_by": math.nan, "allowed": math.nan,
-                               "tolerance": str(tol), "p_value": math.nan}
+                               "tolerance": str(tol), "p_value": math.nan, "p_adjusted": math.nan}
         if r["_merge"] != "both":
             side = "current" if r["_merge"] == "left_only" else "baseline"
             present = "baseline" if side == "current" else "current"
@@ -246,7 +254,7 @@ def check_runs(
                 metric = metric_object(r["metric"], [current, baseline], host)
                 pb, pc, refs = paired_arrays(baseline, current, r["method"], r["method"], r["dataset"], r["split"])
                 test = cell_test(metric, r["metric"], pb, pc, refs, settings, tuple(str(v) for v in key.values()),
-                                 alternative="less" if hib else "greater")
+                                 alternative="two-sided")
                 if abs(test.delta - (c - b)) > 1e-9 * max(1.0, abs(b)):
                     raise DataError(
                         f"{cell}: the stored scores ({_fmt(b)} in {baseline.label}, {_fmt(c)} in "
@@ -255,24 +263,39 @@ def check_runs(
                         "another version of the metric? Re-score it with 'evalkit rescore'"
                     )
                 row["p_value"] = test.p_value
-                if test.p_value < significance:
-                    msg += f"; significant (one-sided p = {test.p_value:.4f} < {significance:g})"
-                else:
-                    status = "not significant"
-                    msg += f"; not significant (one-sided p = {test.p_value:.4f} >= {significance:g})"
         row.update(status=status, failed=status == "regression", message=msg)
         rows.append(row)
+    if significance is not None:
+        _decide(rows, significance, correction)
     cols = [*KEY, "higher_is_better", "baseline", "current", "change", "worse_by", "allowed",
-            "tolerance", "p_value", "status", "failed", "message"]
+            "tolerance", "p_value", "p_adjusted", "status", "failed", "message"]
     cells = pd.DataFrame(rows, columns=cols)
     cells["failed"] = cells["failed"].astype(bool)
     info = {
         "current": current.label, "baseline": baseline.label, "tolerance": tolerances.describe(),
         "allow_missing": allow_missing, "significance": significance,
         "test": settings.describe(interval=False) if significance is not None else None,
+        "alternative": "two-sided", "correction": correction if significance is not None else None,
         "n_tested": int(np.isfinite(cells["p_value"].to_numpy(dtype=float)).sum()),
     }
     return CheckResult(cells, current, baseline, info)
+
+
+def _decide(rows: list[dict[str, Any]], alpha: float, correction: str) -> None:
+    """Adjust the tested cells' p-values together and settle each one's status and message."""
+    from evalkit.multitest import adjust_p_values
+
+    tested = [row for row in rows if not math.isnan(row["p_value"])]
+    adjusted: Any = adjust_p_values([row["p_value"] for row in tested], correction) if tested else []
+    how = "" if correction == "none" else f", {'Holm' if correction == 'holm' else 'BH'}-adjusted p = "
+    for row, p_adj in zip(tested, adjusted, strict=True):
+        row["p_adjusted"] = float(p_adj)
+        detail = f"two-sided p = {row['p_value']:.4f}" + (f"{how}{p_adj:.4f}" if how else "")
+        if p_adj <= alpha:
+            row["message"] += f"; significant ({detail} <= {alpha:g})"
+        else:
+            row.update(status="not significant", failed=False)
+            row["message"] += f"; not significant ({detail} > {alpha:g})"
 
 
 def write_baseline(source: Source, path: Path, *, check: CheckResult | None = None) -> Path:

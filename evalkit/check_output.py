@@ -35,9 +35,10 @@ def check_report(result: CheckResult) -> Report:
     cells = result.cells
     order = cells.assign(_f=~cells["failed"]).sort_values("_f", kind="stable").drop(columns="_f")
     shown = order[["method", "dataset", "split", "metric", "baseline", "current", "change",
-                   "allowed", "p_value", "status"]].rename(columns={"p_value": "p"}).set_index("method")
+                   "allowed", "p_value", "p_adjusted", "status"]].rename(
+        columns={"p_value": "p", "p_adjusted": "p adj"}).set_index("method")
     if not result.cells["p_value"].notna().any():
-        shown = shown.drop(columns="p")
+        shown = shown.drop(columns=["p", "p adj"])
     s = result.settings
     notes = [
         f"baseline: {s['baseline']}; current: {s['current']}",
@@ -45,8 +46,10 @@ def check_report(result: CheckResult) -> Report:
         f"tolerance: {s['tolerance']}; improvements never fail",
     ]
     if s["significance"] is not None:
-        notes.append(f"a drop beyond tolerance fails only if significant: one-sided {s['test']}, "
-                     f"alpha {s['significance']:g}")
+        corr = {"holm": "Holm-corrected", "bh": "Benjamini-Hochberg-corrected", "none": "uncorrected"}
+        notes.append(f"a drop beyond tolerance fails only if significant: two-sided {s['test']}, "
+                     f"{corr.get(s.get('correction') or 'holm', '')} across the {s['n_tested']} tested "
+                     f"cell(s), alpha {s['significance']:g} (p adj <= alpha)")
     if not s["allow_missing"]:
         notes.append("cells missing on either side fail (--allow-missing to allow)")
     table = Table(shown, result.summary(), notes, digits=4)
@@ -162,5 +165,6 @@ def diff_report(cells: pd.DataFrame, missing: pd.DataFrame, *, a: str, b: str,
         notes.append(f"only in {m['only_in']}: {m['method']} {m['dataset']}/{m['split']} {m['metric']}")
     table = Table(shown, f"paired comparison: b vs a ({len(cells)} cells)", notes, digits=4)
     payload = {"a": a, "b": b, "test": settings.describe() if tested else None,
+               "alternative": "two-sided" if tested else None,
                "cells": _records(cells), "missing": _records(missing)}
     return Report([table], payload)

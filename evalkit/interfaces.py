@@ -343,6 +343,16 @@ class Table:
         digits: decimals shown by text reporters.
         column_digits: per-column decimals overriding ``digits`` (0 for ranks and counts). Columns
             not listed whose name ends with "rank" are shown as integers.
+        best: optional boolean frame, index a subset of ``frame``'s index and columns a subset of
+            its (dataset) columns: ``True`` at the best cell of each column (several on a tie).
+            Reporters show it in bold (``**`` in markdown, ``\\textbf`` in LaTeX, ``<b>`` in
+            HTML, a trailing ``*`` in the terminal) and as ``<column> best`` columns in CSV.
+        indistinct: optional boolean frame aligned like ``best``: ``True`` where the cell is not
+            significantly worse than its column's best (the best cell itself included). Reporters
+            mark the cells that are not best (a trailing dagger, ``\\underline`` in LaTeX, ``<u>``
+            in HTML) and write ``<column> indistinct`` columns in CSV.
+        legend: what the marks mean (the test, its correction, sidedness and alpha), printed
+            with the marks' key under the table when ``best`` or ``indistinct`` is set.
     """
 
     frame: pd.DataFrame
@@ -350,6 +360,9 @@ class Table:
     notes: list[str] = field(default_factory=list)
     digits: int = 2
     column_digits: dict[str, int] = field(default_factory=dict)
+    best: pd.DataFrame | None = None
+    indistinct: pd.DataFrame | None = None
+    legend: str = ""
 
 
 @dataclass

@@ -105,6 +105,45 @@ def tuning_notes(results: Any) -> tuple[bool, list[str]]:
     return oracle, [note]
 
 
+def _statistics(
+    run: RunResult, label: str, metric: Metric, table: pd.DataFrame, stats: dict[str, Any]
+) -> tuple[dict[str, Any] | None, Any, list[str]]:
+    """Cross-dataset tests and within-dataset marks of one metric's table, and the notes they add.
+
+    ``stats``: keyword options ``alpha``, ``posthoc``, ``control``, ``marks`` (bool), ``seed``.
+    Tables the tests cannot handle (one method, one dataset) get a note instead; a ``control``
+    that is not a method is the user's error (:class:`~evalkit.errors.ConfigError`).
+    """
+    from evalkit.errors import DataError
+    from evalkit.ranktests import cross_dataset_tests, table_notes
+
+    alpha = float(stats.get("alpha", 0.05))
+    notes: list[str] = []
+    tests = None
+    try:
+        tests = cross_dataset_tests(table, higher_is_better=metric.higher_is_better, alpha=alpha,
+                                    posthoc=stats.get("posthoc", "wilcoxon-holm"),
+                                    control=stats.get("control"))
+        notes.extend(table_notes(tests))
+    except DataError as exc:
+        notes.append(f"no cross-dataset tests: {exc}")
+    marks = None
+    if stats.get("marks", True) and table.shape[0] >= 2:
+        from evalkit.marks import significance_marks
+
+        marks = significance_marks(run, label, metric, table, alpha=alpha, seed=int(stats.get("seed", 0)))
+        notes.extend(marks.notes)
+    return tests, marks, notes
+
+
+def _marks_payload(marks: Any) -> dict[str, Any]:
+    def frame(f: Any) -> dict[str, dict[str, bool | None]]:
+        return {str(i): {str(c): (None if v != v else bool(v)) for c, v in row.items()} for i, row in f.iterrows()}
+
+    return {"best": frame(marks.best), "indistinct": frame(marks.indistinct), "legend": marks.legend,
+            "alternative": "two-sided", "correction": "holm", "columns": marks.details}
+
+
 def comparison_report(
     run: RunResult,
     metrics: dict[str, Metric],
@@ -112,6 +151,7 @@ def comparison_report(
     *,
     extra_payload: dict[str, Any] | None = None,
     bootstrap: ExampleBootstrap | None = None,
+    stats: dict[str, Any] | None = None,
 ) -> Report:
     """One table per metric (rows: methods, columns: datasets, then each aggregate and its rank).
 
@@ -120,12 +160,18 @@ def comparison_report(
     Borda, Copeland) keep their own scale. The JSON payload keeps the metric's own scale (0-1) in
     ``results`` and ``tables``. With ``bootstrap`` (from
     :func:`evalkit.bootstrap.bootstrap_examples`) each metric gets a second table of intervals and
-    the payload a ``bootstrap`` object. Tables of tuned
+    the payload a ``bootstrap`` object. With ``stats`` (options ``alpha``, ``posthoc``,
+    ``control``, ``marks``, ``seed``) each table gets the cross-dataset tests of
+    :func:`evalkit.ranktests.cross_dataset_tests` in its notes (Friedman, the post-hoc groups, the
+    summary line) and the significance marks of :func:`evalkit.marks.significance_marks`; the
+    payload gets ``tests`` (metric label -> tests object) and each ``tables`` entry ``marks``.
+    Tables of tuned
     metrics say where they were tuned (a note per dataset), and a table holding an oracle value
     (tuned on the evaluated rows) says ``ORACLE`` in its title.
     """
     tables: list[Table] = []
     payload_tables: dict[str, Any] = {}
+    all_tests: dict[str, Any] = {}
     for label, metric in metrics.items():
         table = pivot(run.results, label)
         if table.empty:
@@ -161,15 +207,26 @@ def comparison_report(
         missing = int(table.isna().sum().sum())
         if missing:
             notes.append(f"{missing} cells are missing (shown empty)")
-        tables.append(Table(shown, title, notes, column_digits=digits))
+        payload_tables[label] = {"values": _clean_table(table), "aggregates": _clean_table(agg)}
+        out = Table(shown, title, notes, column_digits=digits)
+        if stats is not None:
+            tests, marks, extra = _statistics(run, label, metric, table, stats)
+            out.notes.extend(extra)
+            if tests is not None:
+                all_tests[label] = tests
+            if marks is not None:
+                out.best, out.indistinct, out.legend = marks.best, marks.indistinct, marks.legend
+                payload_tables[label]["marks"] = _marks_payload(marks)
+        tables.append(out)
         if bootstrap is not None:
             tables.append(_bootstrap_table(bootstrap, label, name, table, aggregators, scale))
-        payload_tables[label] = {"values": _clean_table(table), "aggregates": _clean_table(agg)}
     payload: dict[str, Any] = {
         "results": records(run.results),
         "tables": payload_tables,
         "provenance": run.provenance,
     }
+    if stats is not None:
+        payload["tests"] = all_tests
     if bootstrap is not None:
         payload["bootstrap"] = {
             "method": "paired bootstrap over examples, percentile intervals",

@@ -287,7 +287,7 @@ def test_write_baseline_round_trip(host: Host, base: Source, tmp_path: Path, nam
 
 
 def test_spearman_p_value_matches_an_independent_bootstrap(host: Host, data) -> None:
-    """The gate's one-sided p-value equals the shifted-null share computed here with numpy."""
+    """The gate's two-sided p-value equals the shifted-null share computed here with numpy."""
     refs, noise = data
     base = make_source(host, {("m", "d1"): refs["d1"] + noise}, refs, name="base")
     cur = make_source(host, {("m", "d1"): refs["d1"] + 1.1 * noise}, refs, name="cur")
@@ -301,5 +301,33 @@ def test_spearman_p_value_matches_an_independent_bootstrap(host: Host, data) -> 
         boot.append(stats.spearmanr(pb[i], y[i]).statistic - stats.spearmanr(pa[i], y[i]).statistic)
     boot_arr = np.array(boot)
     delta = stats.spearmanr(pb, y).statistic - stats.spearmanr(pa, y).statistic
-    ref_p = np.mean(boot_arr - delta <= delta)  # Berg-Kirkpatrick et al. 2012: delta* < 2 delta
+    ref_p = np.mean(np.abs(boot_arr - delta) >= abs(delta))  # Berg-Kirkpatrick et al. 2012, two-sided
     assert abs(p - ref_p) < 4 * np.sqrt(ref_p * (1 - ref_p) * (1 / 400 + 1 / 1000)) + 1 / 400
+
+
+def test_significance_p_values_are_corrected_across_the_tested_cells(host: Host, data) -> None:
+    """Holm (default) and Benjamini-Hochberg across the cells tested, as statsmodels adjusts them."""
+    from statsmodels.stats.multitest import multipletests
+
+    refs, noise = data
+    rng = np.random.default_rng(8)
+    datasets = {f"d{i}": refs["d1"] for i in range(1, 5)}
+    base = make_source(host, {("m", d): r + noise for d, r in datasets.items()}, datasets, name="base")
+    scale = {"d1": 1.05, "d2": 1.15, "d3": 1.3, "d4": 1.6}
+    cur = make_source(host, {("m", d): r + scale[d] * noise + rng.normal(0, 0.01, 400) for d, r in datasets.items()},
+                      datasets, name="cur")
+    settings = PairedSettings(n_resamples=300, seed=1)
+    raw = check_runs(cur, base, significance=0.05, settings=settings, host=host, correction="none")
+    p = raw.cells["p_value"].to_numpy()
+    assert np.all(np.isfinite(p)) and raw.settings["alternative"] == "two-sided"
+    assert np.array_equal(raw.cells["p_adjusted"].to_numpy(), p)
+    for ours, theirs in (("holm", "holm"), ("bh", "fdr_bh")):
+        res = check_runs(cur, base, significance=0.05, settings=settings, host=host, correction=ours)
+        assert np.array_equal(res.cells["p_value"].to_numpy(), p)  # same resamples per cell
+        expected = multipletests(p, method=theirs)[1]
+        assert res.cells["p_adjusted"].to_numpy() == pytest.approx(expected)
+        assert list(res.cells["status"]) == ["regression" if e <= 0.05 else "not significant" for e in expected]
+    assert "Holm-adjusted p" in check_runs(cur, base, significance=0.05, settings=settings,
+                                           host=host).cells["message"].iloc[0]
+    with pytest.raises(ConfigError, match="--correction"):
+        check_runs(cur, base, significance=0.05, host=host, correction="sidak")

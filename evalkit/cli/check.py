@@ -38,8 +38,12 @@ def test_options(f: Any) -> Any:
                    "spearman=0.01 (one metric). Repeatable. [default: 0]")
 @click.option("--allow-missing", is_flag=True, help="Cells present on one side only do not fail.")
 @click.option("--significance", type=float, metavar="ALPHA",
-              help="Fail a drop beyond tolerance only if a one-sided paired test over the stored "
-                   "per-example predictions gives p < ALPHA (e.g. 0.05).")
+              help="Fail a drop beyond tolerance only if a two-sided paired test over the stored "
+                   "per-example predictions, corrected across the tested cells (--correction), gives "
+                   "p_adjusted <= ALPHA (e.g. 0.05).")
+@click.option("--correction", type=click.Choice(["holm", "bh", "none"]), default="holm", show_default=True,
+              help="Multiple-comparison correction across the cells --significance tests: Holm "
+                   "(family-wise error), bh (Benjamini-Hochberg, false discovery rate) or none.")
 @test_options
 @click.option("--format", "fmt", default=None, help=CHECK_FORMAT_HELP)
 @click.option("--output", type=click.Path(dir_okay=False), help="Write the output to FILE instead of stdout.")
@@ -60,6 +64,7 @@ def check(
     tolerances: tuple[str, ...],
     allow_missing: bool,
     significance: float | None,
+    correction: str,
     seed: int,
     n_resamples: int,
     test_name: str,
@@ -111,7 +116,7 @@ def check(
         raise ConfigError(f"--baseline: {exc}; to create a baseline from RESULTS, add --update-baseline") from None
     settings = PairedSettings(test=test_name, n_resamples=n_resamples, seed=seed)
     result = check_runs(current, base, tolerances=tol, allow_missing=allow_missing,
-                        significance=significance, settings=settings, host=host)
+                        significance=significance, settings=settings, host=host, correction=correction)
     write_output(render_check(result, fmt), output)
     if junit_path:
         write_output(render_check(result, "junit"), junit_path)

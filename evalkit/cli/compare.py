@@ -32,6 +32,14 @@ from evalkit.interfaces import TUNE_ON
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the bootstrap.")
 @click.option("--confidence", type=click.FloatRange(0, 1, min_open=True, max_open=True),
               default=0.95, show_default=True, help="Level of the bootstrap intervals.")
+@click.option("--alpha", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.05,
+              show_default=True, help="Significance level of the cross-dataset tests and the cell marks.")
+@click.option("--posthoc", default="wilcoxon-holm", show_default=True,
+              help="Post-hoc test(s) after Friedman's, comma-separated: wilcoxon-holm, nemenyi, holm, "
+              "bonferroni-dunn (the last two against --control), or none.")
+@click.option("--control", help="The method holm and bonferroni-dunn compare against [default: best mean rank].")
+@click.option("--marks/--no-marks", default=True, show_default=True,
+              help="Mark each dataset's best cell and the cells not significantly worse than it.")
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Folder with the benchmark files [default: $EVALKIT_DATA_DIR, then the user cache].")
 @click.option("--format", "fmt", default=None, help=FORMAT_HELP)
@@ -62,6 +70,10 @@ def compare(
     n_bootstrap: int,
     seed: int,
     confidence: float,
+    alpha: float,
+    posthoc: str,
+    control: str | None,
+    marks: bool,
     data_dir: Path | None,
     fmt: str | None,
     output: str | None,
@@ -85,6 +97,12 @@ def compare(
     minilm-wrd and tfidf-cosine on STS-B, SICK-R and STS12-16, scored by Spearman's rho and
     Pearson's r.
 
+    Under each table: Friedman's test over the datasets, the post-hoc groups (--posthoc, default
+    pairwise Wilcoxon signed-rank with Holm's correction) and a one-line summary; in each dataset
+    column the best cell is bold (or starred) and the cells not significantly worse than it
+    (paired test over the dataset's examples, Holm-corrected, --alpha) carry a dagger. All
+    p-values are two-sided.
+
     Each (method, dataset, split) cell is stored when it finishes: an interrupted run resumes with
     only the missing cells, and a repeated run reuses them (--force recomputes).
 
@@ -96,6 +114,7 @@ def compare(
 
     from evalkit.aggregation import create_aggregators
     from evalkit.plugins import get_host
+    from evalkit.ranktests import parse_posthoc
     from evalkit.report import comparison_report
     from evalkit.runner import new_run_id, run_suite
     from evalkit.suite import ComponentSpec, load_suite
@@ -103,6 +122,7 @@ def compare(
     host = get_host()
     fmt = format_for(fmt, output)
     reporter = host.reporters.create(fmt)
+    parse_posthoc(posthoc)  # an unknown name fails before any cell runs
     suite = load_suite(suite_name)
 
     def override(current: list[ComponentSpec], names: list[str] | None) -> list[ComponentSpec]:
@@ -138,15 +158,17 @@ def compare(
                                        "confidence": confidence}
     if not no_save:
         run.save(runs_dir or default_runs_dir(), new_run_id())
+    stats = {"alpha": alpha, "posthoc": posthoc, "control": control, "marks": marks, "seed": seed}
     if fmt == "html":  # the full report: figures from the run's per-example predictions
         from evalkit.history import Source
-        from evalkit.htmlreport import run_report_html
+        from evalkit.htmlreport import ReportOptions, run_report_html
 
         source = Source(run, Path(run.run_dir or f"unsaved {suite.name} run"), "run")
-        write_output(run_report_html([source], host=host, aggregators=aggregators), output)
+        write_output(run_report_html([source], host=host, aggregators=aggregators,
+                                     options=ReportOptions(stats=stats)), output)
     else:
         report = comparison_report(run, metric_objs, aggregators, extra_payload={"suite": suite.name},
-                                   bootstrap=boot)
+                                   bootstrap=boot, stats=stats)
         write_output(reporter.render(report), output)
 
     cells = run.provenance["cells"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from evalkit.cli.common import FORMAT_HELP, format_for, split_names, write_output
@@ -61,6 +63,20 @@ from evalkit.cli.common import FORMAT_HELP, format_for, split_names, write_outpu
 @click.option(
     "--top", type=click.IntRange(min=1), help="Show only the first N rows (human baselines always)."
 )
+@click.option(
+    "--alpha",
+    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    default=0.05,
+    show_default=True,
+    help="Significance level of the cross-dataset tests (Friedman and the post-hoc).",
+)
+@click.option(
+    "--posthoc",
+    default="wilcoxon-holm",
+    show_default=True,
+    help="Post-hoc test(s), comma-separated: wilcoxon-holm, nemenyi, holm, bonferroni-dunn, or none.",
+)
+@click.option("--control", help="The system holm and bonferroni-dunn compare against [default: best mean rank].")
 @click.option("--format", "fmt", default=None, help=FORMAT_HELP)
 @click.option(
     "--output", type=click.Path(dir_okay=False), help="Write the output to FILE instead of stdout."
@@ -80,6 +96,9 @@ def leaderboard(
     seed: int,
     confidence: float,
     top: int | None,
+    alpha: float,
+    posthoc: str,
+    control: str | None,
     fmt: str | None,
     output: str | None,
     list_boards: bool,
@@ -89,10 +108,15 @@ def leaderboard(
 
     Prints a row per system with each rule's value and rank, the rank change against the
     arithmetic mean, and the human baseline marked; the rule used is printed under the table.
+    Under it, Friedman's test over the tasks, the post-hoc test (--posthoc) and a one-line
+    summary; --format json reports them as a top-level "tests" object. A FILE is any CSV table
+    with a row per system (first column, or "system") and a numeric column per task.
     Example: evalkit leaderboard superglue --aggregate mean,geometric,harmonic
     """
     from evalkit.aggregation import create_aggregators
+    from evalkit.errors import DataError
     from evalkit.plugins import get_host
+    from evalkit.ranktests import cross_dataset_tests, parse_posthoc
 
     from .board import builtin_boards, load_board
     from .ranking import REFERENCE, leaderboard_report, rerank
@@ -116,6 +140,7 @@ def leaderboard(
     host = get_host()
     fmt = format_for(fmt, output)
     reporter = host.reporters.create(fmt)
+    parse_posthoc(posthoc)
     spec = load_board(board)
     chosen = spec.select_tasks(split_names(tasks), with_diagnostics=with_diagnostics)
     labels = split_names(aggregate) or [REFERENCE]
@@ -133,7 +158,12 @@ def leaderboard(
         seed=seed,
         confidence=confidence,
     )
-    report = leaderboard_report(result, top=top)
+    tests: dict[str, Any] | str
+    try:
+        tests = cross_dataset_tests(result.table, alpha=alpha, posthoc=posthoc, control=control)
+    except DataError as exc:  # one task or one complete system: a note, not a failure
+        tests = str(exc)
+    report = leaderboard_report(result, top=top, tests=tests)
     if fmt == "html":  # the page with the human baselines' summary line and the rank figure
         from .html import leaderboard_html
 

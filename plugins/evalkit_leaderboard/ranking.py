@@ -162,7 +162,9 @@ def _fmt_change(v: float) -> str:
     return "" if v != v else f"{int(v):+d}" if v else "0"
 
 
-def leaderboard_report(result: Reranking, *, top: int | None = None) -> Report:
+def leaderboard_report(
+    result: Reranking, *, top: int | None = None, tests: dict[str, Any] | str | None = None
+) -> Report:
     """The re-ranked leaderboard as a :class:`~evalkit.Report`.
 
     Table: a row per system (sorted by the first rule asked for), columns ``human``,
@@ -171,7 +173,10 @@ def leaderboard_report(result: Reranking, *, top: int | None = None) -> Report:
     interval and the probability of beating the human baseline. ``top`` keeps the first N rows
     (human baselines always shown). The payload has ``rows`` (``system``, ``human``, ``scores``:
     ``{rule: {value, rank, ...}}``, ranks 1-based with ties sharing the best rank) and the
-    board, snapshot, tasks and rules used.
+    board, snapshot, tasks and rules used. With ``tests`` (from
+    :func:`evalkit.ranktests.cross_dataset_tests` on ``result.table``) the table's notes get
+    Friedman's result, the post-hoc groups and the summary, and the payload a top-level ``tests``;
+    a string ``tests`` is the reason there are none (a note, and ``tests_skipped`` in the payload).
     """
     import math
 
@@ -268,8 +273,17 @@ def leaderboard_report(result: Reranking, *, top: int | None = None) -> Report:
             f"showing {len(order)} of {len(result.table)} rows "
             f"(--top {top}; human baselines always shown)"
         )
+    payload = _payload(result)
+    if isinstance(tests, str):
+        notes.append(f"no cross-dataset tests: {tests}")
+        payload["tests_skipped"] = tests
+    elif tests is not None:
+        from evalkit.ranktests import table_notes
+
+        notes += table_notes(tests)
+        payload["tests"] = tests
     table = Table(frame, title, notes, column_digits=digits)
-    return Report([table], _payload(result))
+    return Report([table], payload)
 
 
 def _num(v: Any) -> Any:

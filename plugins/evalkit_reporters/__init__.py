@@ -13,6 +13,14 @@ from typing import Any
 
 from evalkit import Report, Reporter, Table, hookimpl
 
+from .marks import apply_marks, bool_columns, legend_line
+
+
+def _notes(table: Table, fmt: str) -> list[str]:
+    """The table's notes, then the key of its significance marks (if any)."""
+    legend = legend_line(table, fmt)
+    return [*table.notes, *([legend] if legend else [])]
+
 
 def _formatted(table: Table) -> Any:
     """The table's frame with numbers as strings (fixed decimals, ranks as integers, NaN blank).
@@ -48,10 +56,11 @@ class TableReporter(Reporter):
 
         parts = []
         for t in report.tables:
-            frame = _formatted(t)
+            frame = apply_marks(t, _formatted(t), lambda s: s + "*", lambda s: s + "\u2020")
             body = tabulate(frame, headers=[frame.index.name or "", *map(str, frame.columns)],
                             tablefmt="simple", stralign="right", disable_numparse=True)
-            parts.append("\n".join(([t.title] if t.title else []) + [body] + [f"  {n}" for n in t.notes]))
+            parts.append("\n".join(([t.title] if t.title else []) + [body]
+                                   + [f"  {n}" for n in _notes(t, "table")]))
         return "\n\n".join(parts) + "\n"
 
 
@@ -66,17 +75,22 @@ class MarkdownReporter(Reporter):
 
         parts = []
         for t in report.tables:
-            frame = _formatted(t)
+            frame = apply_marks(t, _formatted(t), lambda s: f"**{s}**", lambda s: s + "\u2020")
             body = tabulate(frame, headers=[frame.index.name or "", *map(str, frame.columns)],
                             tablefmt="github", stralign="right", disable_numparse=True)
             head = [f"**{t.title}**", ""] if t.title else []
-            notes = ["", *[f"- {n}" for n in t.notes]] if t.notes else []
+            lines = _notes(t, "markdown")
+            notes = ["", *[f"- {n}" for n in lines]] if lines else []
             parts.append("\n".join([*head, body, *notes]))
         return "\n\n".join(parts) + "\n"
 
 
 class CsvReporter(Reporter):
-    """CSV (pandas ``to_csv``): one block per table, full precision; titles as ``#`` comments."""
+    """CSV (pandas ``to_csv``): one block per table, full precision; titles as ``#`` comments.
+
+    A table with significance marks gets boolean ``<dataset> best`` and ``<dataset> indistinct``
+    columns after its values (``True``/``False``; empty where the cell has no value).
+    """
 
     name = "csv"
     extension = "csv"
@@ -85,7 +99,8 @@ class CsvReporter(Reporter):
         parts = []
         for t in report.tables:
             lines = [f"# {t.title}"] if t.title and len(report.tables) > 1 else []
-            parts.append("\n".join(lines) + ("\n" if lines else "") + t.frame.to_csv(float_format="%.10g"))
+            frame = bool_columns(t)
+            parts.append("\n".join(lines) + ("\n" if lines else "") + frame.to_csv(float_format="%.10g"))
         return "\n".join(parts)
 
 
@@ -115,11 +130,11 @@ class LatexReporter(Reporter):
     def render(self, report: Report) -> str:
         parts = []
         for t in report.tables:
-            frame = _formatted(t)
+            frame = apply_marks(t, _formatted(t), lambda s: rf"\textbf{{{s}}}", lambda s: rf"\underline{{{s}}}")
             frame.columns = [str(c).replace("_", r"\_") for c in frame.columns]
             frame.index = [str(i).replace("_", r"\_") for i in frame.index]
             body = frame.style.to_latex(hrules=True, column_format="l" + "r" * len(frame.columns))
-            notes = [f"% {t.title}"] + [f"% {n}" for n in t.notes]
+            notes = [f"% {t.title}"] + [f"% {n}" for n in _notes(t, "latex")]
             parts.append("\n".join(notes) + "\n" + body)
         return "\n".join(parts)
 
