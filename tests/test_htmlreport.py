@@ -299,3 +299,19 @@ def test_data_texts_are_escaped_everywhere(tmp_path: Path) -> None:
     if shutil.which("chromium") or shutil.which("chromium-browser") or os.environ.get("CI"):
         dom = run_chromium(["--dump-dom", out.as_uri()], tmp_path).stdout
         assert "<title>evalkit report" in dom and "PWNED" not in dom.split("</title>")[0]
+
+
+@pytest.mark.data
+def test_cd_diagram_mean_ranks_equal_scipy_and_friedman(page: Page) -> None:
+    """The CD diagram's mean ranks (ties averaged per dataset) and Friedman's p against scipy."""
+    table = page.data["metrics"]["spearman"]
+    cd = page.data["figures"]["cd-spearman"]
+    methods, datasets = table["methods"], table["datasets"]
+    values = np.array([[table["values"][m][d] for d in datasets] for m in methods])
+    ranks = np.column_stack([stats.rankdata(-values[:, j]) for j in range(len(datasets))]).mean(axis=1)
+    assert [cd["mean_ranks"][m] for m in methods] == pytest.approx(ranks.tolist())
+    assert cd["posthoc"] == "Wilcoxon signed-rank, Holm-corrected"
+    assert cd["cd"] is not None and cd["cd"] > 0  # Nemenyi's critical difference is drawn
+    if len(datasets) >= 2:
+        chi2 = stats.friedmanchisquare(*values).statistic
+        assert page.data["metrics"]["spearman"]["tests"]["friedman"]["chi2_tie_corrected"] == pytest.approx(chi2)

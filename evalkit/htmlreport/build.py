@@ -29,6 +29,9 @@ class ReportOptions:
             ``$EVALKIT_DATA_DIR``).
         top_k: disagreements listed per dataset.
         title: the page title (default from the runs).
+        stats: options of the cross-dataset tests and the significance marks (``alpha``,
+            ``posthoc``, ``control``, ``marks``, ``seed``; see ``evalkit compare``); Nemenyi is
+            always added for the critical difference of the CD diagram.
     """
 
     baseline: str | None = None
@@ -38,6 +41,7 @@ class ReportOptions:
     data_dir: Path | None = None
     top_k: int = 5
     title: str | None = None
+    stats: dict[str, Any] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -118,11 +122,17 @@ def build_run_report(
     }
     figures: list[Figure] = []
     baseline = None
+    tested = _tests(run, metrics, aggregators, options)
     for label, metric in metrics.items():
         table = tbl.metric_table(run, label, metric, aggregators)
         if table is None:
             continue
         data["metrics"][label] = table
+        table["tests"], table["marks"] = tested.get(label, (None, None))
+        if table["tests"] is not None:
+            cd = _cd_figure(data, label, table["tests"])
+            if cd is not None:
+                figures.append(cd)
         baseline = baseline or choose_baseline(table, options.baseline)
         fdata = forest(merged, label, metric, table, baseline, settings)
         if fdata is not None:
@@ -137,6 +147,37 @@ def build_run_report(
     figures += pair_figures(run, data)
     data["disagreements"] = disagreement_data(run, data, host, options)
     return RunReport(data, figures)
+
+
+def _tests(run: Any, metrics: dict[str, Metric], aggregators: list[tuple[str, Aggregator]],
+           options: ReportOptions) -> dict[str, tuple[Any, Any]]:
+    """Per metric the cross-dataset tests and the significance marks, as ``evalkit compare``
+    computes them (:func:`evalkit.report.comparison_report` with ``stats``)."""
+    from evalkit.ranktests import parse_posthoc
+    from evalkit.report import comparison_report
+
+    stats = dict(options.stats or {})
+    posthoc = parse_posthoc(stats.get("posthoc", "wilcoxon-holm"))
+    stats["posthoc"] = ",".join([*posthoc, *(["nemenyi"] if "nemenyi" not in posthoc else [])])
+    stats.setdefault("seed", options.seed or 0)
+    payload = comparison_report(run, metrics, aggregators, stats=stats).payload
+    out = {}
+    for label in metrics:
+        marks = (payload.get("tables", {}).get(label) or {}).get("marks")
+        out[label] = (payload.get("tests", {}).get(label), marks)
+    return out
+
+
+def _cd_figure(data: dict[str, Any], label: str, tests: dict[str, Any]) -> Figure | None:
+    from evalkit.htmlreport.cd import cd_data, cd_svg, reading
+
+    cdd = cd_data(tests, label)
+    if cdd is None:
+        return None
+    key = f"cd-{label}"
+    data["figures"][key] = cdd
+    title = f"{data['metrics'][label]['title']}: critical-difference diagram of mean ranks (Demšar 2006, Fig. 1)"
+    return Figure(key, title, reading(cdd), cd_svg(cdd, key), key, label)
 
 
 def _title(run: Any) -> str:

@@ -25,7 +25,7 @@ h1{font-size:24px;margin:0 0 4px}h2{font-size:19px;margin:34px 0 8px;border-bott
 table{border-collapse:collapse;margin:8px 0 6px;font-variant-numeric:tabular-nums}
 th,td{padding:3px 8px;border-bottom:1px solid var(--line);vertical-align:top}
 th{text-align:left;font-weight:600;background:#f6f6f6}
-td.num,th.num{text-align:right}td.best{background:var(--best);font-weight:700}
+td.num,th.num{text-align:right}td.best{background:var(--best);font-weight:700}td.same{text-decoration:underline}
 .ci{display:block;font-size:11px;color:var(--muted);font-weight:400;white-space:nowrap}
 .notes{color:var(--muted);font-size:12.5px;margin:2px 0 10px;padding-left:18px}
 figure{margin:18px 0 22px;break-inside:avoid;page-break-inside:avoid}

@@ -43,10 +43,12 @@ def _cell(table: dict[str, Any], method: str, col: str, scale: float) -> str:
     v = table["values"][method].get(col)
     ci = (table["intervals"] or {}).get(method, {}).get(col)
     best = method in table["best"].get(col, [])
-    inner = esc(fmt(None if v is None else v * scale))
+    marks = table.get("marks") or {}
+    same = bool((marks.get("indistinct") or {}).get(method, {}).get(col)) and not best
+    inner = esc(fmt(None if v is None else v * scale)) + ("\u2020" if same else "")
     if ci:
         inner += f'<span class="ci">[{esc(fmt(ci[0] * scale))}, {esc(fmt(ci[1] * scale))}]</span>'
-    cls = "num best" if best else "num"
+    cls = "num best" if best else ("num same" if same else "num")
     return f'<td class="{cls}" data-v="{"" if v is None else esc(v)}">{inner}</td>'
 
 
@@ -70,7 +72,15 @@ def metric_table_html(table: dict[str, Any]) -> str:
     caption = (f"{table['title']}{' x 100' if scale != 1 else ''}, split: {', '.join(table['splits'])} "
                f"({direction})")
     notes = [f"{k}: {v}" for k, v in table["rules"].items()]
-    notes.append("highlighted: the best value of each column" + (" (ties all highlighted)"))
+    notes.append("highlighted: the best value of each column (ties all highlighted)")
+    marks = table.get("marks") or {}
+    if marks:
+        notes.append("\u2020 (underlined): not significantly worse than the column's best"
+                     + (f" ({marks['legend']})" if marks.get("legend") else ""))
+    if table.get("tests"):
+        from evalkit.ranktests import table_notes
+
+        notes.extend(table_notes(table["tests"]))
     if table["intervals"]:
         notes.append("under each value: the bootstrap interval stored with the run (paired bootstrap over "
                      "the dataset's examples)")

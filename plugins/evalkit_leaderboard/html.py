@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 
 #: Systems shown in the rank figure besides the human baselines.
 FIGURE_TOP = 10
+#: Boards with more systems (complete rows) get no CD diagram: its labels would overlap.
+CD_MAX = 30
 
 
 def ordinal(n: int) -> str:
@@ -82,9 +84,21 @@ def leaderboard_html(result: Reranking, report: Any) -> str:
     table = data_table(["system", *fig["rules"]], rows, numeric=set(range(1, len(fig["rules"]) + 1)),
                        row_classes=["human" if m in result.humans else "" for m in fig["methods"]])
     top = min(FIGURE_TOP, len(result.order()))
-    reading = (summaries[0]["sentence"] if summaries else
-               f"Ranks of the top {top} systems under each rule; a crossing line is a change of order.")
+    line = (summaries[0]["sentence"] if summaries else
+            f"Ranks of the top {top} systems under each rule; a crossing line is a change of order.")
     body += figure_html(1, "ranks-board", f"Rank of the top {top} systems and the human baselines under each rule",
-                        reading, ranks_svg(fig, "ranks-board", highlight=result.humans), table)
+                        line, ranks_svg(fig, "ranks-board", highlight=result.humans), table)
+    tests = report.payload.get("tests")
+    if isinstance(tests, dict):
+        from evalkit.htmlreport.cd import cd_data, cd_svg, reading
+        from evalkit.htmlreport.figtables import figure_table
+
+        cdd = cd_data(tests, "score")
+        if cdd is not None and len(cdd["mean_ranks"]) <= CD_MAX:  # beyond, labels cannot be read
+            cdd["figure_number"] = 2
+            data["figures"]["cd-board"] = cdd
+            body += figure_html(2, "cd-board", "Critical-difference diagram of mean ranks over the tasks "
+                                "(Demšar 2006, Fig. 1)", reading(cdd), cd_svg(cdd, "cd-board"),
+                                figure_table("cd-board", cdd))
     title = report.tables[0].title if report.tables else "leaderboard"
     return document(f"evalkit leaderboard: {title}", body, data)
