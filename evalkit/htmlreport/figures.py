@@ -75,9 +75,9 @@ def sts_scatter_svg(panels: list[dict[str, Any]], points: dict[tuple[str, str], 
                     continue
                 x, y = points[(m, d)]
                 if p["kind"] == "hexbin":
-                    ax.hexbin(x, y, gridsize=22, cmap="Blues", mincnt=1, linewidths=0)
+                    ax.hexbin(x, y, gridsize=22, cmap="Blues", mincnt=1, linewidths=0, rasterized=True)
                 else:
-                    ax.scatter(x, y, s=3, alpha=0.35, color=PALETTE[0], linewidths=0)
+                    ax.scatter(x, y, s=3, alpha=0.35, color=PALETTE[0], linewidths=0, rasterized=True)
                 rho = "n/a" if p["spearman"] is None else f"{p['spearman'] * 100:.1f}"
                 ax.set_title(label(f"{m} | {d}\nrho {rho}, n {p['n']}", 80), fontsize=7)
                 ax.tick_params(labelsize=6)

@@ -64,19 +64,25 @@ class _Correlation(Metric):
         sorted; the values equal :meth:`compute` on the resample up to floating-point rounding.
         """
         x = np.asarray(predictions, dtype=np.float64)
-        counts, dv, svv = self._reference_side(references, indices)
-        n = np.asarray(indices).shape[1]
-        u = self._values(x, counts)
-        du = u - (counts * u).sum(axis=1, keepdims=True) / n
-        cdu = counts * du
-        suv = (cdu * dv).sum(axis=1)
-        suu = (cdu * du).sum(axis=1)
+        counts, cdv, svv = self._reference_side(references, indices)
+        suv, suu = self._sums(x, counts, cdv)
         den = np.sqrt(suu * svv)
         with np.errstate(invalid="ignore", divide="ignore"):
             r = suv / den
         # A side constant on a resample has a variance of 0 up to rounding: undefined there.
         tiny = 1e-24 * max(float(suu.max(initial=0.0)), 1e-300) * max(float(svv.max(initial=0.0)), 1e-300)
         return np.where(den * den > tiny, np.clip(r, -1.0, 1.0), np.nan)
+
+    def _sums(self, x: np.ndarray, counts: np.ndarray, cdv: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per resample ``sum c (u - mean u) dv`` and ``sum c (u - mean u)^2`` of the prediction side.
+
+        ``cdv`` is the draw counts times the centred reference side, whose weighted sum is 0, so
+        the cross sum needs no centring of ``u``. Pearson: ``u`` is ``x`` (matrix-vector products).
+        """
+        xc = x - x.mean()
+        n = counts[0].sum()
+        s1 = counts @ xc
+        return cdv @ xc, counts @ (xc * xc) - s1 * s1 / n
 
     def _reference_side(self, references: Any, indices: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Draw counts per row, centred reference values and their sums of squares per resample.
@@ -94,7 +100,8 @@ class _Correlation(Metric):
         counts = counts.reshape(k, y.size).astype(np.float64)
         v = self._values(y, counts)
         dv = v - (counts * v).sum(axis=1, keepdims=True) / n
-        out = (counts, dv, (counts * dv * dv).sum(axis=1))
+        cdv = counts * dv
+        out = (counts, cdv, (cdv * dv).sum(axis=1))
         self._memo = (references, indices, out)
         return out
 
@@ -120,6 +127,23 @@ class Spearman(_Correlation):
         ranks = np.empty_like(counts)
         ranks[:, order] = (before + (per_value + 1) / 2)[:, group]
         return ranks
+
+    def _sums(self, x: np.ndarray, counts: np.ndarray, cdv: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """As :meth:`_Correlation._sums` on the average ranks, computed per distinct value.
+
+        The ranks of a resample of size n average (n + 1) / 2, so their spread is a sum over the
+        distinct values; only the cross sum needs the rows, visited in ``x``'s sorted order.
+        """
+        order = np.argsort(x, kind="stable")
+        sorted_x = x[order]
+        change = np.diff(sorted_x) != 0
+        starts = np.r_[0, np.flatnonzero(change) + 1]
+        group = np.cumsum(np.r_[0, change.astype(np.int64)])
+        per_value = np.add.reduceat(np.take(counts, order, axis=1), starts, axis=1)
+        mid = np.cumsum(per_value, axis=1) - (per_value - 1) / 2  # average rank of each distinct value
+        n = counts[0].sum()
+        spread = (per_value * (mid - (n + 1) / 2) ** 2).sum(axis=1)
+        return np.einsum("ij,ij->i", np.take(cdv, order, axis=1), np.take(mid, group, axis=1)), spread
 
 
 class Pearson(_Correlation):
