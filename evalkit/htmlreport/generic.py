@@ -26,12 +26,32 @@ def _value(v: Any, digits: int) -> tuple[str, str, bool]:
     return str(v), "", False
 
 
+def _mark(marks: Any, row: Any, col: Any) -> bool:
+    if marks is None or row not in marks.index or col not in marks.columns:
+        return False
+    v = marks.at[row, col]
+    return bool(v) if v == v else False  # NaN: no mark
+
+
+def legend_html(table: Table) -> str:
+    """The key of the significance marks (``Table.best``/``indistinct``/``legend``), if any."""
+    best, same = getattr(table, "best", None), getattr(table, "indistinct", None)
+    if best is None and same is None:
+        return ""
+    parts = (["bold: best in its column"] if best is not None else []) + (
+        ["underlined: not significantly worse than the best"] if same is not None else [])
+    legend = getattr(table, "legend", "")
+    return f"<p>marks: {esc('; '.join(parts))}{esc(f' ({legend})') if legend else ''}</p>"
+
+
 def table_html(table: Table, *, highlight: dict[str, set[str]] | None = None) -> str:
     """One :class:`~evalkit.Table` as a sortable HTML table with its title and notes.
 
     Numbers are right-aligned with the table's decimals; ``highlight`` maps a row label to the
-    CSS classes of its ``<tr>`` (e.g. ``human``).
+    CSS classes of its ``<tr>`` (e.g. ``human``). Significance marks: the best cell of a column in
+    ``<b>``, a cell not significantly worse than it in ``<u>``, and their key under the notes.
     """
+    best, same = getattr(table, "best", None), getattr(table, "indistinct", None)
     frame = table.frame
     index_name = frame.index.name or ""
     head = f"<th>{esc(index_name)}</th>" + "".join(
@@ -43,13 +63,18 @@ def table_html(table: Table, *, highlight: dict[str, set[str]] | None = None) ->
             digits = table.column_digits.get(str(col), 0 if str(col).endswith("rank") else table.digits)
             shown, dv, numeric = _value(v, digits)
             cls = ' class="num"' if numeric else ""
-            cells.append(f'<td{cls} data-v="{esc(dv)}">{esc(shown)}</td>')
+            text = esc(shown)
+            if text and _mark(best, idx, col):
+                text = f"<b>{text}</b>"
+            elif text and _mark(same, idx, col):
+                text = f"<u>{text}</u>"
+            cells.append(f'<td{cls} data-v="{esc(dv)}">{text}</td>')
         cls = " ".join(sorted((highlight or {}).get(str(idx), set())))
         body.append(f'<tr class="{esc(cls)}"><td>{esc(idx)}</td>{"".join(cells)}</tr>')
     notes = "".join(f"<li>{esc(n)}</li>" for n in table.notes)
     title = f"<h3>{esc(table.title)}</h3>" if table.title else ""
     return (f'{title}<table class="sortable"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
-            + (f'<ul class="notes">{notes}</ul>' if notes else ""))
+            + (f'<ul class="notes">{notes}</ul>' if notes else "") + legend_html(table))
 
 
 def tables_html(report: Report, *, title: str = "evalkit report", intro: str = "") -> str:

@@ -15,7 +15,7 @@ import math
 from typing import Any
 
 CSS = """
-:root{--fg:#1b1b1b;--muted:#5c5c5c;--line:#d0d0d0;--best:#e3f1e0;--accent:#0072B2}
+:root{--fg:#1b1b1b;--muted:#5c5c5c;--line:#d0d0d0;--win:#e3f1e0;--accent:#0072B2}
 *{box-sizing:border-box}
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;color:var(--fg);
  max-width:1100px;margin:0 auto;padding:24px 28px;background:#fff}
@@ -25,7 +25,7 @@ h1{font-size:24px;margin:0 0 4px}h2{font-size:19px;margin:34px 0 8px;border-bott
 table{border-collapse:collapse;margin:8px 0 6px;font-variant-numeric:tabular-nums}
 th,td{padding:3px 8px;border-bottom:1px solid var(--line);vertical-align:top}
 th{text-align:left;font-weight:600;background:#f6f6f6}
-td.num,th.num{text-align:right}td.best{background:var(--best);font-weight:700}td.same{text-decoration:underline}
+td.num,th.num{text-align:right}td.win{background:var(--win);font-weight:700}td.same{text-decoration:underline}
 .ci{display:block;font-size:11px;color:var(--muted);font-weight:400;white-space:nowrap}
 .notes{color:var(--muted);font-size:12.5px;margin:2px 0 10px;padding-left:18px}
 figure{margin:18px 0 22px;break-inside:avoid;page-break-inside:avoid}

@@ -48,7 +48,7 @@ def _cell(table: dict[str, Any], method: str, col: str, scale: float) -> str:
     inner = esc(fmt(None if v is None else v * scale)) + ("\u2020" if same else "")
     if ci:
         inner += f'<span class="ci">[{esc(fmt(ci[0] * scale))}, {esc(fmt(ci[1] * scale))}]</span>'
-    cls = "num best" if best else ("num same" if same else "num")
+    cls = "num win" if best else ("num same" if same else "num")
     return f'<td class="{cls}" data-v="{"" if v is None else esc(v)}">{inner}</td>'
 
 
