@@ -155,10 +155,16 @@ def cell_test(
     test = settings.test
     if test == "mcnemar" and (per_ex is None or not _zero_one(per_ex(pred_a, refs), per_ex(pred_b, refs))):
         test = "bootstrap"
+    # A metric may offer ``compute_resampled(predictions, references, indices)``: its value on each
+    # resample (row of indices), NaN where undefined; the correlations do, and the bootstrap then
+    # scores the resamples in bulk instead of one call per resample.
+    bulk = getattr(metric, "compute_resampled", None)
+    use_bulk = callable(bulk) and per_ex is None and test == "bootstrap"
+    kwargs: dict[str, Any] = {"resampled": bulk} if use_bulk else {}
     return paired_test(
         test, fn, pred_a, pred_b, refs, per_example=per_ex, n_resamples=settings.n_resamples,
         confidence=settings.confidence, ci_method=settings.ci_method, alternative=alternative,
-        seed=cell_seed(settings.seed, *key),
+        seed=cell_seed(settings.seed, *key), **kwargs,
     )
 
 

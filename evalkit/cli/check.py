@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from evalkit.cli.common import check_output, write_output
+from evalkit.cli.common import check_output, format_for, write_output
 
 CHECK_FORMAT_HELP = (
     "Output format: table, markdown (PR comment), json, junit (JUnit XML), github (GitHub Actions "
@@ -46,7 +46,7 @@ def test_options(f: Any) -> Any:
               help="Multiple-comparison correction across the cells --significance tests: Holm "
                    "(family-wise error), bh (Benjamini-Hochberg, false discovery rate) or none.")
 @test_options
-@click.option("--format", "fmt", default="table", show_default=True, help=CHECK_FORMAT_HELP)
+@click.option("--format", "fmt", default=None, help=CHECK_FORMAT_HELP)
 @click.option("--output", type=click.Path(dir_okay=False), help="Write the output to FILE instead of stdout.")
 @click.option("--junit-xml", "junit_path", type=click.Path(dir_okay=False),
               help="Also write JUnit XML (one test case per cell) to FILE.")
@@ -69,7 +69,7 @@ def check(
     seed: int,
     n_resamples: int,
     test_name: str,
-    fmt: str,
+    fmt: str | None,
     output: str | None,
     junit_path: str | None,
     markdown_path: str | None,
@@ -95,6 +95,7 @@ def check(
     from evalkit.plugins import get_host
 
     host = get_host()
+    fmt = format_for(fmt, output, extra=CHECK_FORMATS)
     if fmt not in CHECK_FORMATS and fmt not in host.reporters:  # fail on a typo before any work
         import difflib
 

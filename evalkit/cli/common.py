@@ -61,4 +61,46 @@ def render(reporter: Any, report: Any) -> str:
     return text
 
 
-FORMAT_HELP = "Output format: a reporter name (table, markdown, csv, json, latex, html)."
+
+
+FORMAT_HELP = ("Output format: a reporter name (table, markdown, csv, json, latex, html) [default: from the "
+               "--output extension (.txt, .md, .csv, .json, .tex, .html), else table].")
+
+#: ``--output`` file extensions whose reporter is not found by its ``extension`` attribute alone.
+EXTENSION_ALIASES = {"htm": "html", "markdown": "markdown", "latex": "latex", "text": "table"}
+
+
+def format_for(fmt: str | None, output: str | None, *, extra: tuple[str, ...] = ()) -> str:
+    """The reporter name for ``--format fmt`` and ``--output output``.
+
+    Without ``--format``, the format follows the output file's extension: the reporter whose
+    ``extension`` it is (``.md`` markdown, ``.csv``, ``.json``, ``.tex`` latex, ``.html`` the HTML
+    report, ``.txt`` table; also ``.htm``); an unknown or missing extension gives ``table``. An
+    explicit ``--format`` must agree with a known extension: ``--format json --output x.csv`` is
+    an error rather than a JSON file named ``.csv``. ``extra`` are command-specific formats
+    (``junit``, ``github``) that are not reporters; they are accepted with any extension.
+
+    Raises:
+        ConfigError: ``--format`` contradicts the ``--output`` extension.
+    """
+    inferred = None
+    if output:
+        ext = Path(output).suffix.lower().lstrip(".")
+        if ext:
+            from evalkit.plugins import get_host
+
+            by_ext: dict[str, str] = {}
+            for entry in get_host().reporters:  # the first reporter registered for an extension wins
+                if isinstance(getattr(entry.factory, "extension", None), str):
+                    by_ext.setdefault(entry.factory.extension, entry.name)
+            for alias, name in EXTENSION_ALIASES.items():
+                by_ext.setdefault(alias, name)
+            inferred = by_ext.get(ext)
+    if fmt is None:
+        return inferred or "table"
+    if inferred is not None and fmt != inferred and fmt not in extra:
+        raise ConfigError(
+            f"--format {fmt} contradicts --output {output}: a .{Path(output or '').suffix.lstrip('.')} "
+            f"file gets the {inferred} format; drop --format, or name the file for {fmt}"
+        )
+    return fmt

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from evalkit.cli.common import FORMAT_HELP, check_output, render, write_output
+from evalkit.cli.common import FORMAT_HELP, check_output, format_for, render, write_output
 from evalkit.history import default_runs_dir
 from evalkit.interfaces import TUNE_ON
 from evalkit.suite import suites_help
@@ -49,7 +49,7 @@ from evalkit.suite import suites_help
               help="Mark each dataset's best cell and the cells not significantly worse than it.")
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Folder with the benchmark files [default: $EVALKIT_DATA_DIR, then the user cache].")
-@click.option("--format", "fmt", default="table", show_default=True, help=FORMAT_HELP)
+@click.option("--format", "fmt", default=None, help=FORMAT_HELP)
 @click.option("--output", type=click.Path(dir_okay=False), help="Write the output to FILE instead of stdout.")
 @click.option("--runs-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Where runs are saved [default: $EVALKIT_RUNS_DIR or the user data dir].")
@@ -84,7 +84,7 @@ def compare(
     control: str | None,
     marks: bool,
     data_dir: Path | None,
-    fmt: str,
+    fmt: str | None,
     output: str | None,
     runs_dir: Path | None,
     no_save: bool,
@@ -127,6 +127,7 @@ def compare(
     from evalkit.suite import check_suite_params, load_suite, override_specs
 
     host = get_host()
+    fmt = format_for(fmt, output)
     reporter = host.reporters.create(fmt)
     check_output(output)
     parse_posthoc(posthoc)  # an unknown name fails before any cell runs
@@ -170,9 +171,17 @@ def compare(
     if not no_save:
         run.save(runs_dir, new_run_id())
     stats = {"alpha": alpha, "posthoc": posthoc, "control": control, "marks": marks, "seed": seed}
-    report = comparison_report(run, metric_objs, aggregators, extra_payload={"suite": suite.name},
-                               bootstrap=boot, stats=stats)
-    write_output(render(reporter, report), output)
+    if fmt == "html":  # the full report: figures from the run's per-example predictions
+        from evalkit.history import Source
+        from evalkit.htmlreport import ReportOptions, run_report_html
+
+        source = Source(run, Path(run.run_dir or f"unsaved {suite.name} run"), "run")
+        write_output(run_report_html([source], host=host, aggregators=aggregators,
+                                     options=ReportOptions(stats=stats)), output)
+    else:
+        report = comparison_report(run, metric_objs, aggregators, extra_payload={"suite": suite.name},
+                                   bootstrap=boot, stats=stats)
+        write_output(render(reporter, report), output)
 
     cells = run.provenance["cells"]
     click.echo(

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from evalkit.cli.check import test_options
-from evalkit.cli.common import FORMAT_HELP, check_output, render, write_output
+from evalkit.cli.common import FORMAT_HELP, check_output, format_for, render, write_output
 
 
 @click.command("diff")
@@ -20,7 +20,7 @@ from evalkit.cli.common import FORMAT_HELP, check_output, render, write_output
               show_default=True, help="Level of the confidence interval of the difference.")
 @click.option("--ci", "ci_method", type=click.Choice(["percentile", "bca"]), default="percentile",
               show_default=True, help="Bootstrap interval: percentile or BCa (as scipy.stats.bootstrap).")
-@click.option("--format", "fmt", default="table", show_default=True, help=FORMAT_HELP)
+@click.option("--format", "fmt", default=None, help=FORMAT_HELP)
 @click.option("--output", type=click.Path(dir_okay=False), help="Write the output to FILE instead of stdout.")
 @click.option("--runs-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Where run ids are looked up [default: $EVALKIT_RUNS_DIR or the user data dir].")
@@ -34,7 +34,7 @@ def diff(
     test_name: str,
     confidence: float,
     ci_method: str,
-    fmt: str,
+    fmt: str | None,
     output: str | None,
     runs_dir: Path | None,
 ) -> None:
@@ -52,7 +52,7 @@ def diff(
     from evalkit.plugins import get_host
 
     host = get_host()
-    reporter = host.reporters.create(fmt)
+    reporter = host.reporters.create(format_for(fmt, output))
     check_output(output)
     runs_dir = runs_dir or default_runs_dir()
     sa = load_source(a, runs_dir=runs_dir)

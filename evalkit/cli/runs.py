@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from evalkit.cli.common import FORMAT_HELP, check_output, render, write_output
+from evalkit.cli.common import FORMAT_HELP, check_output, format_for, render, write_output
 
 RUNS_DIR_HELP = "Folder of saved runs [default: $EVALKIT_RUNS_DIR or the user data dir]."
 
@@ -14,8 +14,8 @@ RUNS_DIR_HELP = "Folder of saved runs [default: $EVALKIT_RUNS_DIR or the user da
 @click.command("runs")
 @click.option("--runs-dir", type=click.Path(file_okay=False, path_type=Path), help=RUNS_DIR_HELP)
 @click.option("--limit", type=click.IntRange(min=1), help="Show only the newest N runs.")
-@click.option("--format", "fmt", default="table", show_default=True, help=FORMAT_HELP)
-def runs(runs_dir: Path | None, limit: int | None, fmt: str) -> None:
+@click.option("--format", "fmt", default=None, help=FORMAT_HELP)
+def runs(runs_dir: Path | None, limit: int | None, fmt: str | None) -> None:
     """List saved runs, newest first: id, time, suite, methods, datasets, metrics, git commit.
 
     Runs are saved by 'evalkit compare' and 'evalkit rescore' with results, per-example
@@ -28,7 +28,7 @@ def runs(runs_dir: Path | None, limit: int | None, fmt: str) -> None:
     from evalkit.interfaces import Report, Table
     from evalkit.plugins import get_host
 
-    reporter = get_host().reporters.create(fmt)
+    reporter = get_host().reporters.create(format_for(fmt, None))
     runs_dir = runs_dir or default_runs_dir()
     infos = run_infos(runs_dir)[:limit]
     rows = [{
@@ -51,11 +51,11 @@ def runs(runs_dir: Path | None, limit: int | None, fmt: str) -> None:
               "[default: the run's own metrics].")
 @click.option("--aggregate", default="mean", show_default=True,
               help="Comma-separated aggregators, with parameters as NAME:KEY=VALUE (e.g. mean,power:p=2).")
-@click.option("--format", "fmt", default="table", show_default=True, help=FORMAT_HELP)
+@click.option("--format", "fmt", default=None, help=FORMAT_HELP)
 @click.option("--output", type=click.Path(dir_okay=False), help="Write the output to FILE instead of stdout.")
 @click.option("--runs-dir", type=click.Path(file_okay=False, path_type=Path), help=RUNS_DIR_HELP)
 @click.option("--no-save", is_flag=True, help="Do not save the re-scored run.")
-def rescore(run: str, metrics: str | None, aggregate: str, fmt: str, output: str | None,
+def rescore(run: str, metrics: str | None, aggregate: str, fmt: str | None, output: str | None,
             runs_dir: Path | None, no_save: bool) -> None:
     """Score a stored RUN again with other metrics, without running its methods.
 
@@ -73,7 +73,7 @@ def rescore(run: str, metrics: str | None, aggregate: str, fmt: str, output: str
     from evalkit.suite import ComponentSpec
 
     host = get_host()
-    reporter = host.reporters.create(fmt)
+    reporter = host.reporters.create(format_for(fmt, output))
     check_output(output)
     runs_dir = runs_dir or default_runs_dir()
     if not no_save:

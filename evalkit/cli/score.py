@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from evalkit.cli.common import FORMAT_HELP, check_output, render, split_names, write_output
+from evalkit.cli.common import FORMAT_HELP, check_output, format_for, render, split_names, write_output
 from evalkit.interfaces import TUNE_ON
 
 
@@ -23,7 +23,7 @@ from evalkit.interfaces import TUNE_ON
 @click.option("--dev-split", help="Split value of the fitting rows [default: dev, validation or valid].")
 @click.option("--param", "params", multiple=True, metavar="METRIC.KEY=VALUE",
               help="Metric parameter, e.g. auto_threshold_f1.distance=true (repeatable).")
-@click.option("--format", "fmt", default="table", show_default=True, help=FORMAT_HELP)
+@click.option("--format", "fmt", default=None, help=FORMAT_HELP)
 @click.option("--output", type=click.Path(dir_okay=False), help="Write the output to FILE instead of stdout.")
 def score(
     file: Path,
@@ -34,7 +34,7 @@ def score(
     tune_on: str,
     dev_split: str | None,
     params: tuple[str, ...],
-    fmt: str,
+    fmt: str | None,
     output: str | None,
 ) -> None:
     """Score FILE (CSV, TSV or JSONL, optionally .gz) without running any method.
@@ -56,7 +56,7 @@ def score(
     from evalkit.rescore import parse_params, read_table, rescore, resolve_inputs
 
     host = get_host()
-    reporter = host.reporters.create(fmt)
+    reporter = host.reporters.create(format_for(fmt, output))
     check_output(output)
     frame = read_table(file)
     inputs = resolve_inputs(frame, file, predictions=pred_col, references=ref_col, task_type=task_type)

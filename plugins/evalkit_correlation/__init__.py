@@ -79,6 +79,60 @@ class _Correlation(Metric):
             raise UndefinedValueError(f"{self.name}: undefined on these scores (scipy returned {value})")
         return value
 
+    def _values(self, values: np.ndarray, counts: np.ndarray) -> np.ndarray:
+        """What is correlated on each resample, at the original positions: the values themselves."""
+        return np.broadcast_to(values, counts.shape)
+
+    def compute_resampled(self, predictions: Any, references: Any, indices: Any) -> np.ndarray:
+        """The coefficient on each resample ``(predictions[i], references[i]) for i in indices[j]``.
+
+        ``indices`` is an int array ``(k, n)`` of rows drawn with replacement; the result has shape
+        ``(k,)``, NaN where a side is constant on the resample. Each resample is represented by how
+        often it draws every row (a weighted correlation), so no resample is materialised or
+        sorted; the values equal :meth:`compute` on the resample up to floating-point rounding.
+        """
+        x = np.asarray(predictions, dtype=np.float64)
+        counts, cdv, svv = self._reference_side(references, indices)
+        suv, suu = self._sums(x, counts, cdv)
+        den = np.sqrt(suu * svv)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            r = suv / den
+        # A side constant on a resample has a variance of 0 up to rounding: undefined there.
+        tiny = 1e-24 * max(float(suu.max(initial=0.0)), 1e-300) * max(float(svv.max(initial=0.0)), 1e-300)
+        return np.where(den * den > tiny, np.clip(r, -1.0, 1.0), np.nan)
+
+    def _sums(self, x: np.ndarray, counts: np.ndarray, cdv: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per resample ``sum c (u - mean u) dv`` and ``sum c (u - mean u)^2`` of the prediction side.
+
+        ``cdv`` is the draw counts times the centred reference side, whose weighted sum is 0, so
+        the cross sum needs no centring of ``u``. Pearson: ``u`` is ``x`` (matrix-vector products).
+        """
+        xc = x - x.mean()
+        n = counts[0].sum()
+        s1 = counts @ xc
+        return cdv @ xc, counts @ (xc * xc) - s1 * s1 / n
+
+    def _reference_side(self, references: Any, indices: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Draw counts per row, centred reference values and their sums of squares per resample.
+
+        A paired bootstrap scores two systems on the same resamples of the same references, so the
+        last result is kept (keyed on the very objects passed) and reused by the second call.
+        """
+        memo = getattr(self, "_memo", None)
+        if memo is not None and memo[0] is references and memo[1] is indices:
+            return memo[2]
+        y = np.asarray(references, dtype=np.float64)
+        idx = np.asarray(indices)
+        k, n = idx.shape
+        counts = np.bincount((idx + (np.arange(k) * y.size)[:, None]).ravel(), minlength=k * y.size)
+        counts = counts.reshape(k, y.size).astype(np.float64)
+        v = self._values(y, counts)
+        dv = v - (counts * v).sum(axis=1, keepdims=True) / n
+        cdv = counts * dv
+        out = (counts, cdv, (cdv * dv).sum(axis=1))
+        self._memo = (references, indices, out)
+        return out
+
 
 class Spearman(_Correlation):
     """Spearman's rank correlation rho between scores and gold (scipy.stats.spearmanr), -1..1.
@@ -89,6 +143,35 @@ class Spearman(_Correlation):
     name = "spearman"
     title = "Spearman's rho"
     scipy_function = "spearmanr"
+
+    def _values(self, values: np.ndarray, counts: np.ndarray) -> np.ndarray:
+        """Each row's value's average rank within the resample (ties averaged, as spearmanr)."""
+        order = np.argsort(values, kind="stable")
+        sorted_values = values[order]
+        starts = np.r_[0, np.flatnonzero(np.diff(sorted_values) != 0) + 1]  # first index of each distinct value
+        group = np.cumsum(np.r_[0, (np.diff(sorted_values) != 0).astype(np.int64)])
+        per_value = np.add.reduceat(counts[:, order], starts, axis=1)  # draws of each distinct value
+        before = np.cumsum(per_value, axis=1) - per_value
+        ranks = np.empty_like(counts)
+        ranks[:, order] = (before + (per_value + 1) / 2)[:, group]
+        return ranks
+
+    def _sums(self, x: np.ndarray, counts: np.ndarray, cdv: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """As :meth:`_Correlation._sums` on the average ranks, computed per distinct value.
+
+        The ranks of a resample of size n average (n + 1) / 2, so their spread is a sum over the
+        distinct values; only the cross sum needs the rows, visited in ``x``'s sorted order.
+        """
+        order = np.argsort(x, kind="stable")
+        sorted_x = x[order]
+        change = np.diff(sorted_x) != 0
+        starts = np.r_[0, np.flatnonzero(change) + 1]
+        group = np.cumsum(np.r_[0, change.astype(np.int64)])
+        per_value = np.add.reduceat(np.take(counts, order, axis=1), starts, axis=1)
+        mid = np.cumsum(per_value, axis=1) - (per_value - 1) / 2  # average rank of each distinct value
+        n = counts[0].sum()
+        spread = (per_value * (mid - (n + 1) / 2) ** 2).sum(axis=1)
+        return np.einsum("ij,ij->i", np.take(cdv, order, axis=1), np.take(mid, group, axis=1)), spread
 
 
 class Pearson(_Correlation):

@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from evalkit.cli.common import FORMAT_HELP, check_output, render, split_names, write_output
+from evalkit.cli.common import FORMAT_HELP, check_output, format_for, render, split_names, write_output
 
 
 @click.command("leaderboard")
@@ -77,7 +77,7 @@ from evalkit.cli.common import FORMAT_HELP, check_output, render, split_names, w
     help="Post-hoc test(s), comma-separated: wilcoxon-holm, nemenyi, holm, bonferroni-dunn, or none.",
 )
 @click.option("--control", help="The system holm and bonferroni-dunn compare against [default: best mean rank].")
-@click.option("--format", "fmt", default="table", show_default=True, help=FORMAT_HELP)
+@click.option("--format", "fmt", default=None, help=FORMAT_HELP)
 @click.option(
     "--output", type=click.Path(dir_okay=False), help="Write the output to FILE instead of stdout."
 )
@@ -99,7 +99,7 @@ def leaderboard(
     alpha: float,
     posthoc: str,
     control: str | None,
-    fmt: str,
+    fmt: str | None,
     output: str | None,
     list_boards: bool,
 ) -> None:
@@ -138,6 +138,7 @@ def leaderboard(
             "give a BOARD (e.g. glue, superglue) or a board FILE; --list shows the boards"
         )
     host = get_host()
+    fmt = format_for(fmt, output)
     reporter = host.reporters.create(fmt)
     check_output(output)
     parse_posthoc(posthoc)
@@ -165,4 +166,10 @@ def leaderboard(
         tests = cross_dataset_tests(result.table, alpha=alpha, posthoc=posthoc, control=control)
     except DataError as exc:  # one task or one complete system: a note, not a failure
         tests = str(exc)
-    write_output(render(reporter, leaderboard_report(result, top=top, tests=tests)), output)
+    report = leaderboard_report(result, top=top, tests=tests)
+    if fmt == "html":  # the page with the human baselines' summary line and the rank figure
+        from .html import leaderboard_html
+
+        write_output(leaderboard_html(result, report), output)
+    else:
+        write_output(render(reporter, report), output)

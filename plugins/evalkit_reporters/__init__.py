@@ -161,24 +161,20 @@ class LatexReporter(Reporter):
 
 
 class HtmlReporter(Reporter):
-    """HTML tables (pandas ``to_html``) with captions and notes."""
+    """A self-contained HTML page (UTF-8, inline CSS, sortable tables, the payload as JSON).
+
+    ``evalkit compare``, ``evalkit report`` and ``evalkit leaderboard`` render their own richer
+    pages with figures (:mod:`evalkit.htmlreport`); this reporter renders any other report's
+    tables (``diff``, ``runs``, ``check``, ``score``).
+    """
 
     name = "html"
     extension = "html"
 
     def render(self, report: Report) -> str:
-        import html
+        from evalkit.htmlreport import tables_html
 
-        parts = []
-        for t in report.tables:
-            frame = _formatted(t)
-            for col in frame.columns:
-                frame[col] = frame[col].map(html.escape)
-            frame = apply_marks(t, frame, lambda s: f"<b>{s}</b>", lambda s: f"<u>{s}</u>")
-            frame = frame.rename(index=lambda i: html.escape(str(i)), columns=lambda c: html.escape(str(c)))
-            parts.append(f"<h3>{html.escape(t.title)}</h3>\n{frame.to_html(escape=False)}\n"
-                         + "".join(f"<p>{html.escape(n)}</p>\n" for n in _notes(t, "html")))
-        return "".join(parts)
+        return tables_html(report)
 
 
 @hookimpl

@@ -43,3 +43,32 @@ def test_bad_input(metric) -> None:
         metric.compute(predictions=[1, 1, 1], references=[1, 2, 3])
     with pytest.raises(DataError, match="at least 2 pairs"):
         metric.compute(predictions=[], references=[])
+
+
+@pytest.mark.parametrize("name", ["spearman", "pearson"])
+def test_compute_resampled_equals_scipy_on_each_resample(name: str) -> None:
+    """The bulk path of the paired bootstrap: one value per resample, as scipy computes it (ties
+    in both sides, a resample with a constant side undefined)."""
+    import numpy as np
+    from scipy import stats
+
+    from evalkit.plugins import Host
+
+    metric = Host(autoload=False).metrics.create(name)
+    rng = np.random.default_rng(5)
+    n = 97
+    y = rng.integers(0, 6, n).astype(float)  # gold with many ties
+    x = np.round(y + rng.normal(0, 1.5, n), 1)  # predictions with ties
+    idx = rng.integers(0, n, size=(40, n))
+    idx[3] = 7  # every draw the same row: both sides constant
+    out = metric.compute_resampled(x, y, idx)
+    ref = getattr(stats, f"{name}r")
+    for j in range(idx.shape[0]):
+        if j == 3:
+            assert np.isnan(out[j])
+        else:
+            assert out[j] == pytest.approx(ref(x[idx[j]], y[idx[j]]).statistic, abs=1e-12)
+    # A second system on the same resamples reuses the reference side; still equal to scipy.
+    x2 = y + rng.normal(0, 0.5, n)
+    out2 = metric.compute_resampled(x2, y, idx)
+    assert out2[0] == pytest.approx(ref(x2[idx[0]], y[idx[0]]).statistic, abs=1e-12)

@@ -296,3 +296,30 @@ def test_a_modified_snapshot_is_refused(tmp_path: Path) -> None:
     target.write_text(target.read_text().replace("90.6,91.0", "99.9,91.0", 1))
     code, _, err = cli(str(tmp_path / "superglue.toml"))
     assert code == 2 and "sha256" in err
+
+
+def test_html_page_highlights_the_human_baseline_and_says_where_it_ranks(tmp_path: Path) -> None:
+    """``--output x.html``: a page whose summary line gives the ranks scipy computes independently."""
+    import html5lib
+
+    out = tmp_path / "board.html"
+    code, _, err = cli("glue", "--aggregate", "mean,geometric,harmonic", "--nonpositive", "skip", "--output", str(out))
+    assert code == 0, err
+    doc = html5lib.parse(out.read_text(encoding="utf-8"), namespaceHTMLElements=False)
+    expected = independent_ranks("glue.csv", GLUE_TASKS, "GLUE Human Baselines")
+    (summary,) = [p for p in doc.iter("p") if p.get("class") == "human-summary"]
+    ranked = sum(v is not None for v in reference_table("glue.csv", GLUE_TASKS)[1])
+
+    def nth(n: int) -> str:
+        return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
+
+    text = "".join(summary.itertext())
+    assert text.startswith(f"The human baseline GLUE Human Baselines ranks {nth(expected['mean'])} of {ranked} "
+                           "under the mean, ")
+    assert f"{nth(expected['geometric'])}" in text and "under the geometric mean" in text
+    assert f"{nth(expected['harmonic'])}" in text and "under the harmonic mean" in text
+    human_rows = [tr for tr in doc.iter("tr") if "human" in (tr.get("class") or "").split()]
+    assert any("GLUE Human Baselines" in "".join(tr.itertext()) for tr in human_rows)
+    (script,) = [s for s in doc.iter("script") if s.get("id") == "evalkit-data"]
+    data = json.loads(script.text)
+    assert data["figures"]["ranks-board"]["ranks"]["mean"]["GLUE Human Baselines"] == expected["mean"]

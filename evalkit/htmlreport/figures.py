@@ -1,0 +1,139 @@
+"""The report's figures, each drawn from exactly the data dict embedded in the page.
+
+Every function takes the figure's data (as :mod:`evalkit.htmlreport.build` stores it under
+``figures``) and a figure id, and returns an inline ``<svg>``; values are shown on the metric's
+table scale (``scale`` = 100 for percent metrics).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from evalkit.htmlreport.svg import PALETTE, figure, label, to_svg
+
+
+def forest_svg(data: dict[str, Any], fig_id: str, scale: float) -> str:
+    """Paired differences vs the baseline: a point and interval per (method, dataset) row."""
+    rows = data["rows"]
+    height = 0.9 + 0.24 * len(rows)
+    methods = list(dict.fromkeys(r["method"] for r in rows))
+    with figure(6.4, height) as fig:
+        ax = fig.add_subplot()
+        ys = list(range(len(rows)))[::-1]
+        for y, r in zip(ys, rows, strict=True):
+            colour = PALETTE[methods.index(r["method"]) % len(PALETTE)]
+            ax.errorbar(r["delta"] * scale, y, xerr=[[(r["delta"] - r["ci_low"]) * scale],
+                                                     [(r["ci_high"] - r["delta"]) * scale]],
+                        fmt="o", color=colour, ms=4, capsize=2, lw=1.2)
+        ax.axvline(0, color="#555", lw=0.8, ls="--")
+        ax.set_yticks(ys, [label(f"{r['method']} on {r['dataset']}", 48) for r in rows])
+        unit = " x 100" if scale != 1 else ""
+        ax.set_xlabel(label(f"{data['metric']}{unit}: method - {data['baseline']} "
+                            f"({'higher' if data['higher_is_better'] else 'lower'} is better)", 90))
+        ax.set_ylim(-0.7, len(rows) - 0.3)
+        return to_svg(fig, fig_id)
+
+
+def ranks_svg(data: dict[str, Any], fig_id: str, *, highlight: list[str] | None = None) -> str:
+    """Each method's rank under every rule (a line per method across the rules).
+
+    Methods in ``highlight`` (human baselines) are drawn thick and black.
+    """
+    rules, methods = data["rules"], data["methods"]
+    highlight = highlight or []
+    worst = max([v for r in rules for v in data["ranks"][r].values() if v is not None] or [len(methods)])
+    with figure(6.4, 2.6 if len(methods) <= 8 else 3.6) as fig:
+        ax = fig.add_subplot()
+        for i, m in enumerate(methods):
+            ys = [data["ranks"][r].get(m) for r in rules]
+            xs = [x for x, y in zip(range(len(rules)), ys, strict=True) if y is not None]
+            human = m in highlight
+            ax.plot(xs, [y for y in ys if y is not None], "o-", color="#000" if human else PALETTE[i % len(PALETTE)],
+                    label=label(m, 30) + (" (human)" if human else ""), lw=2.6 if human else 1.3, ms=5)
+        ax.set_xticks(range(len(rules)), [label(r, 20) for r in rules])
+        ax.set_ylabel("rank (1 = best)")
+        ax.set_ylim(worst + 0.5, 0.5)
+        if worst <= 12:
+            ax.set_yticks(range(1, int(worst) + 1))
+        ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=7 if len(methods) > 8 else 8)
+        return to_svg(fig, fig_id)
+
+
+def sts_scatter_svg(panels: list[dict[str, Any]], points: dict[tuple[str, str], Any], fig_id: str) -> str:
+    """Predicted vs gold small multiples: rows datasets, columns methods (hexbin when large)."""
+    datasets = list(dict.fromkeys(p["dataset"] for p in panels))
+    methods = list(dict.fromkeys(p["method"] for p in panels))
+    by = {(p["method"], p["dataset"]): p for p in panels}
+    with figure(1.55 * len(methods) + 0.6, 1.45 * len(datasets) + 0.4) as fig:
+        axes = fig.subplots(len(datasets), len(methods), squeeze=False)
+        for i, d in enumerate(datasets):
+            for j, m in enumerate(methods):
+                ax = axes[i][j]
+                p = by.get((m, d))
+                if p is None:
+                    ax.set_axis_off()
+                    continue
+                x, y = points[(m, d)]
+                if p["kind"] == "hexbin":
+                    ax.hexbin(x, y, gridsize=22, cmap="Blues", mincnt=1, linewidths=0, rasterized=True)
+                else:
+                    ax.scatter(x, y, s=3, alpha=0.35, color=PALETTE[0], linewidths=0, rasterized=True)
+                rho = "n/a" if p["spearman"] is None else f"{p['spearman'] * 100:.1f}"
+                ax.set_title(label(f"{m} | {d}\nrho {rho}, n {p['n']}", 80), fontsize=7)
+                ax.tick_params(labelsize=6)
+                if j == 0:
+                    ax.set_ylabel("gold", fontsize=7)
+                if i == len(datasets) - 1:
+                    ax.set_xlabel("prediction", fontsize=7)
+        fig.tight_layout(pad=0.4)
+        return to_svg(fig, fig_id)
+
+
+def bands_svg(data: dict[str, Any], fig_id: str) -> str:
+    """Calibrated mean absolute error per gold band, a line per method."""
+    bands = data["bands"]
+    with figure(4.2, 2.4) as fig:
+        ax = fig.add_subplot()
+        names = [f"{lo:g}-{hi:g}" for lo, hi in bands]
+        for i, (m, v) in enumerate(data["methods"].items()):
+            xs = [k for k, e in enumerate(v["mae"]) if e is not None]
+            ax.plot(xs, [v["mae"][k] for k in xs], "o-", color=PALETTE[i % len(PALETTE)], label=label(m, 30),
+                    ms=4, lw=1.2)
+        ax.set_xticks(range(len(names)), names)
+        ax.set_xlabel(label(f"gold score band ({data['dataset']})", 60))
+        ax.set_ylabel("mean |error|, gold units")
+        ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5))
+        return to_svg(fig, fig_id)
+
+
+def threshold_svg(data: dict[str, Any], fig_id: str) -> str:
+    """F1 and accuracy (x 100) against the threshold; the tuned threshold and majority baseline."""
+    c = data["curves"]
+    with figure(4.4, 2.5) as fig:
+        ax = fig.add_subplot()
+        ax.plot(c["threshold"], [v * 100 for v in c["f1"]], color=PALETTE[0], label="F1", lw=1.3)
+        ax.plot(c["threshold"], [v * 100 for v in c["accuracy"]], color=PALETTE[1], label="accuracy", lw=1.3)
+        ax.axhline(data["majority"]["accuracy"] * 100, color="#777", ls=":", lw=1,
+                   label="majority-class accuracy")
+        for k, (metric, t) in enumerate(data["tuned"].items()):
+            ax.axvline(t["threshold"], color=PALETTE[2 + k], ls="--", lw=1,
+                       label=label(f"{metric} threshold ({t['tuned_on'] or 'tuned'})", 50))
+        ax.set_xlabel(label(f"threshold on {data['method']}'s score", 60))
+        ax.set_ylabel("x 100")
+        ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5))
+        return to_svg(fig, fig_id)
+
+
+def pr_svg(items: list[dict[str, Any]], fig_id: str) -> str:
+    """Precision-recall curves of every method on one dataset, with the positive rate."""
+    with figure(4.4, 2.6) as fig:
+        ax = fig.add_subplot()
+        for i, d in enumerate(items):
+            ax.plot(d["pr"]["recall"], [p * 100 for p in d["pr"]["precision"]], color=PALETTE[i % len(PALETTE)],
+                    lw=1.3, label=label(f"{d['method']} (AP {d['average_precision'] * 100:.1f})", 44))
+        rate = items[0]["positives"] / items[0]["n"] * 100
+        ax.axhline(rate, color="#777", ls=":", lw=1, label=f"positive rate {rate:.1f}")
+        ax.set_xlabel("recall")
+        ax.set_ylabel("precision x 100")
+        ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5))
+        return to_svg(fig, fig_id)

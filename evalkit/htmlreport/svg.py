@@ -1,0 +1,83 @@
+"""matplotlib (Agg) figures as inline SVG, with data texts made safe.
+
+Text is written as SVG ``<text>`` (``svg.fonttype = "none"``), which matplotlib's SVG backend
+escapes as XML character data (``<`` -> ``&lt;``, ``&`` -> ``&amp;``), so a label holding
+``</svg>`` or ``<script>`` stays text inside the inline SVG. Before a data text reaches
+matplotlib, :func:`label` escapes ``$`` (else matplotlib would parse ``$...$`` as mathtext) and
+shortens it. matplotlib is imported lazily, only when a figure is drawn.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+#: Colour-blind-safe palette (Okabe & Ito 2008, "Color Universal Design").
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
+
+_RC: dict[str, Any] = {
+    "svg.fonttype": "none",
+    "svg.hashsalt": "evalkit",
+    "font.family": "sans-serif",
+    "font.size": 9,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.titlesize": 9,
+    "axes.labelsize": 9,
+    "legend.fontsize": 8,
+    "legend.frameon": False,
+    "text.usetex": False,
+}
+
+
+def label(text: Any, limit: int = 60) -> str:
+    """A data text as a safe matplotlib label: ``$`` escaped (no mathtext), at most ``limit`` chars."""
+    s = str(text)
+    if len(s) > limit:
+        s = s[: limit - 1] + "\u2026"
+    return s.replace("\\", "\\\\").replace("$", r"\$")
+
+
+@contextmanager
+def figure(width: float, height: float) -> Iterator[Any]:
+    """A new matplotlib figure (inches) under the report's style; closed on exit."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    with matplotlib.rc_context(_RC):  # type: ignore[arg-type]
+        fig = plt.figure(figsize=(width, height))
+        try:
+            yield fig
+        finally:
+            plt.close(fig)
+
+
+def to_svg(fig: Any, fig_id: str) -> str:
+    """The figure as an ``<svg>`` element for inline HTML (no XML prolog or DOCTYPE).
+
+    Element ids matplotlib generates (clip paths) are prefixed with ``fig_id`` so that several
+    SVGs in one page never share an id.
+    """
+    import matplotlib
+
+    buf = io.StringIO()
+    with matplotlib.rc_context(_RC):  # type: ignore[arg-type]
+        fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": None})
+    text = buf.getvalue()
+    text = text[text.index("<svg"):]
+    text = re.sub(r"<[^<>]*>", lambda tag: _prefix_ids(tag.group(0), fig_id), text)  # tags only, not texts
+    # Natural size from matplotlib (pt); the page's CSS shrinks it to the column (max-width: 100%).
+    return text.replace("<svg ", f'<svg role="img" aria-labelledby="{fig_id}-title" ', 1)
+
+
+def _prefix_ids(tag: str, prefix: str) -> str:
+    tag = re.sub(r'(\s)id="([^"]+)"', lambda m: f'{m.group(1)}id="{prefix}-{m.group(2)}"', tag)
+    tag = re.sub(r"url\(#([^)]+)\)", lambda m: f"url(#{prefix}-{m.group(1)})", tag)
+    return re.sub(r'(xlink:)?href="#([^"]+)"', lambda m: f'{m.group(1) or ""}href="#{prefix}-{m.group(2)}"', tag)

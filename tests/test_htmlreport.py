@@ -1,0 +1,320 @@
+"""``evalkit report``: the page of a real saved run, checked against independent computations
+(scipy, scikit-learn, numpy, the csv module) of every number its figures and tables embed, parsed
+with html5lib (no external resource), rendered in headless Chromium (not blank), and escaped."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import html5lib
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from scipy import stats
+from sklearn.metrics import accuracy_score, average_precision_score, f1_score
+
+from evalkit.cli import build_cli
+from evalkit.htmlreport.render import CITATIONS
+from evalkit.stats import cell_seed
+
+SVG = "{http://www.w3.org/2000/svg}"
+XLINK = "{http://www.w3.org/1999/xlink}href"
+
+
+@dataclass
+class Page:
+    run_dir: Path
+    html: Path
+    text: str
+    data: dict[str, Any]
+    pairs_file: Path
+
+
+def embedded(text: str) -> dict[str, Any]:
+    """The JSON of ``script#evalkit-data``, read with html5lib (not with the code under test)."""
+    doc = html5lib.parse(text, namespaceHTMLElements=False)
+    (script,) = [s for s in doc.iter("script") if s.get("id") == "evalkit-data"]
+    assert script.get("type") == "application/json"
+    return json.loads(script.text)
+
+
+def invoke(args: list[str], env: dict[str, str]) -> Any:
+    result = CliRunner().invoke(build_cli(), args, env=env, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def write_pairs(path: Path, rows: list[tuple[str, str, float]]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        fh.write("sentence1\tsentence2\tscore\n")
+        for s1, s2, score in rows:
+            fh.write(f"{s1}\t{s2}\t{score}\n")
+
+
+@pytest.fixture(scope="session")
+def page(data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Page:
+    """A real run (the first 300 STS-B test pairs and MRPC; three TF-IDF methods; 200 bootstrap
+    resamples), saved, then ``evalkit report`` of it."""
+    from evalkit.plugins import get_host
+
+    base = tmp_path_factory.mktemp("report")
+    stsb = get_host().datasets.create("stsb").load("test", data_dir).iloc[:300]
+    pairs = base / "stsb-slice.tsv"
+    write_pairs(pairs, list(zip(stsb["sentence1"], stsb["sentence2"], stsb["score"], strict=True)))
+    suite = base / "suite.toml"
+    suite.write_text(
+        'datasets = [{name = "stsb-slice", dataset = "pairs", params = {path = "' + str(pairs) + '"}}, "mrpc"]\n'
+        'methods = ["tfidf-cosine", "tfidf-char", {name = "tfidf-bigram", method = "tfidf", '
+        "params = {ngram_range = [1, 2]}}]\n"
+        'metrics = ["spearman", "pearson", "auto_threshold_f1", "auto_threshold_accuracy", "average_precision"]\n'
+        'aggregate = ["mean"]\n', encoding="utf-8")
+    env = {"EVALKIT_RUNS_DIR": str(base / "runs"), "EVALKIT_CACHE_DIR": str(base / "cache"),
+           "EVALKIT_DATA_DIR": str(data_dir)}
+    invoke(["compare", "--suite", str(suite), "--bootstrap", "200", "--no-progress", "--format", "json"], env)
+    (run_dir,) = [p for p in (base / "runs").iterdir() if not p.name.startswith(".")]
+    out = base / "report.html"
+    invoke(["report", run_dir.name, "-o", str(out)], env)
+    text = out.read_text(encoding="utf-8")
+    return Page(run_dir, out, text, embedded(text), pairs)
+
+
+def cells(run_dir: Path) -> dict[tuple[str, str], pd.DataFrame]:
+    """Evaluated predictions per (method, dataset), read with pandas from the saved run."""
+    p = pd.read_csv(run_dir / "predictions.csv.gz")
+    p = p[p["role"] != "tune"]
+    return {(str(m), str(d)): g.sort_values("row") for (m, d), g in p.groupby(["method", "dataset"])}
+
+
+@pytest.mark.data
+def test_tables_equal_scipy_on_the_stored_predictions(page: Page) -> None:
+    res = pd.read_csv(page.run_dir / "results.csv")
+    for (method, dataset), g in cells(page.run_dir).items():
+        x, y = g["prediction"].to_numpy(), g["reference"].to_numpy()
+        rho = stats.spearmanr(x, y).statistic
+        r = stats.pearsonr(x, y).statistic
+        assert page.data["metrics"]["spearman"]["values"][method][dataset] == pytest.approx(rho, abs=1e-12)
+        assert page.data["metrics"]["pearson"]["values"][method][dataset] == pytest.approx(r, abs=1e-12)
+        row = res[(res["method"] == method) & (res["dataset"] == dataset) & (res["metric"] == "spearman")].iloc[0]
+        lo, hi = page.data["metrics"]["spearman"]["intervals"][method][dataset]
+        assert (lo, hi) == (pytest.approx(row["ci_low"]), pytest.approx(row["ci_high"]))
+    table = page.data["metrics"]["spearman"]
+    for dataset in table["datasets"]:
+        values = {m: table["values"][m][dataset] for m in table["methods"]}
+        assert table["best"][dataset] == [max(values, key=lambda m: values[m])]
+        mean = {m: np.mean([table["values"][m][d] for d in table["datasets"]]) for m in table["methods"]}
+        assert table["aggregates"]["mean"] == pytest.approx(mean, abs=1e-12)
+    # The page shows the best cell highlighted, x 100 with two decimals.
+    best = table["best"]["stsb-slice"][0]
+    shown = f"{table['values'][best]['stsb-slice'] * 100:.2f}"
+    assert re.search(r'<td class="num win"[^>]*>' + re.escape(shown), page.text)
+
+
+@pytest.mark.data
+def test_forest_plot_equals_an_independent_paired_bootstrap(page: Page) -> None:
+    fig = page.data["figures"]["forest-spearman"]
+    assert fig["n_resamples"] == 200 and fig["baseline"] in page.data["metrics"]["spearman"]["methods"]
+    groups = cells(page.run_dir)
+    for row in fig["rows"][:2]:
+        a = groups[(fig["baseline"], row["dataset"])]
+        b = groups[(row["method"], row["dataset"])]
+        xa, xb, y = a["prediction"].to_numpy(), b["prediction"].to_numpy(), a["reference"].to_numpy()
+        delta = stats.spearmanr(xb, y).statistic - stats.spearmanr(xa, y).statistic
+        rng = np.random.default_rng(cell_seed(fig["seed"], row["method"], row["dataset"], row["split"], "spearman"))
+        dist = []
+        for _ in range(fig["n_resamples"]):
+            ix = rng.integers(0, len(y), size=len(y))
+            dist.append(stats.spearmanr(xb[ix], y[ix]).statistic - stats.spearmanr(xa[ix], y[ix]).statistic)
+        d = np.array(dist)
+        assert row["delta"] == pytest.approx(delta, abs=1e-12)
+        assert [row["ci_low"], row["ci_high"]] == pytest.approx(np.quantile(d, [0.025, 0.975]).tolist(), abs=1e-9)
+        p = (1 + np.sum(np.abs(d - delta) >= abs(delta) - 1e-12 * max(1, abs(delta)))) / (1 + d.size)
+        assert row["p_value"] == pytest.approx(p)
+
+
+@pytest.mark.data
+def test_rank_stability_equals_scipy_means_and_a_borda_count(page: Page) -> None:
+    fig = page.data["figures"]["ranks-spearman"]
+    table = page.data["metrics"]["spearman"]
+    methods, datasets = table["methods"], table["datasets"]
+    values = np.array([[table["values"][m][d] for d in datasets] for m in methods])
+    for rule, f in (("mean", np.mean), ("geometric", stats.gmean), ("harmonic", stats.hmean)):
+        expected = stats.rankdata(-f(values, axis=1), method="min")
+        assert [fig["ranks"][rule][m] for m in methods] == expected.tolist()
+    borda = [sum(int((values[:, j] < values[i, j]).sum()) for j in range(len(datasets))) for i in range(len(methods))]
+    assert [fig["ranks"]["borda"][m] for m in methods] == stats.rankdata(-np.array(borda), method="min").tolist()
+
+
+@pytest.mark.data
+def test_sts_figures_equal_scipy(page: Page) -> None:
+    groups = cells(page.run_dir)
+    panels = page.data["figures"]["sts-scatter"]["panels"]
+    assert {p["dataset"] for p in panels} == {"stsb-slice"}
+    for p in panels:
+        g = groups[(p["method"], p["dataset"])]
+        x, y = g["prediction"].to_numpy(), g["reference"].to_numpy()
+        assert p["n"] == 300
+        assert p["spearman"] == pytest.approx(stats.spearmanr(x, y).statistic, abs=1e-12)
+        assert p["pearson"] == pytest.approx(stats.pearsonr(x, y).statistic, abs=1e-12)
+    bands = page.data["figures"]["sts-bands-stsb-slice-test"]
+    assert bands["bands"] == [[0.0, 1.0], [1.0, 2.0], [2.0, 3.0], [3.0, 4.0], [4.0, 5.0]]
+    for method, entry in bands["methods"].items():
+        g = groups[(method, "stsb-slice")]
+        x, y = g["prediction"].to_numpy(), g["reference"].to_numpy()
+        fit = stats.linregress(x, y)
+        err = np.abs(fit.intercept + fit.slope * x - y)
+        for k, (lo, hi) in enumerate(bands["bands"]):
+            inside = [i for i in range(len(y)) if lo <= y[i] < hi or (hi == 5.0 and y[i] == 5.0)]
+            assert entry["n"][k] == len(inside)
+            assert entry["mae"][k] == pytest.approx(float(np.mean(err[inside])), rel=1e-9)
+
+
+@pytest.mark.data
+def test_pair_classification_figures_equal_sklearn(page: Page) -> None:
+    groups = cells(page.run_dir)
+    res = pd.read_csv(page.run_dir / "results.csv")
+    items = page.data["figures"]["pr-mrpc"]["methods"]
+    assert len(items) == 3
+    for item in items:
+        g = groups[(item["method"], "mrpc")]
+        x, y = g["prediction"].to_numpy(), g["reference"].to_numpy().astype(int)
+        assert item["average_precision"] == pytest.approx(average_precision_score(y, x), abs=1e-12)
+        assert item["majority"]["accuracy"] == pytest.approx(max(y.mean(), 1 - y.mean()))
+        c = item["curves"]
+        for k in range(0, len(c["threshold"]), 37):
+            t = c["threshold"][k]
+            assert c["f1"][k] == pytest.approx(f1_score(y, x >= t), abs=1e-12)
+            assert c["accuracy"][k] == pytest.approx(accuracy_score(y, x >= t), abs=1e-12)
+        row = res[(res["method"] == item["method"]) & (res["metric"] == "auto_threshold_f1")].iloc[0]
+        assert item["tuned"]["auto_threshold_f1"]["threshold"] == pytest.approx(row["threshold"])
+        assert item["tuned"]["auto_threshold_f1"]["tuned_on"] == "dev"
+
+
+@pytest.mark.data
+def test_disagreements_show_the_sentences_of_the_data(page: Page) -> None:
+    with page.pairs_file.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(fh, delimiter="\t", quoting=csv.QUOTE_NONE))[1:]
+    item = next(i for i in page.data["disagreements"] if i["dataset"] == "stsb-slice")
+    groups = cells(page.run_dir)
+    ra = stats.rankdata(groups[(item["method_a"], "stsb-slice")]["prediction"].to_numpy()) / 300
+    rb = stats.rankdata(groups[(item["method_b"], "stsb-slice")]["prediction"].to_numpy()) / 300
+    assert item["rows"][0]["gap"] == pytest.approx(np.abs(ra - rb).max())
+    for r in item["rows"]:
+        s1, s2, score = rows[r["row"]]
+        assert (r["sentence1"], r["sentence2"], r["gold"]) == (s1, s2, float(score))
+        assert s1.replace("&", "&amp;").replace("<", "&lt;") in page.text
+
+
+@pytest.mark.data
+def test_page_parses_loads_nothing_external_and_numbers_its_figures(page: Page) -> None:
+    doc = html5lib.parse(page.text, namespaceHTMLElements=False)
+    allowed = {url for _, url in CITATIONS.values()}
+    refs = [(el.tag, k, v) for el in doc.iter() if isinstance(el.tag, str)
+            for k, v in el.attrib.items() if k in ("src", "href", XLINK, "action", "data", "poster")]
+    # In-page anchors, the citation links, and images inlined as data (rasterised hexbins) only.
+    inline = [r for r in refs if r[2].startswith("data:image/png;base64,")]
+    assert all(r[0] == f"{SVG}image" for r in inline)
+    external = [r for r in refs if not r[2].startswith(("#", "data:image/png;base64,")) and r[2] not in allowed]
+    assert external == []
+    assert not [el for el in doc.iter() if el.tag in ("link", "img", "iframe", "object", "embed")]
+    scripts = list(doc.iter("script"))
+    assert len(scripts) == 2 and all(s.get("src") is None for s in scripts)
+    figures = [el for el in doc.iter("figure")]
+    assert len(figures) == len(page.data["figures"]) >= 8
+    for n, fig in enumerate(figures, start=1):
+        key = fig.get("data-figure")
+        assert page.data["figures"][key]["figure_number"] == n
+        assert fig.find(f".//{SVG}svg") is not None
+        assert "".join(fig.find("figcaption").itertext()).startswith(f"Figure {n}. ")
+    assert page.text.startswith("<!DOCTYPE html>") and '<meta charset="utf-8">' in page.text
+
+
+def chromium() -> str:
+    exe = shutil.which("chromium") or shutil.which("chromium-browser")
+    if exe is None:
+        msg = "headless Chromium is not installed (Debian: apt-get install chromium; .ci/run installs it)"
+        if os.environ.get("CI"):
+            pytest.fail(msg)
+        pytest.skip(msg)
+    return exe
+
+
+def run_chromium(args: list[str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    cmd = [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+           f"--user-data-dir={tmp_path / 'profile'}", "--no-first-run", *args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=180, check=False)
+
+
+@pytest.mark.data
+def test_headless_chromium_renders_the_page(page: Page, tmp_path: Path) -> None:
+    from PIL import Image
+
+    shot = tmp_path / "report.png"
+    out = run_chromium(["--window-size=1200,2600", f"--screenshot={shot}", page.html.as_uri()], tmp_path)
+    assert shot.is_file(), out.stderr[-2000:]
+    pixels = np.asarray(Image.open(shot).convert("L"), dtype=float)
+    assert pixels.shape == (2600, 1200)
+    assert pixels.std() > 20  # text, tables and figures, not a blank page
+    assert (pixels < 200).mean() > 0.02
+
+
+HOSTILE_METHOD = "<b>cost $5</b></svg><script>document.title='PWNED'</script>"
+HOSTILE_SENTENCE = "a cat </svg><script>document.title='PWNED'</script> & <img src=x onerror=alert(1)>"
+
+
+def test_data_texts_are_escaped_everywhere(tmp_path: Path) -> None:
+    """A method label and sentences holding </svg>, <script> and <img> show as text and run nothing."""
+    pairs = tmp_path / "hostile.tsv"
+    rng = np.random.default_rng(0)
+    words = ["cat", "dog", "sun", "tea", "rain", "car", "sea", "red"]
+    # Every first sentence holds the hostile text, so whichever pairs are listed show it.
+    rows = [(f"{HOSTILE_SENTENCE} {' '.join(rng.choice(words, 4))}", " ".join(rng.choice(words, 4)),
+             float(rng.integers(0, 6))) for _ in range(40)]
+    write_pairs(pairs, rows)
+    suite = tmp_path / "suite.toml"
+    suite.write_text(
+        f'datasets = [{{name = "<i>d</i>", dataset = "pairs", params = {{path = "{pairs}"}}}}]\n'
+        f'methods = [{{name = "{HOSTILE_METHOD}", method = "tfidf-cosine"}}, "tfidf-char"]\n'
+        'metrics = ["spearman"]\n', encoding="utf-8")
+    out = tmp_path / "page.html"
+    result = CliRunner().invoke(build_cli(), ["compare", "--suite", str(suite), "--output", str(out),
+                                              "--no-progress"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    text = out.read_text(encoding="utf-8")
+    doc = html5lib.parse(text, namespaceHTMLElements=False)
+    assert len(list(doc.iter("script"))) == 2  # the JSON data and the sorting script, nothing injected
+    assert not list(doc.iter("img")) and not list(doc.iter("b")) and not list(doc.iter("i"))
+    visible = "".join(doc.find("body").itertext())
+    assert HOSTILE_METHOD in visible and HOSTILE_SENTENCE in visible
+    svg_texts = ["".join(t.itertext()) for t in doc.iter(f"{SVG}text")]
+    assert any(HOSTILE_METHOD[:20] in t for t in svg_texts)  # matplotlib's <text>, escaped
+    data = embedded(text)
+    assert HOSTILE_METHOD in data["methods"]
+    assert all(r["sentence1"].startswith(HOSTILE_SENTENCE) for r in data["disagreements"][0]["rows"])
+    if shutil.which("chromium") or shutil.which("chromium-browser") or os.environ.get("CI"):
+        dom = run_chromium(["--dump-dom", out.as_uri()], tmp_path).stdout
+        assert "<title>evalkit report" in dom and "PWNED" not in dom.split("</title>")[0]
+
+
+@pytest.mark.data
+def test_cd_diagram_mean_ranks_equal_scipy_and_friedman(page: Page) -> None:
+    """The CD diagram's mean ranks (ties averaged per dataset) and Friedman's p against scipy."""
+    table = page.data["metrics"]["spearman"]
+    cd = page.data["figures"]["cd-spearman"]
+    methods, datasets = table["methods"], table["datasets"]
+    values = np.array([[table["values"][m][d] for d in datasets] for m in methods])
+    ranks = np.column_stack([stats.rankdata(-values[:, j]) for j in range(len(datasets))]).mean(axis=1)
+    assert [cd["mean_ranks"][m] for m in methods] == pytest.approx(ranks.tolist())
+    assert cd["posthoc"] == "Wilcoxon signed-rank, Holm-corrected"
+    assert cd["cd"] is not None and cd["cd"] > 0  # Nemenyi's critical difference is drawn
+    if len(datasets) >= 2:
+        chi2 = stats.friedmanchisquare(*values).statistic
+        assert page.data["metrics"]["spearman"]["tests"]["friedman"]["chi2_tie_corrected"] == pytest.approx(chi2)
