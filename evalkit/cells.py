@@ -168,9 +168,9 @@ class CellStore:
             raise
 
     def count(self) -> int:
-        """Number of finished cells stored."""
+        """Number of finished cells stored (temporary ``.part-*`` files of cells being written are not)."""
         return 0 if self.directory is None or not self.directory.is_dir() else sum(
-            1 for _ in self.directory.glob("*/*.npz"))
+            1 for p in self.directory.glob("*/*.npz") if not p.name.startswith("."))
 
 
 def create_dataset(host: Host, spec: ComponentSpec) -> Dataset:
