@@ -2,12 +2,16 @@
 
 Public API (what plugins may import)::
 
-    from evalkit import hookimpl, Dataset, Method, Metric, Aggregator, Reporter
+    from evalkit import hookimpl, Register, Dataset, Method, Metric, Aggregator, Reporter
     from evalkit import DataFile, MetricResult, Report, Table, TunedMetric, EvalkitError, ...
     from evalkit import as_1d_float, check_finite, check_pairs, as_score_table  # validation
     from evalkit import ClassificationMethod, LabelledData, as_probabilities, as_labels  # classification
 
-Test helpers for plugin authors live in :mod:`evalkit.testing` (conformance checks, pytest fixtures).
+The public submodules are :mod:`evalkit.datafiles` (locate, fetch, verify and read data files; TOML),
+:mod:`evalkit.statistics` (ties, ranks, bootstrap, paired tests), :mod:`evalkit.htmlpage` (HTML pages
+for reporters), :mod:`evalkit.components` (build a registered component by name), :mod:`evalkit.errors`
+and :mod:`evalkit.testing` (conformance checks, pytest fixtures). Every other module is internal:
+``make lint`` (import-linter) keeps the built-in plugins to this API.
 
 Heavy libraries are never imported here, so ``import evalkit`` and ``evalkit --help`` stay fast.
 """
@@ -30,7 +34,7 @@ from evalkit.errors import (
     UndefinedValueError,
     UnknownNameError,
 )
-from evalkit.hookspecs import hookimpl
+from evalkit.hookspecs import Register, hookimpl
 from evalkit.interfaces import (
     TUNE_ON,
     Aggregator,
@@ -66,6 +70,7 @@ __all__ = [
     "Metric",
     "MetricResult",
     "PluginError",
+    "Register",
     "Report",
     "Reporter",
     "Table",

@@ -10,9 +10,7 @@ printed under every table
 
 from __future__ import annotations
 
-from typing import Any
-
-from evalkit import hookimpl
+from evalkit import Register, hookimpl
 
 from .means import ArithmeticMean, GeometricMean, HarmonicMean, Median, PowerMean
 from .policy import Nonpositive, parse_missing, parse_nonpositive
@@ -35,7 +33,7 @@ __all__ = [
 
 
 @hookimpl
-def register_aggregators(register: Any) -> None:
+def register_aggregators(register: Register) -> None:
     for cls in (
         ArithmeticMean,
         GeometricMean,

@@ -2,7 +2,7 @@
 
 They read only the order of the cells within each column, so they are unchanged by any strictly
 increasing rescaling of a column, and take any finite value. Cells that agree to about 12
-significant digits (40 bits) are ties (:func:`evalkit.aggregation.snap_ties`). When the cells
+significant digits (40 bits) are ties (:func:`evalkit.statistics.snap_ties`). When the cells
 are lower-is-better (``higher_is_better=False``, e.g. an error rate) "better" means lower.
 
 - **mean rank** (Demšar 2006, JMLR 7, section 3.2.2): per column, rank the systems (1 = best; tied
@@ -29,7 +29,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from evalkit import Aggregator
-from evalkit.aggregation import snap_ties
+from evalkit.statistics import snap_ties
 
 from .policy import missing_reasons, numeric_table
 

@@ -19,9 +19,7 @@ Methods:
 
 from __future__ import annotations
 
-from typing import Any
-
-from evalkit import hookimpl
+from evalkit import Register, hookimpl
 from evalkit_classification.baselines import Majority, Prior
 from evalkit_classification.datasets import SICKE
 from evalkit_classification.metrics import Accuracy, BalancedAccuracy, ExpectedCalibrationError, LogLoss, MacroF1
@@ -34,18 +32,18 @@ PROBES = ("minilm-logreg", "tfidf-logreg")
 
 
 @hookimpl
-def register_datasets(register: Any) -> None:
+def register_datasets(register: Register) -> None:
     register(SICKE)
 
 
 @hookimpl
-def register_metrics(register: Any) -> None:
+def register_metrics(register: Register) -> None:
     for cls in (Accuracy, MacroF1, BalancedAccuracy, LogLoss, ExpectedCalibrationError):
         register(cls)
 
 
 @hookimpl
-def register_methods(register: Any) -> None:
+def register_methods(register: Register) -> None:
     register(Majority, description="the training split's most frequent class, probability 1")
     register(Prior, description="the training split's class distribution for every example")
     register(EncoderLogReg, description="logistic regression on (u, v, |u-v|, u*v) of sentence-transformers embeddings")

@@ -3,7 +3,7 @@
 Read from the same SemEval-2014 files as ``sickr`` (``sick/semeval2014/SICK_{train,trial,
 test_annotated}.txt``: one header row, 5 tab-separated fields ``pair_ID sentence_A sentence_B
 relatedness_score entailment_judgment``; the test file has CRLF line ends), split on tabs with no
-quote handling (:func:`evalkit.data.read_fields`), row counts checked (4500 / 500 / 4927).
+quote handling (:func:`evalkit.datafiles.read_fields`), row counts checked (4500 / 500 / 4927).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from evalkit import ConfigError, DataError, DataFile, Dataset
-from evalkit.data import check_rows, locate, parse_float, read_fields
+from evalkit.datafiles import check_rows, locate, parse_float, read_fields
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -69,7 +69,7 @@ class _PostProcessor(ClassificationMethod):
         return self
 
     def _fit_base(self, data: LabelledData) -> ClassificationMethod:
-        from evalkit.plugins import get_host
+        from evalkit import components
 
         pairs = getattr(self, "fit_pairs_", None)
         key = _digest(self.base, self.base_params or {}, data.classes, data.train, data.dev,
@@ -77,7 +77,7 @@ class _PostProcessor(ClassificationMethod):
         if key in _FITTED:
             _FITTED.move_to_end(key)
             return _FITTED[key]
-        method = get_host().methods.create(self.base, **(self.base_params or {}))
+        method = components.create("method", self.base, **(self.base_params or {}))
         if not isinstance(method, ClassificationMethod):
             raise ConfigError(f"{self.display_name}: base {self.base!r} is not a classification method "
                               f"(task types {list(method.task_types)})")

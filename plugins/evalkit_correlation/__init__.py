@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from evalkit import DataError, Metric, UndefinedValueError, as_1d_float, check_finite, hookimpl
+from evalkit import DataError, Metric, Register, UndefinedValueError, as_1d_float, check_finite, hookimpl
 
 #: Relative spread below which scores count as constant (scipy.stats.pearsonr's near-constant test).
 NEAR_CONSTANT = 1e-13
@@ -183,6 +183,6 @@ class Pearson(_Correlation):
 
 
 @hookimpl
-def register_metrics(register: Any) -> None:
+def register_metrics(register: Register) -> None:
     register(Spearman)
     register(Pearson)

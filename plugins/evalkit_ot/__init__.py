@@ -27,15 +27,13 @@ only when something is computed.
 
 from __future__ import annotations
 
-from typing import Any
-
-from evalkit import hookimpl
+from evalkit import Register, hookimpl
 from evalkit_ot.methods import MINILM, WMDSimilarity, WRDSimilarity
 from evalkit_ot.metrics import WMDMetric, WRDMetric
 
 
 @hookimpl
-def register_methods(register: Any) -> None:
+def register_methods(register: Register) -> None:
     register(WMDSimilarity)
     register(WRDSimilarity)
     register(WMDSimilarity, "minilm-wmd", params={"model": MINILM},
@@ -45,6 +43,6 @@ def register_methods(register: Any) -> None:
 
 
 @hookimpl
-def register_metrics(register: Any) -> None:
+def register_metrics(register: Register) -> None:
     register(WMDMetric)
     register(WRDMetric)

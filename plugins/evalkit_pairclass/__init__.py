@@ -20,27 +20,25 @@ Datasets: ``mrpc`` (train/dev/test, dev carved from train), and the Chinese ``at
 
 from __future__ import annotations
 
-from typing import Any
-
-from evalkit import hookimpl
+from evalkit import Register, hookimpl
 from evalkit_pairclass.baseline import MajorityClass
 from evalkit_pairclass.datasets import ATEC, BQ, LCQMC, MRPC, PAWSX
 from evalkit_pairclass.metrics import AutoThresholdAccuracy, AutoThresholdF1, AveragePrecision
 
 
 @hookimpl
-def register_metrics(register: Any) -> None:
+def register_metrics(register: Register) -> None:
     register(AutoThresholdF1)
     register(AutoThresholdAccuracy)
     register(AveragePrecision)
 
 
 @hookimpl
-def register_datasets(register: Any) -> None:
+def register_datasets(register: Register) -> None:
     for cls in (MRPC, ATEC, BQ, LCQMC, PAWSX):
         register(cls)
 
 
 @hookimpl
-def register_methods(register: Any) -> None:
+def register_methods(register: Register) -> None:
     register(MajorityClass)

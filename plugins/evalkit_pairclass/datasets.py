@@ -1,6 +1,6 @@
 """Pair-classification datasets: MRPC and the Chinese ATEC, BQ, LCQMC and PAWS-X sets.
 
-All are tab-separated files read without quote handling (:func:`evalkit.data.read_fields`; the
+All are tab-separated files read without quote handling (:func:`evalkit.datafiles.read_fields`; the
 fields hold unbalanced ``"``), loaded as ``sentence1``, ``sentence2`` and an int64 ``label`` in
 {0, 1} (1 = paraphrase / same meaning), with the row counts checked against the published sizes.
 """
@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from evalkit import ConfigError, DataError, DataFile, Dataset
-from evalkit.data import check_rows, locate, read_fields
+from evalkit.datafiles import check_rows, locate, read_fields
 
 if TYPE_CHECKING:
     import numpy as np

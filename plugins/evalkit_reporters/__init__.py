@@ -12,7 +12,7 @@ import math
 import re
 from typing import Any
 
-from evalkit import Report, Reporter, Table, hookimpl
+from evalkit import Register, Report, Reporter, Table, hookimpl
 
 from .marks import apply_marks, bool_columns, legend_line
 
@@ -172,12 +172,12 @@ class HtmlReporter(Reporter):
     extension = "html"
 
     def render(self, report: Report) -> str:
-        from evalkit.htmlreport import tables_html
+        from evalkit.htmlpage import tables_html
 
         return tables_html(report)
 
 
 @hookimpl
-def register_reporters(register: Any) -> None:
+def register_reporters(register: Register) -> None:
     for cls in (TableReporter, MarkdownReporter, CsvReporter, JsonReporter, LatexReporter, HtmlReporter):
         register(cls)

@@ -15,15 +15,13 @@ Datasets (task type ``sts``; columns ``sentence1``, ``sentence2``, ``score`` on 
 
 from __future__ import annotations
 
-from typing import Any
-
-from evalkit import hookimpl
+from evalkit import Register, hookimpl
 from evalkit_sts.datasets import SICKR, STS12, STS13, STS14, STS15, STS16, STSB
 from evalkit_sts.pairs import PairsFile
 
 
 @hookimpl
-def register_datasets(register: Any) -> None:
+def register_datasets(register: Register) -> None:
     for cls in (STSB, SICKR, STS12, STS13, STS14, STS15, STS16):
         register(cls)
     register(PairsFile)

@@ -1,7 +1,7 @@
 """Loaders for STS-B, SICK-R (SemEval-2014) and STS12-16, reading the official file layouts.
 
 The files contain unbalanced double quotes inside fields, so they are split on tabs with no quote
-handling (see :func:`evalkit.data.read_fields`); row counts are checked against the official
+handling (see :func:`evalkit.datafiles.read_fields`); row counts are checked against the official
 numbers after loading.
 """
 
@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from evalkit import DataError, DataFile, Dataset
-from evalkit.data import check_rows, locate, parse_float, read_fields
+from evalkit.datafiles import check_rows, locate, parse_float, read_fields
 from evalkit_sts.sources import SHA256, SICK_URL, STS_YEARS, STSB_URL
 
 if TYPE_CHECKING:

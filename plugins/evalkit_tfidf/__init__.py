@@ -9,9 +9,9 @@ Chinese and other text written without spaces, where word unigrams would be whol
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from evalkit import ConfigError, Method, check_pairs, hookimpl
+from evalkit import ConfigError, Method, Register, check_pairs, hookimpl
 
 if TYPE_CHECKING:
     import numpy as np
@@ -87,7 +87,7 @@ class TfidfCosine(Method):
 
 
 @hookimpl
-def register_methods(register: Any) -> None:
+def register_methods(register: Register) -> None:
     register(TfidfCosine)
     register(TfidfCosine, "tfidf-cosine", description="TF-IDF cosine over word unigrams (scikit-learn)")
     register(TfidfCosine, "tfidf-char", params={"analyzer": "char", "ngram_range": [1, 2]},
