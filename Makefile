@@ -37,8 +37,11 @@ compare: install
 ## code blocks of the tutorial and how-to pages: tests/test_docs.py, tests/test_docs_examples.py).
 test: lint typecheck unit
 
+## make lint: ruff, then the import contracts of [tool.importlinter] in pyproject.toml (built-in
+## plugins import only evalkit's public modules; the core imports no plugin).
 lint: install
 	$(BIN)/ruff check evalkit plugins tests benchmarks
+	$(BIN)/lint-imports --no-cache pyproject.toml
 
 typecheck: install
 	$(BIN)/mypy evalkit plugins

@@ -21,6 +21,9 @@ use tiny synthetic inputs from :mod:`evalkit.testing.samples`; methods get ten s
 metrics the scores or texts of the task types they declare. ``check_names(kind)`` lists the checks
 (``evalkit.testing.CHECKS[kind]`` holds them with their descriptions).
 
+:func:`check_public_imports` asserts that a plugin imports only evalkit's public modules
+(:data:`PUBLIC_MODULES`), lazy imports included.
+
 The pytest fixtures ``evalkit_host``, ``evalkit_plugin`` and ``evalkit_cli`` come from
 :mod:`evalkit.testing.pytest_plugin`, which pytest loads automatically (entry point ``pytest11``).
 """
@@ -44,6 +47,7 @@ from evalkit.testing._base import (
     kind_of,
     resolve,
 )
+from evalkit.testing._imports import PUBLIC_MODULES, InternalImport, check_public_imports, internal_imports
 
 for _checks in CHECKS.values():  # metadata first, then the order the modules define
     _checks.sort(key=lambda c: c.name != "metadata")
@@ -52,18 +56,22 @@ ExpectedFailures = Mapping[str, str] | Callable[[Any], Mapping[str, str]] | None
 
 __all__ = [
     "CHECKS",
+    "PUBLIC_MODULES",
     "Check",
     "CheckOutcome",
     "CheckSkipped",
     "ConformanceError",
+    "InternalImport",
     "check_aggregator",
     "check_component",
     "check_dataset",
     "check_method",
     "check_metric",
     "check_names",
+    "check_public_imports",
     "check_reporter",
     "checks_for",
+    "internal_imports",
     "parametrize_with_checks",
 ]
 
