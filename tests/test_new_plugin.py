@@ -72,6 +72,35 @@ def test_generated_component_passes_the_conformance_checks(
     assert host.registries[kind].get(f"my-{kind}").plugin == n.module
 
 
+def test_generated_plugins_keep_the_public_import_contract(tmp_path: Path) -> None:
+    """Every template (the five kinds and the classification method) imports only evalkit's public
+    modules: lint-imports, given the plugin contract of evalkit's pyproject.toml with the generated
+    packages as its sources, keeps it (and breaks it when one import is made internal)."""
+    from evalkit.suite import tomllib  # tomli before Python 3.11
+
+    packages = [write_plugin(f"my-{kind}", kind, tmp_path) for kind in KINDS]
+    packages.append(write_plugin("my-classifier", "method", tmp_path, task="classification"))
+    modules = [plugin_names(p.name.removeprefix("evalkit-")).module for p in packages]
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["importlinter"]
+    (contract,) = [c for c in config["contracts"] if c["id"] == "plugins-use-public-api"]
+    contract = {**contract, "source_modules": modules, "ignore_imports": []}
+    lines = ["[tool.importlinter]", f"root_packages = {json.dumps(['evalkit', *modules])}",
+             "[[tool.importlinter.contracts]]", *[f"{k} = {json.dumps(v)}" for k, v in contract.items()]]
+    (tmp_path / "contracts.toml").write_text("\n".join(lines) + "\n")
+
+    def lint() -> subprocess.CompletedProcess[str]:
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join([*map(str, packages), str(ROOT)])}
+        return subprocess.run([str(Path(sys.executable).parent / "lint-imports"), "--no-cache", "contracts.toml"],
+                              cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+
+    kept = lint()
+    assert kept.returncode == 0 and "1 kept, 0 broken" in kept.stdout, kept.stdout + kept.stderr
+    dataset = packages[KINDS.index("dataset")] / "evalkit_my_dataset" / "__init__.py"
+    dataset.write_text(dataset.read_text().replace("from evalkit.datafiles import", "from evalkit.data import"))
+    broken = lint()
+    assert broken.returncode == 1 and "evalkit_my_dataset -> evalkit.data (l." in broken.stdout, broken.stdout
+
+
 def test_classification_method_scaffold_is_lint_clean_passes_checks_and_its_own_test(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, evalkit_plugin: Any
 ) -> None:

@@ -117,7 +117,7 @@ def render_plugin(name: str, kind: str, task: str = "similarity") -> dict[str, s
         "description_lower": description[0].lower() + description[1:],
         "dependencies": ", ".join(f'"{d}"' for d in [f"evalkit>={__version__}", *deps]),
         "usage": usage.format(name=n.name),
-        "stdlib_imports": "from pathlib import Path\n" if kind == "dataset" else "",
+        "stdlib_imports": "import hashlib\nfrom pathlib import Path\n" if kind == "dataset" else "",
         "thirdparty_imports": "import pytest\n" if kind in ("metric", "method", "dataset") else "",
     }
     values["kind_tests"] = _fill(_template(f"test_{stem}.py.tmpl"), values)
