@@ -14,16 +14,14 @@ sentences are encoded once per run and not at all in a repeated run.
 
 from __future__ import annotations
 
-from typing import Any
-
-from evalkit import hookimpl
+from evalkit import Register, hookimpl
 from evalkit_encoders.methods import EncoderCosine, Whitening
 
 MINILM = "all-MiniLM-L6-v2"
 
 
 @hookimpl
-def register_methods(register: Any) -> None:
+def register_methods(register: Register) -> None:
     register(EncoderCosine)
     register(Whitening)
     register(EncoderCosine, "minilm-cosine", params={"model": MINILM},
