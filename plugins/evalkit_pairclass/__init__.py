@@ -44,3 +44,11 @@ def register_datasets(register: Any) -> None:
 @hookimpl
 def register_methods(register: Any) -> None:
     register(MajorityClass)
+
+
+@hookimpl
+def register_suites(register: Any) -> None:
+    from evalkit_pairclass.suites import PAIRCLASS, PAIRCLASS_ZH
+
+    register(PAIRCLASS)
+    register(PAIRCLASS_ZH)
