@@ -30,7 +30,8 @@ hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
 
 
 class Register(Protocol):
-    """The callable handed to every ``register_*`` hook.
+    """The callable handed to every ``register_*`` hook of a component kind (``register_suites``
+    gets a :class:`SuiteRegister`).
 
     ``register(factory, name=None, *, params=None, description=None)``
 
@@ -159,7 +160,14 @@ def register_suites(register: SuiteRegister) -> None:
     """Register named suites: datasets x methods x metrics that ``compare --suite NAME`` runs.
 
     Called once when the plugin manager is built; the components a suite names may come from any
-    plugin (they are checked when the suite runs). Example::
+    plugin (they are checked when the suite runs). Here ``register`` is
+    ``register(suite, name=None, *, description=None, default=False)`` (:class:`SuiteRegister`):
+    ``suite`` is a :class:`evalkit.suite.Suite`, a dict with the keys of a suite file (``datasets``,
+    ``methods``, ``metrics``, ``aggregate``, optionally ``name`` and ``description``) or the path of a
+    suite file; ``name`` defaults to the suite's own; ``default=True`` makes it the suite ``evalkit
+    compare`` runs without ``--suite`` (one registered suite at most may say so: several, or none, make
+    ``compare`` without ``--suite`` an error naming the plugins). A name another plugin registered
+    raises :class:`evalkit.errors.DuplicateNameError`. Example::
 
         @evalkit.hookimpl
         def register_suites(register):
