@@ -301,3 +301,14 @@ def test_suite_registry_imports_nothing_heavy() -> None:
             "print(sorted(m for m in ('torch', 'pandas', 'sklearn', 'scipy') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_the_components_reference_lists_the_registered_suites() -> None:
+    """docs/src/reference/components.md's suite table names each registered suite, its plugin and
+    the default, as the registry has them."""
+    page = (HERE.parent / "docs" / "src" / "reference" / "components.md").read_text(encoding="utf-8")
+    section = page.split("## Suites", 1)[1].split("\n## ", 1)[0]
+    rows = re.findall(r"^\| `([\w-]+)`( \(default\))? \| `(\w+)` \|", section, re.M)
+    host = Host(autoload=False, blocked=())
+    assert {(name, bool(default), plugin) for name, default, plugin in rows} == {
+        (e.name, e.default, e.plugin) for e in host.suites}
