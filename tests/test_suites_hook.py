@@ -312,3 +312,36 @@ def test_the_components_reference_lists_the_registered_suites() -> None:
     host = Host(autoload=False, blocked=())
     assert {(name, bool(default), plugin) for name, default, plugin in rows} == {
         (e.name, e.default, e.plugin) for e in host.suites}
+
+
+def test_an_installed_plugin_s_suite_runs_from_the_command_line(tmp_path: Path) -> None:
+    """The test plugin installed as pip leaves a distribution (entry point ``evalkit``), run in a
+    fresh interpreter: its suites are listed and ``compare --suite`` runs one."""
+    import json
+    import os
+
+    site = tmp_path / "site"
+    info = site / "evalkit_tinysuites-0.1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: evalkit-tinysuites\nVersion: 0.1.0\n")
+    (info / "entry_points.txt").write_text("[evalkit]\ntinysuites = evalkit_tinysuites\n")
+    root = HERE.parent
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EVALKIT_") or k in (
+        "EVALKIT_CACHE_DIR", "EVALKIT_RUNS_DIR", "EVALKIT_OFFLINE")}
+    env["PYTHONPATH"] = os.pathsep.join(map(str, [site, HERE / "suite_plugin", root, root / "plugins"]))
+
+    def evalkit_cmd(*args: str) -> Any:
+        done = subprocess.run([sys.executable, "-c", "from evalkit.cli import main; main()", *args], env=env,
+                              cwd=tmp_path, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout)
+
+    listed = {s["name"]: s for s in evalkit_cmd("list", "suites", "--json")}
+    assert (listed["tiny-toml"]["plugin"], listed["tiny-toml"]["distribution"], listed["tiny-toml"]["version"]) == (
+        "tinysuites", "evalkit-tinysuites", "0.1.0")
+    out = evalkit_cmd("compare", "--suite", "tiny-toml", "--format", "json", "--no-save")
+    gold = fixture_pairs()
+    overlap = [jaccard(a, b) for a, b in zip(gold["text_a"], gold["text_b"], strict=True)]
+    assert {r["metric"]: r["value"] for r in out["results"]} == pytest.approx(
+        {"spearman": stats.spearmanr(overlap, gold["similarity"]).statistic,
+         "pearson": stats.pearsonr(overlap, gold["similarity"]).statistic}, abs=1e-12)
