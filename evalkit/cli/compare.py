@@ -13,18 +13,22 @@ from evalkit.interfaces import TUNE_ON
 
 
 class _SuitesInHelp(click.Command):
-    """A command whose help lists the suites the plugins register, read when the help is shown."""
+    """A command whose help lists the suites the plugins register, read whenever the help is."""
 
-    def format_help_text(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+    _help_template: str | None = None
+
+    @property
+    def help(self) -> str | None:
         from evalkit.suite_registry import suites_help
 
-        template = self.help or ""
+        if self._help_template is None:
+            return None
         # The docstring is indented by 4 spaces (click dedents it): indent the generated lines alike.
-        self.help = template.replace("SUITES", suites_help().replace("\n", "\n    "))
-        try:
-            super().format_help_text(ctx, formatter)
-        finally:
-            self.help = template
+        return self._help_template.replace("SUITES", suites_help().replace("\n", "\n    "))
+
+    @help.setter
+    def help(self, value: str | None) -> None:
+        self._help_template = value
 
 
 @click.command("compare", cls=_SuitesInHelp)
