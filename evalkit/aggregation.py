@@ -3,8 +3,8 @@
 - :func:`pivot`: the tidy results of one metric as a methods x datasets table.
 - :func:`rank`: 1-based ranks, ties sharing the best rank.
 - :func:`parse_aggregator_spec` / :func:`create_aggregators`: ``"power:p=2"`` style names from the
-  command line or a suite file to aggregator objects, with the shared ``--nonpositive`` and
-  ``--missing`` policies passed to the aggregators that take them.
+  command line or a suite file to aggregator objects, with shared parameters (command-line
+  shorthands) passed to every aggregator that declares a parameter of that name.
 - :func:`aggregate`: each aggregator's value and rank per row.
 """
 
@@ -109,29 +109,25 @@ def _accepts(factory: Any, param: str) -> bool:
         return False
 
 
-def create_aggregators(
-    host: Host,
-    specs: list[str],
-    *,
-    nonpositive: str | None = None,
-    missing: str | None = None,
-) -> list[tuple[str, Aggregator]]:
+def create_aggregators(host: Host, specs: list[str], /, **shared: Any) -> list[tuple[str, Aggregator]]:
     """Build ``(label, aggregator)`` pairs from specs such as ``["mean", "power:p=2"]``.
 
-    The label is the spec as written, or ``LABEL`` of ``NAME@LABEL:...``. ``nonpositive``
-    (``error``, ``skip`` or ``shift=C``) and ``missing`` (``exclude`` or ``skip``) go to every
-    aggregator whose factory has a parameter of that name (the rules whose domain excludes non-
-    positive cells, the rules with a choice about missing cells), unless the spec sets it itself.
+    The label is the spec as written, or ``LABEL`` of ``NAME@LABEL:...``. Each keyword in
+    ``shared`` (a command-line shorthand such as ``--nonpositive skip``, given here as
+    ``nonpositive="skip"``) goes to every aggregator whose factory has a parameter of that name,
+    unless the spec sets it itself; ``None`` means not given. evalkit knows no such names: they are
+    whatever parameters the aggregators declare.
 
     Raises:
-        ConfigError: a malformed spec, a duplicate label, invalid parameters, or a policy given
-            that none of the aggregators takes.
+        ConfigError: a malformed spec, a duplicate label, invalid parameters, or a shared
+            parameter that none of the aggregators takes (naming the registered ones that do).
         UnknownNameError: an aggregator no plugin registered.
     """
     from evalkit.params import check_params, parse_spec
 
+    given = {key: value for key, value in shared.items() if value is not None}
     out: list[tuple[str, Aggregator]] = []
-    used = {"nonpositive": False, "missing": False}
+    used: set[str] = set()
     for spec in specs:
         name, params = parse_aggregator_spec(spec)
         label = parse_spec(spec).label
@@ -139,19 +135,24 @@ def create_aggregators(
             raise ConfigError(f"aggregator {label!r} is listed twice")
         entry = host.aggregators.get(name)
         check_params("aggregator", name, entry.factory, params, plugin=entry.plugin)
-        for key, value in (("nonpositive", nonpositive), ("missing", missing)):
-            if value is not None and _accepts(entry.factory, key):
+        for key, value in given.items():
+            if _accepts(entry.factory, key):
                 params.setdefault(key, value)
-                used[key] = True
+                used.add(key)
         out.append((label, entry.create(**params)))
-    for key, value in (("nonpositive", nonpositive), ("missing", missing)):
-        if value is not None and not used[key]:
-            takers = sorted(e.name for e in host.aggregators if _accepts(e.factory, key))
-            raise ConfigError(
-                f"--{key} {value} applies to none of the aggregators {', '.join(specs)}; it is "
-                f"taken by {', '.join(takers) or '(none registered)'}"
-            )
+    unused = [key for key in given if key not in used]
+    if unused:
+        _unused_shared(host, specs, unused[0], given[unused[0]])
     return out
+
+
+def _unused_shared(host: Host, specs: list[str], key: str, value: Any) -> None:
+    """Raise the :class:`ConfigError` of a shared parameter that none of ``specs`` takes."""
+    takers = sorted(e.name for e in host.aggregators if _accepts(e.factory, key))
+    raise ConfigError(
+        f"--{key} {value} applies to none of the aggregators {', '.join(specs)}; it is "
+        f"taken by {', '.join(takers) or '(none registered)'}"
+    )
 
 
 def aggregate(

@@ -30,7 +30,8 @@ hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
 
 
 class Register(Protocol):
-    """The callable handed to every ``register_*`` hook.
+    """The callable handed to every ``register_*`` hook of a component kind (``register_suites``
+    gets a :class:`SuiteRegister`).
 
     ``register(factory, name=None, *, params=None, description=None)``
 
@@ -52,6 +53,33 @@ class Register(Protocol):
         *,
         params: dict[str, Any] | None = None,
         description: str | None = None,
+    ) -> None: ...
+
+
+class SuiteRegister(Protocol):
+    """The callable handed to the ``register_suites`` hook.
+
+    ``register(suite, name=None, *, description=None, default=False)``
+
+    - ``suite``: a :class:`evalkit.suite.Suite`, a dict with the keys of a suite file
+      (``datasets``, ``methods``, ``metrics``, ``aggregate``, optionally ``name`` and
+      ``description``), or the path of a suite file (TOML; paths in it resolve against its folder).
+    - ``name``: what users pass to ``--suite``; defaults to the suite's ``name`` (a file's stem).
+    - ``description``: one line for ``evalkit list suites``; defaults to the suite's own.
+    - ``default``: ``compare`` runs this suite when no ``--suite`` is given. At most one
+      registered suite may say so; evalkit itself names none.
+
+    Raises :class:`evalkit.errors.DuplicateNameError` when another plugin already registered the
+    name, and :class:`evalkit.errors.PluginError` for an invalid name or definition.
+    """
+
+    def __call__(
+        self,
+        suite: Any,
+        name: str | None = None,
+        *,
+        description: str | None = None,
+        default: bool = False,
     ) -> None: ...
 
 
@@ -124,6 +152,31 @@ def register_reporters(register: Register) -> None:
             register(RstReporter)                   # RstReporter.name == "rst"
 
     Check each one with ``evalkit.testing.check_reporter(RstReporter())`` (see :mod:`evalkit.testing`).
+    """
+
+
+@hookspec
+def register_suites(register: SuiteRegister) -> None:
+    """Register named suites: datasets x methods x metrics that ``compare --suite NAME`` runs.
+
+    Called once when the plugin manager is built; the components a suite names may come from any
+    plugin (they are checked when the suite runs). Here ``register`` is
+    ``register(suite, name=None, *, description=None, default=False)`` (:class:`SuiteRegister`):
+    ``suite`` is a :class:`evalkit.suite.Suite`, a dict with the keys of a suite file (``datasets``,
+    ``methods``, ``metrics``, ``aggregate``, optionally ``name`` and ``description``) or the path of a
+    suite file; ``name`` defaults to the suite's own; ``default=True`` makes it the suite ``evalkit
+    compare`` runs without ``--suite`` (one registered suite at most may say so: several, or none, make
+    ``compare`` without ``--suite`` an error naming the plugins). A name another plugin registered
+    raises :class:`evalkit.errors.DuplicateNameError`. Example::
+
+        @evalkit.hookimpl
+        def register_suites(register):
+            register({"datasets": ["my-pairs"], "methods": ["tfidf-cosine", "my-method"],
+                      "metrics": ["spearman"], "aggregate": ["mean"]},
+                     "my-suite", description="my pairs: TF-IDF against my method")
+            register(Path(__file__).parent / "suites" / "large.toml")   # a suite file
+
+    ``evalkit list suites`` and ``evalkit compare --help`` list them.
     """
 
 

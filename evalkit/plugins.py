@@ -12,6 +12,7 @@ import is recorded and warned about while everything else keeps working. Environ
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib
 import importlib.metadata as md
 import os
@@ -27,6 +28,7 @@ import pluggy
 from evalkit import hookspecs
 from evalkit.errors import DuplicateNameError, PluginError
 from evalkit.registry import KINDS, Entry, Registry
+from evalkit.suite_registry import SuiteRegistry, make_suite_register
 
 #: Built-in plugins as (plugin name, module). They are declared as entry points too, and an entry
 #: point naming one of these modules is not loaded twice.
@@ -110,7 +112,7 @@ def _env_list(name: str) -> set[str]:
 
 
 class Host:
-    """The loaded plugins and the five registries built from them.
+    """The loaded plugins, the five registries built from them and the registered :attr:`suites`.
 
     Build with :func:`get_host` (cached per process) or directly for an isolated set of plugins
     (tests: ``Host(autoload=False, extra_plugins=[...])``).
@@ -137,6 +139,8 @@ class Host:
         self.plugins: dict[str, PluginInfo] = {}
         self.failures: list[LoadFailure] = []
         self.registries: dict[str, Registry[Any]] = {k: Registry(k) for k in KINDS}
+        #: Named suites from the ``register_suites`` hooks.
+        self.suites = SuiteRegistry()
         self._load(builtins, extra_plugins)
         self._call_register_hooks()
 
@@ -164,7 +168,7 @@ class Host:
             self._fail(LoadFailure(name, module, dist, version, f"invalid hook: {exc}"))
             return
         hooks = sorted(
-            h.name for h in self.pm.get_hookcallers(obj) or [] if h.name in _HOOK_KIND or h.name == "register_commands"
+            h.name for h in self.pm.get_hookcallers(obj) or [] if h.name.startswith("register_")
         )
         self.plugins[name] = PluginInfo(name, module, dist, version, builtin, hooks, {})
 
@@ -218,14 +222,16 @@ class Host:
 
     # -- registration ----------------------------------------------------------------------------
     def _call_register_hooks(self) -> None:
-        for hook_name, kind in _HOOK_KIND.items():
+        makers: dict[str, Any] = {h: functools.partial(self._make_register, kind) for h, kind in _HOOK_KIND.items()}
+        makers["register_suites"] = functools.partial(make_suite_register, self.suites)
+        for hook_name, make_register in makers.items():
             caller = getattr(self.pm.hook, hook_name)
             # get_hookimpls() is in registration order: built-ins first, then entry points.
             for impl in caller.get_hookimpls():
                 info = self.plugins.get(impl.plugin_name)
                 if info is None:
                     continue
-                register = self._make_register(kind, info)
+                register = make_register(info)
                 try:
                     impl.function(register=register)
                 except (DuplicateNameError, PluginError):

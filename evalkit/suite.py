@@ -3,6 +3,7 @@
 A suite file is TOML::
 
     name = "my-sts"
+    description = "English STS, two encoders"     # one line for listings (optional)
     datasets = ["stsb", "sickr"]                  # names, or tables with params/splits
     metrics = ["spearman", "pearson"]
     aggregate = ["mean"]
@@ -20,6 +21,9 @@ A suite file is TOML::
     dataset = "pairs"
     params = { path = "pairs.tsv" }
     splits = ["test"]
+
+Plugins register named suites with the ``register_suites`` hook (:mod:`evalkit.suite_registry`);
+:func:`load_suite` takes such a name, a TOML path, or ``None`` for the registered default suite.
 
 Relative paths in a suite file resolve against the suite file's folder first: a string parameter
 naming a file or folder that exists relative to that folder becomes its absolute path; any other
@@ -58,7 +62,11 @@ class ComponentSpec:
 
 @dataclass
 class Suite:
-    """A comparison: datasets x methods, scored with metrics, aggregated across datasets."""
+    """A comparison: datasets x methods, scored with metrics, aggregated across datasets.
+
+    ``source`` says where it was read from (a file, or ``suite 'NAME'``); ``description`` is the
+    suite file's one-line ``description``.
+    """
 
     name: str
     datasets: list[ComponentSpec]
@@ -66,50 +74,7 @@ class Suite:
     metrics: list[ComponentSpec]
     aggregate: list[str] = field(default_factory=lambda: ["mean"])
     source: str = ""
-
-
-STS_DATASETS = ["stsb", "sickr", "sts12", "sts13", "sts14", "sts15", "sts16"]
-DEFAULT_SUITES: dict[str, dict[str, Any]] = {
-    "sts": {
-        "datasets": STS_DATASETS,
-        "methods": ["minilm-cosine", "minilm-whitening", "minilm-wmd", "minilm-wrd",
-                    "tfidf-cosine"],
-        "metrics": ["spearman", "pearson"],
-        "aggregate": ["mean"],
-    },
-    "pairclass": {
-        "datasets": ["mrpc"],
-        "methods": ["minilm-cosine", "minilm-wmd", "minilm-wrd", "tfidf-cosine", "majority-class"],
-        "metrics": ["auto_threshold_f1", "auto_threshold_accuracy", "average_precision"],
-        "aggregate": ["mean"],
-    },
-    "sick-e": {
-        "datasets": ["sick-e"],
-        "methods": ["majority", "prior", "tfidf-logreg", "tfidf-logreg+logit-adjust", "tfidf-logreg+can",
-                    "minilm-logreg", "minilm-logreg+logit-adjust", "minilm-logreg+can"],
-        "metrics": ["accuracy", "macro_f1", "balanced_accuracy"],
-        "aggregate": ["mean"],
-    },
-    "pairclass-zh": {
-        "datasets": ["atec", "bq", "lcqmc", "pawsx"],
-        "methods": ["tfidf-char", "majority-class"],
-        "metrics": ["auto_threshold_f1", "auto_threshold_accuracy", "average_precision"],
-        "aggregate": ["mean"],
-    },
-}
-
-
-def suite_claim(name: str) -> str:
-    """One line saying what built-in suite ``name`` runs, generated from :data:`DEFAULT_SUITES`
-    (so ``compare --help`` cannot drift from the definitions)."""
-    d = DEFAULT_SUITES[name]
-    return (f"--suite {name}: methods {', '.join(d['methods'])}; datasets {', '.join(d['datasets'])}; "
-            f"metrics {', '.join(d['metrics'])}; aggregate {', '.join(d['aggregate'])}")
-
-
-def suites_help() -> str:
-    """The built-in suites for ``--help``: a click ``\\b`` block, one :func:`suite_claim` per line."""
-    return "\b\n" + "\n".join(suite_claim(n) for n in DEFAULT_SUITES)
+    description: str = ""
 
 
 def _relative_to(params: dict[str, Any], base: Path | None) -> dict[str, Any]:
@@ -170,12 +135,15 @@ def suite_from_dict(doc: dict[str, Any], *, name: str, source: str, base: Path |
 
     ``base`` is the suite file's folder: relative paths in parameters resolve against it first.
     """
-    unknown = set(doc) - {"name", "datasets", "methods", "metrics", "aggregate"}
+    unknown = set(doc) - {"name", "description", "datasets", "methods", "metrics", "aggregate"}
     if unknown:
         raise ConfigError(f"{source}: unknown top-level keys {sorted(unknown)}")
     agg = doc.get("aggregate", ["mean"])
     if isinstance(agg, str):
         agg = [a.strip() for a in agg.split(",") if a.strip()]
+    description = doc.get("description", "")
+    if not isinstance(description, str):
+        raise ConfigError(f"{source}: 'description' must be a string (one line)")
     return Suite(
         name=str(doc.get("name", name)),
         datasets=_specs(doc.get("datasets"), "dataset", source, base),
@@ -183,6 +151,7 @@ def suite_from_dict(doc: dict[str, Any], *, name: str, source: str, base: Path |
         metrics=_specs(doc.get("metrics"), "metric", source, base),
         aggregate=list(agg),
         source=source,
+        description=description.strip(),
     )
 
 
@@ -200,22 +169,45 @@ def read_toml(path: Path, *, what: str) -> dict[str, Any]:
         raise ConfigError(f"cannot read {what} {path}: {exc}") from None
 
 
-def load_suite(name_or_path: str) -> Suite:
-    """A built-in suite by name (``sts``) or a TOML file.
+def suite_from_file(path: Path) -> Suite:
+    """The suite of a TOML file; its name is the file's ``name``, else its stem.
 
     Raises:
-        ConfigError: unknown suite, unreadable file, invalid TOML (with line and column).
+        ConfigError: unreadable file, invalid TOML (with line and column), an invalid suite.
     """
-    if name_or_path in DEFAULT_SUITES:
-        return suite_from_dict(DEFAULT_SUITES[name_or_path], name=name_or_path, source=f"suite {name_or_path!r}")
-    path = Path(name_or_path)
-    if not path.is_file():
-        raise ConfigError(
-            f"suite {name_or_path!r} is neither a built-in suite ({', '.join(DEFAULT_SUITES)}) "
-            "nor an existing TOML file"
-        )
     return suite_from_dict(read_toml(path, what="suite file"), name=path.stem, source=str(path),
                            base=path.resolve().parent)
+
+
+def load_suite(name_or_path: str | None = None, *, host: Host | None = None) -> Suite:
+    """A suite registered by a plugin (``sts``), a TOML file, or with ``None`` the default suite.
+
+    Names are looked up in ``host``'s suites (default: :func:`evalkit.plugins.get_host`); the
+    default suite is the one a plugin registers with ``default=True``
+    (:meth:`evalkit.suite_registry.SuiteRegistry.default`). Each call returns a fresh copy.
+
+    Raises:
+        ConfigError: unknown suite (with did-you-mean), no or several default suites, unreadable
+            file, invalid TOML (with line and column).
+    """
+    from evalkit.plugins import get_host
+
+    suites = (host or get_host()).suites
+    if name_or_path is None:
+        return suites.default().build()
+    if name_or_path in suites:
+        return suites.get(name_or_path).build()
+    path = Path(name_or_path)
+    if not path.is_file():
+        import difflib
+
+        close = difflib.get_close_matches(name_or_path, suites.names(), n=3, cutoff=0.6)
+        hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+        raise ConfigError(
+            f"suite {name_or_path!r} is neither a registered suite ({', '.join(suites.names()) or 'none'}) "
+            f"nor an existing TOML file.{hint} Run 'evalkit list suites' for descriptions."
+        )
+    return suite_from_file(path)
 
 
 def override_specs(current: list[ComponentSpec], option: str | None) -> list[ComponentSpec]:

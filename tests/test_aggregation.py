@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
 
+import evalkit
 from evalkit import ConfigError, DataError, UnknownNameError
 from evalkit.aggregation import aggregate, create_aggregators, parse_aggregator_spec, rank
 from evalkit.cli import build_cli
@@ -138,3 +140,51 @@ def test_compare_cli_with_new_aggregators(data_dir: Path, tmp_path: Path) -> Non
     assert aggs[m2]["win_rate"] == pytest.approx(1 - sum(wins) / len(wins))
     expected = 1.0 if sum(wins) > len(wins) / 2 else 0.5 if sum(wins) == len(wins) / 2 else 0.0
     assert aggs[m1]["copeland"] == expected and aggs[m2]["copeland"] == 1 - expected
+
+
+class TrimmedMean:
+    """Mean of each row after dropping its ``trim`` lowest and highest cells (third-party style)."""
+
+    name = "trimmed"
+    higher_is_better = None
+    rule = "trimmed mean"
+
+    def __init__(self, *, trim: int = 0, missing: str = "exclude") -> None:
+        self.trim, self.missing = trim, missing
+
+    def aggregate(self, table: pd.DataFrame, *, higher_is_better: bool = True) -> pd.Series:
+        def row(values: pd.Series) -> float:
+            cells = values.dropna() if self.missing == "skip" else values
+            kept = sorted(cells)[self.trim:len(cells) - self.trim]
+            return float(np.mean(kept)) if kept else math.nan
+
+        return table.apply(row, axis=1)
+
+
+class TrimmedPlugin:
+    @evalkit.hookimpl
+    def register_aggregators(self, register: Any) -> None:
+        register(TrimmedMean)
+
+
+def test_shared_parameters_reach_any_aggregator_declaring_them() -> None:
+    """The core knows no policy names: a third-party aggregator's ``trim`` and ``missing`` are
+    passed like the built-ins' ``nonpositive``, and ``--missing`` reaches it on the command line."""
+    host = Host(autoload=False, extra_plugins=[("trimmed", TrimmedPlugin())])
+    aggs = dict(create_aggregators(host, ["trimmed", "mean", "avg_rank"], trim=1, missing="skip"))
+    assert (aggs["trimmed"].trim, aggs["trimmed"].missing, aggs["mean"].get_params()["missing"]) == (1, "skip", "skip")
+    table = pd.DataFrame({"a": [1.0, 2.0], "b": [5.0, np.nan], "c": [9.0, 4.0], "d": [2.0, 8.0]}, index=["x", "y"])
+    # trimmed mean by hand: x keeps (2, 5) -> 3.5; y skips the gap, keeps (4) -> 4.0
+    assert aggs["trimmed"].aggregate(table).tolist() == [3.5, 4.0]
+    with pytest.raises(ConfigError, match="--trim 1 applies to none of the aggregators mean; it is taken by trimmed"):
+        create_aggregators(host, ["mean"], trim=1)
+    with pytest.raises(ConfigError, match="missing='sometimes' is not one of exclude, skip"):
+        create_aggregators(host, ["mean"], missing="sometimes")
+    from evalkit.plugins import use_host
+
+    with use_host(host):
+        res = CliRunner().invoke(build_cli(), ["compare", "--aggregate", "avg_rank", "--missing", "skip",
+                                               "--no-save"])
+    assert res.exit_code == 2
+    assert "--missing skip applies to none of the aggregators avg_rank; it is taken by" in res.stderr
+    assert "trimmed" in res.stderr.split("taken by")[1]

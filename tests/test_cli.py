@@ -86,8 +86,9 @@ def test_list_and_plugins_json() -> None:
     doc = json.loads(out)
     sts = next(p for p in doc["plugins"] if p["name"] == "sts")
     assert sts["distribution"] == "evalkit" and sts["version"]
-    assert sts["hooks"] == ["register_datasets"]
+    assert sts["hooks"] == ["register_datasets", "register_suites"]
     assert "stsb" in sts["components"]["dataset"]
+    assert sts["components"]["suite"] == ["sts"]
 
 
 def test_suite_file(tmp_path: Path, data_dir: Path) -> None:

@@ -102,6 +102,11 @@ class EveryHook:
         register(Count, description="how many tables")
 
     @evalkit.hookimpl
+    def register_suites(self, register: Any) -> None:
+        register({"datasets": ["inline"], "methods": ["same-length"], "metrics": ["max_error"],
+                  "aggregate": ["best-of"]}, "inline-suite", description="the inline pairs, max error")
+
+    @evalkit.hookimpl
     def register_commands(self, cli: click.Group) -> None:
         @cli.command("hello-hooks")
         @click.argument("who")
@@ -123,6 +128,8 @@ def test_registration_hooks_fill_the_registries(evalkit_plugin: Any) -> None:
         entry = host.registries[kind].get(name)
         assert (entry.plugin, entry.distribution) == ("every-hook", None)
     assert host.reporters.get("count").description == "how many tables"
+    suite = host.suites.get("inline-suite")
+    assert (suite.plugin, suite.description, suite.default) == ("every-hook", "the inline pairs, max error", False)
     assert host.metrics.get("max_error").description.startswith("Largest absolute difference")
 
 
@@ -132,6 +139,9 @@ def test_registered_components_run_in_compare(evalkit_plugin: Any, evalkit_cli: 
                       "--aggregate", "best-of", "--format", "json", "--no-save").json()
     # same-length scores the pairs 1, 0, 0 against gold 5, 1, 2: errors 4, 1, 2, so max_error is 4.
     assert [(r["method"], r["metric"], r["value"]) for r in out["results"]] == [("same-length", "max_error", 4.0)]
+    suite_out = evalkit_cli("compare", "--suite", "inline-suite", "--format", "json", "--no-save").json()
+    assert [(r["method"], r["metric"], r["value"]) for r in suite_out["results"]] == [
+        ("same-length", "max_error", 4.0)]
     assert evalkit_cli("compare", "--datasets", "inline", "--methods", "same-length", "--metrics", "max_error",
                        "--format", "count", "--no-save").stdout == "1 tables\n"
 

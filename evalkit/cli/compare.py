@@ -10,13 +10,32 @@ import click
 from evalkit.cli.common import FORMAT_HELP, check_output, format_for, render, write_output
 from evalkit.history import default_runs_dir
 from evalkit.interfaces import TUNE_ON
-from evalkit.suite import suites_help
 
 
-@click.command("compare")
-@click.option("--suite", "suite_name", default="sts", show_default=True,
-              help="A built-in suite name (listed above) or a TOML suite file (datasets, methods with "
-                   "params, metrics); paths in it resolve against its folder first.")
+class _SuitesInHelp(click.Command):
+    """A command whose help lists the suites the plugins register, read whenever the help is."""
+
+    _help_template: str | None = None
+
+    @property
+    def help(self) -> str | None:
+        from evalkit.suite_registry import suites_help
+
+        if self._help_template is None:
+            return None
+        # The docstring is indented by 4 spaces (click dedents it): indent the generated lines alike.
+        return self._help_template.replace("SUITES", suites_help().replace("\n", "\n    "))
+
+    @help.setter
+    def help(self, value: str | None) -> None:
+        self._help_template = value
+
+
+@click.command("compare", cls=_SuitesInHelp)
+@click.option("--suite", "suite_name", default=None,
+              help="A suite registered by a plugin (listed above; 'evalkit list suites') or a TOML suite "
+                   "file (datasets, methods with params, metrics); paths in it resolve against its folder "
+                   "first. [default: the suite a plugin registers as the default]")
 @click.option("--datasets", help="Comma-separated datasets, each NAME[@LABEL][:KEY=VALUE,...] "
               "(e.g. 'stsb,pairs@mine:path=my.tsv'); replaces the suite's.")
 @click.option("--methods", help="Comma-separated methods, each NAME[@LABEL][:KEY=VALUE,...] (e.g. "
@@ -27,12 +46,13 @@ from evalkit.suite import suites_help
 @click.option("--aggregate", help="Comma-separated aggregators across datasets, with parameters "
               "as NAME:KEY=VALUE (e.g. mean,geometric,power:p=2) [default: mean; aliases "
               "arithmetic/am, gm, hm]; see 'evalkit list aggregators'.")
-@click.option("--nonpositive", help="Cells <= 0 under a geometric/harmonic/power mean: error "
-              "(default), skip (that method gets no value and no rank) or shift=C (add C to every "
-              "cell first).")
-@click.option("--missing", type=click.Choice(["exclude", "skip"]),
-              help="Missing cells under the means and median: exclude (default: the method gets no "
-              "value) or skip (use the cells it has).")
+@click.option("--nonpositive", help="Shorthand for the aggregators' parameter nonpositive, given to "
+              "every aggregator that takes it (geometric:nonpositive=skip): cells <= 0 under a "
+              "geometric/harmonic/power mean: error (default), skip (that method gets no value and no rank) "
+              "or shift=C (add C to every cell first).")
+@click.option("--missing", help="Shorthand for the aggregators' parameter missing, given to every "
+              "aggregator that takes it (mean:missing=skip): missing cells under the means and median: "
+              "exclude (default: the method gets no value) or skip (use the cells it has).")
 @click.option("--bootstrap", "n_bootstrap", type=click.IntRange(min=0), default=0,
               show_default=True, help="Resamples of a paired bootstrap over examples (intervals "
               "per cell, aggregate and rank); 0 = off.")
@@ -69,7 +89,7 @@ from evalkit.suite import suites_help
                    "validation split (cross-fitting where it has none), stratified k-fold cross-fitting "
                    "on the evaluated rows, or the evaluated rows themselves (labelled oracle).")
 def compare(
-    suite_name: str,
+    suite_name: str | None,
     datasets: str | None,
     methods: str | None,
     metrics: str | None,
@@ -111,8 +131,6 @@ def compare(
 
     Each (method, dataset, split) cell is stored when it finishes: an interrupted run resumes with
     only the missing cells, and a repeated run reuses them (--force recomputes).
-
-    Built-in suites (with no --suite option: sts):
 
     SUITES
     """
@@ -203,6 +221,3 @@ def progress_mode(flag: bool | None, stream: Any) -> str:
     isatty = getattr(stream, "isatty", None)
     return "bars" if callable(isatty) and isatty() else "lines"
 
-
-# The docstring is indented by 4 spaces (click dedents it): indent the generated lines alike.
-compare.help = (compare.help or "").replace("SUITES", suites_help().replace("\n", "\n    "))

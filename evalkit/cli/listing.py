@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-KIND_CHOICES = ["datasets", "methods", "metrics", "aggregators", "reporters"]
+KIND_CHOICES = ["datasets", "methods", "metrics", "aggregators", "reporters", "suites"]
 
 
 def _describe(entry: Any) -> dict[str, Any]:
@@ -38,13 +38,19 @@ def _describe(entry: Any) -> dict[str, Any]:
 @click.option("--params", "with_params", is_flag=True,
               help="Show each component's parameters: type, default (a preset's value) and description.")
 def list_cmd(kind: str, as_json: bool, with_params: bool) -> None:
-    """Describe the registered datasets, methods, metrics, aggregators or reporters.
+    """Describe the registered datasets, methods, metrics, aggregators, reporters or suites.
 
     Parameters are set on the command line as NAME:KEY=VALUE,KEY=VALUE (e.g. --methods
     'sbert-cosine:batch_size=64') or under params in a suite file.
     """
     from evalkit.paramdocs import parameter_table
     from evalkit.plugins import get_host
+
+    if kind == "suites":
+        from evalkit.suite_registry import list_suites
+
+        click.echo(list_suites(get_host().suites, as_json=as_json))
+        return
 
     registry = get_host().registries[kind[:-1]]
     items = [_describe(e) for e in registry]

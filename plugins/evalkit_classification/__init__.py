@@ -57,3 +57,10 @@ def register_methods(register: Register) -> None:
                  description=f"{probe}, then post-hoc logit adjustment with tau tuned on dev")
         register(CANAdjusted, f"{probe}+can", params={"base": probe},
                  description=f"{probe}, then CAN (k=3, threshold 0.9, alpha 1, 1 iteration)")
+
+
+@hookimpl
+def register_suites(register: Any) -> None:
+    from evalkit_classification.suites import SICK_E
+
+    register(SICK_E)

@@ -42,3 +42,11 @@ def register_datasets(register: Register) -> None:
 @hookimpl
 def register_methods(register: Register) -> None:
     register(MajorityClass)
+
+
+@hookimpl
+def register_suites(register: Any) -> None:
+    from evalkit_pairclass.suites import PAIRCLASS, PAIRCLASS_ZH
+
+    register(PAIRCLASS)
+    register(PAIRCLASS_ZH)

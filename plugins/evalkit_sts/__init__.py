@@ -25,3 +25,10 @@ def register_datasets(register: Register) -> None:
     for cls in (STSB, SICKR, STS12, STS13, STS14, STS15, STS16):
         register(cls)
     register(PairsFile)
+
+
+@hookimpl
+def register_suites(register: Any) -> None:
+    from evalkit_sts.suites import STS
+
+    register(STS, default=True)
