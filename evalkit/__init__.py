@@ -7,12 +7,20 @@ Public API (what plugins may import)::
     from evalkit import as_1d_float, check_finite, check_pairs, as_score_table  # validation
     from evalkit import ClassificationMethod, LabelledData, as_probabilities, as_labels  # classification
 
+The Python API mirrors the command line (loaded on first use, see :mod:`evalkit.api`)::
+
+    run = evalkit.compare(datasets="stsb", methods="tfidf-cosine", metrics="spearman")  # -> Run
+    run.table()              # methods x datasets + aggregate columns, 0-1 scale
+    evalkit.score(FILE, metrics="spearman"); evalkit.check(RESULTS, BASELINE); evalkit.leaderboard("glue")
+
 Test helpers for plugin authors live in :mod:`evalkit.testing` (conformance checks, pytest fixtures).
 
 Heavy libraries are never imported here, so ``import evalkit`` and ``evalkit --help`` stay fast.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from evalkit.classification import (
     ClassificationMethod,
@@ -51,9 +59,29 @@ from evalkit.validation import as_score_table, check_pairs
 
 __version__ = "0.1.0"
 
+#: The Python API, imported on first use so that ``import evalkit`` stays light.
+_API = {"compare": "evalkit.api", "score": "evalkit.api", "check": "evalkit.api", "leaderboard": "evalkit.api",
+        "rescore": "evalkit.api", "load": "evalkit.api", "update_baseline": "evalkit.api", "Run": "evalkit.run",
+        "CheckResult": "evalkit.checking", "LeaderboardResult": "evalkit.leaderboards"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _API:
+        import importlib
+
+        value = getattr(importlib.import_module(_API[name]), name)
+        globals()[name] = value  # later look-ups skip this function
+        return value
+    raise AttributeError(f"module 'evalkit' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_API])
+
 __all__ = [
     "TUNE_ON",
     "Aggregator",
+    "CheckResult",
     "ClassificationMethod",
     "ConfigError",
     "DataError",
@@ -62,12 +90,14 @@ __all__ = [
     "DuplicateNameError",
     "EvalkitError",
     "LabelledData",
+    "LeaderboardResult",
     "Method",
     "Metric",
     "MetricResult",
     "PluginError",
     "Report",
     "Reporter",
+    "Run",
     "Table",
     "TunedMetric",
     "UndefinedValueError",
@@ -77,10 +107,17 @@ __all__ = [
     "as_labels",
     "as_probabilities",
     "as_score_table",
+    "check",
     "check_classification_inputs",
     "check_finite",
     "check_pairs",
+    "compare",
     "hookimpl",
+    "leaderboard",
+    "load",
     "read_delimited",
     "read_jsonl_frame",
+    "rescore",
+    "score",
+    "update_baseline",
 ]
