@@ -136,7 +136,6 @@ def compare(
     host = host or get_host()
     parse_posthoc(posthoc)  # an unknown name fails before any cell runs
     _count("bootstrap", bootstrap, 0)
-    _count("jobs", jobs, 1)
     confidence, alpha = _probability("confidence", confidence), _probability("alpha", alpha)
     chosen = prepare_suite(suite, host, datasets=datasets, methods=methods, metrics=metrics, aggregate=aggregate)
     aggregators = make_aggregators(host, chosen.aggregate, nonpositive=nonpositive, missing=missing)
