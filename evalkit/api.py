@@ -15,11 +15,23 @@ registers) and :class:`~evalkit.errors.PluginError` (a plugin failed).
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from evalkit.api_support import (
+    Specs,
+    add_bootstrap,
+    as_source,
+    check_count,
+    check_probability,
+    check_statistics,
+    execute,
+    names_of,
+    prepare_suite,
+    runs_folder,
+    score_metrics,
+)
 from evalkit.errors import ConfigError
 from evalkit.run import Run, make_aggregators, spec_list
 
@@ -28,60 +40,10 @@ if TYPE_CHECKING:
     from evalkit.history import Source
     from evalkit.leaderboards import LeaderboardResult
     from evalkit.plugins import Host
-    from evalkit.results import RunResult
     from evalkit.suite import Suite
 
-Specs = str | Sequence[str] | None
 
 __all__ = ["Run", "check", "compare", "leaderboard", "load", "rescore", "score", "update_baseline"]
-
-
-def _probability(name: str, value: float) -> float:
-    if not isinstance(value, (int, float)) or not 0 < float(value) < 1:
-        raise ConfigError(f"{name} must be a number strictly between 0 and 1, got {value!r}")
-    return float(value)
-
-
-def _names(value: Specs) -> list[str] | None:
-    """Plain names from ``"a, b"`` or ``["a", "b"]``; ``None`` when none."""
-    items = [value] if isinstance(value, str) else list(value or ())
-    names = [n.strip() for item in items for n in str(item).split(",") if n.strip()]
-    return names or None
-
-
-def _count(name: str, value: int, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ConfigError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return value
-
-
-def prepare_suite(suite: str | Path | Suite, host: Host, *, datasets: Specs = None, methods: Specs = None,
-                  metrics: Specs = None, aggregate: Specs = None) -> Suite:
-    """The suite to run: ``suite`` (a built-in name, a TOML file or a :class:`~evalkit.suite.Suite`,
-    copied, never changed) with ``datasets``/``methods``/``metrics`` replacing its own and every
-    component name and parameter checked.
-
-    A suite whose components were replaced is recorded as ``ad-hoc`` (never under its own name).
-
-    Raises:
-        ConfigError: unknown suite, unreadable file, malformed specs, bad parameters.
-        UnknownNameError: a component no plugin registers.
-    """
-    from evalkit.suite import Suite, check_suite_params, load_suite, override_specs
-
-    chosen = copy.deepcopy(suite) if isinstance(suite, Suite) else load_suite(str(suite))
-    given = {"datasets": spec_list(datasets), "methods": spec_list(methods), "metrics": spec_list(metrics)}
-    for kind, specs in given.items():
-        setattr(chosen, kind, override_specs(getattr(chosen, kind), ",".join(specs) if specs else None))
-    replaced = [f"--{kind}" for kind, specs in given.items() if specs]
-    if replaced:
-        chosen.source = f"{chosen.source or chosen.name} with {', '.join(replaced)} from the command line"
-        chosen.name = "ad-hoc"
-    aggregators = spec_list(aggregate)
-    if aggregators:
-        chosen.aggregate = aggregators
-    check_suite_params(host, chosen)
-    return chosen
 
 
 def compare(
@@ -106,15 +68,11 @@ def compare(
         bootstrap: resamples of a paired bootstrap over examples (intervals of cells, aggregates and
             ranks in ``results`` columns ``ci_low``/``ci_high`` and in the report); 0 = off.
         seed, confidence: the bootstrap's seed and interval level (0-1).
-        alpha, posthoc, control, marks: the cross-dataset tests and significance marks of
-            :meth:`Run.report` (as ``evalkit compare --alpha/--posthoc/--control/--marks``).
+        alpha, posthoc, control, marks: the tests and significance marks of :meth:`Run.report`.
         data_dir: benchmark files [default: ``$EVALKIT_DATA_DIR``, then the user cache].
-        cache_dir: cache root [default ``"default"``: ``$EVALKIT_CACHE_DIR`` or the user cache;
-            ``None`` stores nothing].
-        runs_dir, save: where the run is saved (``$EVALKIT_RUNS_DIR`` or the user data dir), and
-            whether to save it.
-        jobs, backend, scheduler: parallel cells (``sequential``, ``processes``, ``dask``)
-            [default backend: processes when ``jobs > 1``].
+        cache_dir: cache root [``"default"``: ``$EVALKIT_CACHE_DIR``/user cache; ``None``: none].
+        runs_dir, save: where the run is saved [``$EVALKIT_RUNS_DIR`` or the user data dir]; whether to.
+        jobs, backend, scheduler: parallel cells (``sequential``, ``processes`` if jobs > 1, ``dask``).
         device: torch device (``cpu``, ``cuda:1``) [default: auto].
         tune_on: where tuned metrics fit their threshold: ``dev``, ``cv`` or ``self`` (oracle).
         force: recompute cells stored by earlier runs.
@@ -122,7 +80,7 @@ def compare(
         progress, on_cell: tqdm bars on stderr; a callback receiving one line per finished cell.
 
     Returns:
-        the scored run; ``run.table()`` gives the first metric's methods x datasets table (0-1 scale).
+        the scored run; ``run.table()``: the first metric's methods x datasets table (0-1 scale).
 
     Raises:
         ConfigError, UnknownNameError: bad options, suite, components or parameters; an
@@ -131,66 +89,24 @@ def compare(
         PluginError: a method, dataset, metric or aggregator failed.
     """
     from evalkit.plugins import get_host
-    from evalkit.ranktests import parse_posthoc
 
     host = host or get_host()
-    parse_posthoc(posthoc)  # an unknown name fails before any cell runs
-    _count("bootstrap", bootstrap, 0)
-    confidence, alpha = _probability("confidence", confidence), _probability("alpha", alpha)
+    confidence, alpha = check_statistics(posthoc, bootstrap, confidence, alpha)  # before any cell runs
     chosen = prepare_suite(suite, host, datasets=datasets, methods=methods, metrics=metrics, aggregate=aggregate)
     aggregators = make_aggregators(host, chosen.aggregate, nonpositive=nonpositive, missing=missing)
-    folder = _runs_folder(runs_dir) if save else None
+    folder = runs_folder(runs_dir) if save else None
     options = {"data_dir": data_dir, "cache_dir": cache_dir, "progress": progress, "jobs": jobs,
                "backend": backend or ("processes" if jobs > 1 else "sequential"), "scheduler": scheduler,
                "force": force, "device": device, "tune_on": tune_on, "on_cell": on_cell, "limit": limit}
-    result = _execute(chosen, host, options)
+    result = execute(chosen, host, options)
     metric_objs = {s.label: host.metrics.create(s.component, **s.params) for s in chosen.metrics}
     stats = {"alpha": alpha, "posthoc": posthoc, "control": control, "marks": marks, "seed": seed}
     run = Run(result, metric_objs, aggregators, stats=stats, payload={"suite": chosen.name})
     if bootstrap:
-        _add_bootstrap(run, n_resamples=bootstrap, seed=seed, confidence=confidence)
+        add_bootstrap(run, n_resamples=bootstrap, seed=seed, confidence=confidence)
     if folder is not None:
         run.save(folder)
     return run
-
-
-def _runs_folder(runs_dir: str | Path | None) -> Path:
-    """The runs folder, checked writable now rather than after computing everything."""
-    from evalkit.fsutil import check_writable
-    from evalkit.history import default_runs_dir
-
-    folder = Path(runs_dir) if runs_dir is not None else default_runs_dir()
-    check_writable(folder, what="runs folder", is_file=False)
-    return folder
-
-
-def _execute(suite: Suite, host: Host, options: dict[str, Any]) -> RunResult:
-    """:func:`evalkit.runner.run_suite` with ``options``; ``limit`` only when given (older runners lack it)."""
-    import inspect
-
-    from evalkit.runner import run_suite
-
-    if options["limit"] is None:
-        options = {k: v for k, v in options.items() if k != "limit"}
-    else:
-        _count("limit", options["limit"], 1)
-        if "limit" not in inspect.signature(run_suite).parameters:
-            raise ConfigError("limit is not supported by this version of the runner")
-    data_dir = options.pop("data_dir")
-    return run_suite(suite, host=host, data_dir=Path(data_dir) if data_dir is not None else None, **options)
-
-
-def _add_bootstrap(run: Run, *, n_resamples: int, seed: int, confidence: float) -> None:
-    """Paired bootstrap over examples: interval columns merged into ``run.results``, recorded in provenance."""
-    from evalkit.bootstrap import bootstrap_examples
-    from evalkit.run import set_provenance
-
-    boot = bootstrap_examples(run.result, run.metrics, run.aggregators, n_resamples=n_resamples, seed=seed,
-                              confidence=confidence)
-    run.result.results = run.result.results.merge(boot.cells.drop(columns="n_ok"), how="left",
-                                                  on=["method", "dataset", "split", "metric"])
-    set_provenance(run.result, "bootstrap", {"n_resamples": n_resamples, "seed": seed, "confidence": confidence})
-    run.bootstrap = boot
 
 
 def score(
@@ -232,7 +148,7 @@ def score(
         raise ConfigError(f"{path}: no such file")
     frame = read_table(path)
     inputs = resolve_inputs(frame, path, predictions=predictions, references=references, task_type=task)
-    metric_objs = _score_metrics(host, metrics, params, inputs.task_type)
+    metric_objs = score_metrics(host, metrics, params, inputs.task_type)
     result = rescore(frame, metric_objs, path=path, inputs=inputs, tune_on=tune_on, dev_split=dev_split)
     result.provenance = {
         "evalkit_version": __version__, "plugins": host.plugin_versions(), "source": str(path),
@@ -243,33 +159,6 @@ def score(
         "scored_at": _dt.datetime.now(_dt.timezone.utc).isoformat(),
     }
     return Run(result, metric_objs, [], payload={"source": str(path)})
-
-
-def _score_metrics(host: Host, metrics: Specs, params: Any, task_type: str) -> dict[str, Any]:
-    """The metric objects of :func:`score`: named, or every metric of ``task_type``, with ``params``."""
-    from evalkit.rescore import parse_params
-
-    names = spec_list(metrics) or [e.name for e in host.metrics
-                                   if task_type in getattr(e.factory, "task_types", ())]
-    if isinstance(params, Mapping):
-        unknown = sorted(set(params) - set(names))
-        if unknown:
-            raise ConfigError(f"params name metric(s) {unknown} not scored; metrics: {', '.join(names)}")
-        overrides = {n: dict(p) for n, p in params.items()}
-    else:
-        overrides = parse_params(tuple(params or ()), names)
-    return {n: host.metrics.create(n, **overrides.get(n, {})) for n in names}
-
-
-def _source(ref: str | Path | Run | Source, runs_dir: str | Path | None) -> Source:
-    """A results source from a run folder, results JSON, run id, ``latest``, a :class:`Run` or a Source."""
-    from evalkit.history import Source, default_runs_dir, load_source
-
-    if isinstance(ref, Source):
-        return ref
-    if isinstance(ref, Run):
-        return Source(ref.result, ref.path or Path(f"<unsaved run {ref.run_id}>"), "run")
-    return load_source(ref, runs_dir=Path(runs_dir) if runs_dir is not None else default_runs_dir())
 
 
 def check(
@@ -304,12 +193,12 @@ def check(
     from evalkit.paired import PairedSettings
 
     tol = Tolerances.parse([str(tolerance)] if isinstance(tolerance, (int, float, str)) else list(tolerance))
-    current = _source(results, runs_dir)
+    current = as_source(results, runs_dir)
     try:
-        base = _source(baseline, runs_dir)
+        base = as_source(baseline, runs_dir)
     except ConfigError as exc:
         raise ConfigError(f"--baseline: {exc}; to create a baseline from RESULTS, add --update-baseline") from None
-    settings = PairedSettings(test=test, n_resamples=_count("n_resamples", n_resamples, 1), seed=seed)
+    settings = PairedSettings(test=test, n_resamples=check_count("n_resamples", n_resamples, 1), seed=seed)
     return check_runs(current, base, tolerances=tol, allow_missing=allow_missing, significance=significance,
                       settings=settings, host=host, correction=correction)
 
@@ -327,7 +216,7 @@ def update_baseline(results: str | Path | Run | Source, baseline: str | Path, *,
     """
     from evalkit.checking import write_baseline
 
-    return write_baseline(_source(results, runs_dir), Path(baseline), check=check)
+    return write_baseline(as_source(results, runs_dir), Path(baseline), check=check)
 
 
 def leaderboard(
@@ -361,11 +250,11 @@ def leaderboard(
     from evalkit.leaderboards.result import rerank_board
     from evalkit.plugins import get_host
 
-    confidence, alpha = _probability("confidence", confidence), _probability("alpha", alpha)
+    confidence, alpha = check_probability("confidence", confidence), check_probability("alpha", alpha)
     return rerank_board(
         str(board), host or get_host(), snapshot=snapshot, aggregate=spec_list(aggregate),
-        tasks=_names(tasks), with_diagnostics=with_diagnostics, nonpositive=nonpositive, missing=missing,
-        bootstrap=_count("bootstrap", bootstrap, 0), seed=seed, confidence=confidence, alpha=alpha,
+        tasks=names_of(tasks), with_diagnostics=with_diagnostics, nonpositive=nonpositive, missing=missing,
+        bootstrap=check_count("bootstrap", bootstrap, 0), seed=seed, confidence=confidence, alpha=alpha,
         posthoc=posthoc, control=control,
     )
 
@@ -393,8 +282,8 @@ def rescore(run: str | Path | Run, *, metrics: Specs = None, aggregate: Specs = 
     from evalkit.suite import ComponentSpec
 
     host = host or get_host()
-    folder = _runs_folder(runs_dir) if save else None
-    source = _source(run, runs_dir)
+    folder = runs_folder(runs_dir) if save else None
+    source = as_source(run, runs_dir)
     if source.kind != "run":
         raise ConfigError(f"{source.label} is a results JSON without per-example predictions; "
                           "rescore needs a run folder")
