@@ -61,7 +61,7 @@ class LeaderboardResult:
 
     def report(self, *, top: int | None = None) -> Report:
         """The :class:`~evalkit.interfaces.Report` the reporters render (``top``: first N rows, humans kept)."""
-        from .ranking import leaderboard_report
+        from .report import leaderboard_report
 
         return leaderboard_report(self.reranking, top=top, tests=self.tests)
 
