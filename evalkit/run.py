@@ -104,6 +104,15 @@ class Run:
     payload: dict[str, Any] = field(default_factory=dict)
     run_id: str = field(default_factory=new_run_id)
 
+    def __repr__(self) -> str:
+        res = self.results
+
+        def names(col: str) -> list[str]:
+            return list(dict.fromkeys(map(str, res[col]))) if col in res.columns else []
+
+        return (f"Run({self.run_id!r}, methods={names('method')}, datasets={names('dataset')}, "
+                f"metrics={names('metric')}, scores={len(res)}, path={str(self.path) if self.path else None!r})")
+
     @property
     def results(self) -> pd.DataFrame:
         """The tidy results: one row per (method, dataset, split, metric).

@@ -112,6 +112,7 @@ def test_score_matches_scipy(tmp_path: Path) -> None:
     assert values["spearman"] == pytest.approx(stats.spearmanr(score, label).statistic, abs=1e-12)
     assert values["pearson"] == pytest.approx(stats.pearsonr(score, label).statistic, abs=1e-12)
     assert list(run.table("pearson").columns) == [run.results["dataset"].iloc[0]]  # no aggregators
+    assert "metrics=['spearman', 'pearson'], scores=2, path=None)" in repr(run)
     with pytest.raises(ConfigError, match="no such file"):
         evalkit.score(tmp_path / "missing.csv", metrics="spearman")
 
@@ -161,6 +162,8 @@ def test_leaderboard_means_and_ranks_match_numpy(tmp_path: Path) -> None:
     assert list(table.index) == list(table.sort_values("geometric rank", kind="stable").index)  # first rule sorts
     code, out, _ = _cli("leaderboard", str(path), "--aggregate", "geometric,mean", "--format", "csv")
     assert code == 0 and out == result.render("csv")
+    assert repr(result) == ("LeaderboardResult(board='board', snapshot='file', systems=4, tasks=3, "
+                            "rules=['geometric', 'mean'])")
 
 
 def test_api_errors_are_evalkit_errors(tmp_path: Path) -> None:

@@ -32,6 +32,11 @@ class LeaderboardResult:
     reranking: Reranking
     tests: dict[str, Any] | str
 
+    def __repr__(self) -> str:
+        r = self.reranking
+        return (f"LeaderboardResult(board={self.board.name!r}, snapshot={r.data.snapshot.name!r}, "
+                f"systems={len(r.table)}, tasks={len(r.tasks)}, rules={[label for label, _ in r.rules]})")
+
     @property
     def table(self) -> pd.DataFrame:
         """The re-ranked table: a row per system (index ``system``), sorted by the first rule.
