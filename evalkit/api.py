@@ -59,8 +59,7 @@ def compare(
     """Run methods on datasets, score them and return the :class:`~evalkit.run.Run` (``evalkit compare``).
 
     Args:
-        suite: a built-in suite name (``sts``, ``pairclass``, ...), a TOML suite file, or a
-            :class:`~evalkit.suite.Suite`.
+        suite: a built-in suite name (``sts``, ...), a TOML suite file, or a :class:`~evalkit.suite.Suite`.
         datasets, methods, metrics: replace the suite's: ``"stsb,sickr"`` or ``["stsb", "sickr"]``,
             each ``NAME[@LABEL][:KEY=VALUE,...]`` (values are TOML).
         aggregate: aggregators across datasets (``"mean,geometric,power:p=2"``) [default: the suite's].

@@ -200,3 +200,11 @@ def test_readme_python_api_example_runs(data_dir: Path, tmp_path: Path, monkeypa
     monkeypatch.chdir(tmp_path)
     out = subprocess.run([sys.executable, "-c", blocks[0]], capture_output=True, text=True, check=True).stdout
     assert "tfidf-cosine" in out and "stsb" in out
+
+
+def test_compare_limit_must_be_positive() -> None:
+    """``--limit N`` (passed to the runner as ``limit=``) refuses 0 on the command line and in Python."""
+    code, _, err = _cli("compare", "--datasets", "stsb", "--methods", "tfidf-cosine", "--limit", "0", "--no-save")
+    assert code == 2 and "--limit" in err
+    with pytest.raises(ConfigError, match="limit"):
+        evalkit.compare(datasets="stsb", methods="tfidf-cosine", limit=0, save=False)
