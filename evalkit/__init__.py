@@ -59,9 +59,11 @@ from evalkit.validation import as_score_table, check_pairs
 
 __version__ = "0.1.0"
 
-#: The Python API, imported on first use so that ``import evalkit`` stays light.
+#: The Python API, imported on first use so that ``import evalkit`` stays light. A name here must not be
+#: a submodule's (importing ``evalkit.X`` sets the attribute ``X``): ``evalkit.rescore`` is the module
+#: behind ``evalkit score FILE``, so the API's rescore is ``evalkit.api.rescore``.
 _API = {"compare": "evalkit.api", "score": "evalkit.api", "check": "evalkit.api", "leaderboard": "evalkit.api",
-        "rescore": "evalkit.api", "load": "evalkit.api", "update_baseline": "evalkit.api", "Run": "evalkit.run",
+        "load": "evalkit.api", "update_baseline": "evalkit.api", "Run": "evalkit.run",
         "CheckResult": "evalkit.checking", "LeaderboardResult": "evalkit.leaderboards"}
 
 
@@ -117,7 +119,6 @@ __all__ = [
     "load",
     "read_delimited",
     "read_jsonl_frame",
-    "rescore",
     "score",
     "update_baseline",
 ]

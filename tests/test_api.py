@@ -21,6 +21,7 @@ from click.testing import CliRunner
 from scipy import stats
 
 import evalkit
+import evalkit.api
 from evalkit.cli import build_cli
 from evalkit.errors import ConfigError, UnknownNameError
 
@@ -94,7 +95,7 @@ def test_rescore_and_bootstrap_through_the_api(data_dir: Path, tmp_path: Path) -
     res = run.results.iloc[0]
     assert res["ci_low"] <= res["value"] <= res["ci_high"]
     assert run.provenance_dict()["bootstrap"] == {"n_resamples": 50, "seed": 3, "confidence": 0.95}
-    again = evalkit.rescore(run.run_id, metrics="pearson", runs_dir=tmp_path, save=False)
+    again = evalkit.api.rescore(run.run_id, metrics="pearson", runs_dir=tmp_path, save=False)
     preds = run.predictions[run.predictions["role"] == "eval"]
     expected = stats.pearsonr(preds["prediction"], preds["reference"]).statistic
     assert again.table().loc["tfidf-cosine", "stsb"] == pytest.approx(expected, abs=1e-12)
@@ -208,3 +209,11 @@ def test_compare_limit_must_be_positive() -> None:
     assert code == 2 and "--limit" in err
     with pytest.raises(ConfigError, match="limit"):
         evalkit.compare(datasets="stsb", methods="tfidf-cosine", limit=0, save=False)
+
+
+def test_api_names_are_no_submodule_names() -> None:
+    """Importing a submodule ``evalkit.X`` sets the package attribute ``X``: no API name may be one."""
+    package = Path(evalkit.__file__).parent
+    for name in evalkit._API:
+        assert not (package / f"{name}.py").exists() and not (package / name).is_dir(), name
+        assert callable(getattr(evalkit, name)), name
