@@ -41,11 +41,10 @@ def helm_win_rate_loop(table: pd.DataFrame) -> list[float]:
 
 
 def main() -> None:
-    from evalkit_leaderboard.board import load_board
-    from evalkit_leaderboard.snapshot import read_snapshot
-
     from evalkit.aggregation import create_aggregators
     from evalkit.bootstrap import bootstrap_tasks
+    from evalkit.leaderboards.board import load_board
+    from evalkit.leaderboards.snapshot import read_snapshot
     from evalkit.plugins import Host
 
     board = load_board("glue")

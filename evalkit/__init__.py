@@ -12,11 +12,20 @@ The public submodules are :mod:`evalkit.datafiles` (locate, fetch, verify and re
 for reporters), :mod:`evalkit.components` (build a registered component by name), :mod:`evalkit.errors`
 and :mod:`evalkit.testing` (conformance checks, pytest fixtures). Every other module is internal:
 ``make lint`` (import-linter) keeps the built-in plugins to this API.
+The Python API mirrors the command line (loaded on first use, see :mod:`evalkit.api`)::
+
+    run = evalkit.compare(datasets="stsb", methods="tfidf-cosine", metrics="spearman")  # -> Run
+    run.table()              # methods x datasets + aggregate columns, 0-1 scale
+    evalkit.score(FILE, metrics="spearman"); evalkit.check(RESULTS, BASELINE); evalkit.leaderboard("glue")
+
+Test helpers for plugin authors live in :mod:`evalkit.testing` (conformance checks, pytest fixtures).
 
 Heavy libraries are never imported here, so ``import evalkit`` and ``evalkit --help`` stay fast.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from evalkit.classification import (
     ClassificationMethod,
@@ -55,9 +64,31 @@ from evalkit.validation import as_score_table, check_pairs
 
 __version__ = "0.1.0"
 
+#: The Python API, imported on first use so that ``import evalkit`` stays light. A name here must not be
+#: a submodule's (importing ``evalkit.X`` sets the attribute ``X``): ``evalkit.rescore`` is the module
+#: behind ``evalkit score FILE``, so the API's rescore is ``evalkit.api.rescore``.
+_API = {"compare": "evalkit.api", "score": "evalkit.api", "check": "evalkit.api", "leaderboard": "evalkit.api",
+        "load": "evalkit.api", "update_baseline": "evalkit.api", "Run": "evalkit.run",
+        "CheckResult": "evalkit.checking", "LeaderboardResult": "evalkit.leaderboards"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _API:
+        import importlib
+
+        value = getattr(importlib.import_module(_API[name]), name)
+        globals()[name] = value  # later look-ups skip this function
+        return value
+    raise AttributeError(f"module 'evalkit' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_API])
+
 __all__ = [
     "TUNE_ON",
     "Aggregator",
+    "CheckResult",
     "ClassificationMethod",
     "ConfigError",
     "DataError",
@@ -66,6 +97,7 @@ __all__ = [
     "DuplicateNameError",
     "EvalkitError",
     "LabelledData",
+    "LeaderboardResult",
     "Method",
     "Metric",
     "MetricResult",
@@ -73,6 +105,7 @@ __all__ = [
     "Register",
     "Report",
     "Reporter",
+    "Run",
     "Table",
     "TunedMetric",
     "UndefinedValueError",
@@ -82,10 +115,16 @@ __all__ = [
     "as_labels",
     "as_probabilities",
     "as_score_table",
+    "check",
     "check_classification_inputs",
     "check_finite",
     "check_pairs",
+    "compare",
     "hookimpl",
+    "leaderboard",
+    "load",
     "read_delimited",
     "read_jsonl_frame",
+    "score",
+    "update_baseline",
 ]

@@ -18,7 +18,7 @@ from evalkit.interfaces import Report, Table
 if TYPE_CHECKING:
     import pandas as pd
 
-    from evalkit.check import CheckResult
+    from evalkit.checking import CheckResult
     from evalkit.paired import PairedSettings
 
 CHECK_FORMATS = ("junit", "github")

@@ -40,7 +40,6 @@ DEFAULT_PLUGINS: tuple[tuple[str, str], ...] = (
     ("ot", "evalkit_ot"),
     ("aggregators", "evalkit_aggregators"),
     ("reporters", "evalkit_reporters"),
-    ("leaderboard", "evalkit_leaderboard"),
     ("pairclass", "evalkit_pairclass"),
     ("classification", "evalkit_classification"),
 )

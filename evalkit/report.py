@@ -239,55 +239,11 @@ def comparison_report(
         table = pivot(run.results, label)
         if table.empty:
             continue
-        agg = aggregate(table, aggregators, higher_is_better=metric.higher_is_better)
-        scale = 100.0 if getattr(metric, "percent", False) else 1.0
-        shown = table * scale
-        digits: dict[str, int] = {}
-        for lab, agg_obj in aggregators:
-            shown[lab] = agg[lab] * (scale if agg_obj.higher_is_better is None else 1.0)
-        for lab, _ in aggregators:
-            shown[f"{lab} rank"] = agg[f"{lab}_rank"]
-            digits[lab] = 2
-            digits[f"{lab} rank"] = 0
-        n_by_dataset = run.results[run.results["metric"] == label].groupby("dataset")["n"].first()
-        splits = sorted(set(run.results.loc[run.results["metric"] == label, "split"]))
-        direction = "higher is better" if metric.higher_is_better else "lower is better"
-        name = f"{getattr(metric, 'title', '') or label}"
-        title = (name + (" x 100" if scale != 1 else "")
-                 + f", split: {', '.join(splits)} ({direction})")
-        oracle, tuned = tuning_notes(run.results[run.results["metric"] == label])
-        if oracle:
-            title += " [ORACLE: tuned on the evaluated rows]"
-        notes = [f"{lab}: {agg_obj.rule}" for lab, agg_obj in aggregators if agg_obj.rule]
-        notes.extend(tuned)
-        for lab, agg_obj in aggregators:
-            unscored = plugin_call(agg_obj, "unscored", agg_obj.unscored, table,
-                                   higher_is_better=metric.higher_is_better)
-            if unscored:
-                notes.append(f"{lab}: no value for "
-                             + "; ".join(f"{k} ({v})" for k, v in unscored.items()))
-        notes.append("pairs per dataset: " + ", ".join(
-            f"{d} {int(n_by_dataset[d])}" for d in dict.fromkeys(run.results["dataset"]) if d in n_by_dataset))
-        undefined, data_notes = cell_notes(run.results[run.results["metric"] == label], table)
-        notes.extend(data_notes)
-        if undefined:
-            shown = shown.astype(object)
-            for method, col in undefined:
-                shown.loc[method, col] = "undefined"
-        missing = int(table.isna().sum().sum()) - len(undefined)
-        if missing:
-            notes.append(f"{missing} cells are missing (shown empty)")
-        payload_tables[label] = {"values": _clean_table(table), "aggregates": _clean_table(agg)}
-        out = Table(shown, title, notes, column_digits=digits)
-        if stats is not None:
-            tests, marks, extra = _statistics(run, label, metric, table, stats)
-            out.notes.extend(extra)
-            if tests is not None:
-                all_tests[label] = tests
-            if marks is not None:
-                out.best, out.indistinct, out.legend = marks.best, marks.indistinct, marks.legend
-                payload_tables[label]["marks"] = _marks_payload(marks)
+        out, payload_tables[label], tests = _metric_table(run, label, metric, table, aggregators, stats)
+        if tests is not None:
+            all_tests[label] = tests
         tables.append(out)
+        scale, name = _scale(metric), _name(label, metric)
         details = threshold_table(run.results, label, name, scale)
         if details is not None:
             tables.append(details)
@@ -299,13 +255,95 @@ def comparison_report(
     vs_table = versus_base_table(vs_base)
     if vs_table is not None:
         tables.append(vs_table)
-    payload: dict[str, Any] = {
-        "results": records(run.results),
-        "tables": payload_tables,
-        "provenance": run.provenance,
-    }
+    payload = _payload(run, payload_tables, all_tests if stats is not None else None, bootstrap, vs_base)
+    payload.update(extra_payload or {})
+    return Report(tables, payload)
+
+
+def _scale(metric: Metric) -> float:
+    """100 for metrics shown as percentages (``percent = True``), else 1."""
+    return 100.0 if getattr(metric, "percent", False) else 1.0
+
+
+def _name(label: str, metric: Metric) -> str:
+    return f"{getattr(metric, 'title', '') or label}"
+
+
+def _shown(table: pd.DataFrame, agg: pd.DataFrame, aggregators: list[tuple[str, Aggregator]],
+           scale: float) -> tuple[pd.DataFrame, dict[str, int]]:
+    """The displayed values (cells and value-based aggregates x ``scale``, then the ranks) and digits."""
+    shown = table * scale
+    digits: dict[str, int] = {}
+    for lab, agg_obj in aggregators:
+        shown[lab] = agg[lab] * (scale if agg_obj.higher_is_better is None else 1.0)
+    for lab, _ in aggregators:
+        shown[f"{lab} rank"] = agg[f"{lab}_rank"]
+        digits[lab] = 2
+        digits[f"{lab} rank"] = 0
+    return shown, digits
+
+
+def _metric_table(run: RunResult, label: str, metric: Metric, table: pd.DataFrame,
+                  aggregators: list[tuple[str, Aggregator]], stats: dict[str, Any] | None
+                  ) -> tuple[Table, dict[str, Any], dict[str, Any] | None]:
+    """One metric's comparison table, its payload entry (0-1 scale) and its cross-dataset tests."""
+    agg = aggregate(table, aggregators, higher_is_better=metric.higher_is_better)
+    scale = _scale(metric)
+    shown, digits = _shown(table, agg, aggregators, scale)
+    rows = run.results[run.results["metric"] == label]
+    splits = sorted(set(rows["split"]))
+    direction = "higher is better" if metric.higher_is_better else "lower is better"
+    title = (_name(label, metric) + (" x 100" if scale != 1 else "")
+             + f", split: {', '.join(splits)} ({direction})")
+    oracle, tuned = tuning_notes(rows)
+    if oracle:
+        title += " [ORACLE: tuned on the evaluated rows]"
+    notes = [f"{lab}: {agg_obj.rule}" for lab, agg_obj in aggregators if agg_obj.rule]
+    notes.extend(tuned)
+    notes.extend(_unscored_notes(table, aggregators, metric))
+    n_by_dataset = rows.groupby("dataset")["n"].first()
+    notes.append("pairs per dataset: " + ", ".join(
+        f"{d} {int(n_by_dataset[d])}" for d in dict.fromkeys(run.results["dataset"]) if d in n_by_dataset))
+    undefined, data_notes = cell_notes(rows, table)
+    notes.extend(data_notes)
+    if undefined:
+        shown = shown.astype(object)
+        for method, col in undefined:
+            shown.loc[method, col] = "undefined"
+    missing = int(table.isna().sum().sum()) - len(undefined)
+    if missing:
+        notes.append(f"{missing} cells are missing (shown empty)")
+    entry: dict[str, Any] = {"values": _clean_table(table), "aggregates": _clean_table(agg)}
+    out = Table(shown, title, notes, column_digits=digits)
+    tests = None
     if stats is not None:
-        payload["tests"] = all_tests
+        tests, marks, extra = _statistics(run, label, metric, table, stats)
+        out.notes.extend(extra)
+        if marks is not None:
+            out.best, out.indistinct, out.legend = marks.best, marks.indistinct, marks.legend
+            entry["marks"] = _marks_payload(marks)
+    return out, entry, tests
+
+
+def _unscored_notes(table: pd.DataFrame, aggregators: list[tuple[str, Aggregator]], metric: Metric) -> list[str]:
+    """One note per aggregator that gives some methods no value, with its reasons."""
+    notes = []
+    for lab, agg_obj in aggregators:
+        unscored = plugin_call(agg_obj, "unscored", agg_obj.unscored, table, higher_is_better=metric.higher_is_better)
+        if unscored:
+            notes.append(f"{lab}: no value for " + "; ".join(f"{k} ({v})" for k, v in unscored.items()))
+    return notes
+
+
+def _payload(run: RunResult, tables: dict[str, Any], tests: dict[str, Any] | None,
+             bootstrap: ExampleBootstrap | None, vs_base: pd.DataFrame) -> dict[str, Any]:
+    """The report's JSON payload: records, tables and provenance on the metrics' own scale."""
+    from evalkit.run import provenance_dict
+
+    payload: dict[str, Any] = {"results": records(run.results), "tables": tables,
+                               "provenance": provenance_dict(run.provenance)}
+    if tests is not None:
+        payload["tests"] = tests
     if bootstrap is not None:
         payload["bootstrap"] = {
             "method": "paired bootstrap over examples, percentile intervals",
@@ -319,5 +357,4 @@ def comparison_report(
         payload["versus_base"] = records(vs_base)
     if run.run_dir is not None:
         payload["run_dir"] = str(run.run_dir)
-    payload.update(extra_payload or {})
-    return Report(tables, payload)
+    return payload

@@ -13,8 +13,8 @@ import pytest
 from scipy import stats
 
 import evalkit
-from evalkit.check import Tolerance, Tolerances, check_runs, write_baseline
 from evalkit.check_output import check_report, github_annotations, junit_xml
+from evalkit.checking import Tolerance, Tolerances, check_runs, write_baseline
 from evalkit.errors import ConfigError, DataError
 from evalkit.history import Source, load_source
 from evalkit.paired import PairedSettings

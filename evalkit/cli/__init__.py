@@ -73,7 +73,7 @@ def _show_warning(message: Any, category: Any, filename: str, lineno: int, file:
 def build_cli() -> click.Group:
     """The root command with the core subcommands and those added by plugins."""
     from evalkit import __version__
-    from evalkit.cli import cache, check, compare, diff, hooks, listing, new_plugin, report, runs, score
+    from evalkit.cli import cache, check, compare, diff, hooks, leaderboard, listing, new_plugin, report, runs, score
     from evalkit.plugins import get_host
 
     @click.group(cls=EvalkitGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -96,6 +96,7 @@ def build_cli() -> click.Group:
     cli.add_command(check.check)
     cli.add_command(diff.diff)
     cli.add_command(report.report)
+    cli.add_command(leaderboard.leaderboard)
     cli.add_command(runs.runs)
     cli.add_command(runs.rescore)
     cli.add_command(hooks.hooks_cmd)

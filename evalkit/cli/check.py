@@ -58,24 +58,7 @@ def test_options(f: Any) -> Any:
 @click.option("--runs-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Where run ids are looked up [default: $EVALKIT_RUNS_DIR or the user data dir].")
 @click.pass_context
-def check(
-    ctx: click.Context,
-    results: str,
-    baseline: str,
-    tolerances: tuple[str, ...],
-    allow_missing: bool,
-    significance: float | None,
-    correction: str,
-    seed: int,
-    n_resamples: int,
-    test_name: str,
-    fmt: str | None,
-    output: str | None,
-    junit_path: str | None,
-    markdown_path: str | None,
-    update_baseline: bool,
-    runs_dir: Path | None,
-) -> None:
+def check(ctx: click.Context, **options: Any) -> None:
     """Check RESULTS against a baseline; fail (exit 1) on regressions beyond tolerance.
 
     RESULTS and the baseline are run folders (saved by 'evalkit compare'), results JSON files
@@ -87,47 +70,52 @@ def check(
     Exit codes: 0 pass, 1 regression or missing cell, 2 usage, configuration or data error, 3
     plugin error.
     """
-    from evalkit.check import Tolerances, check_runs, write_baseline
-    from evalkit.check_output import CHECK_FORMATS, render_check
-    from evalkit.errors import ConfigError
+    from evalkit import api
+    from evalkit.check_output import render_check
     from evalkit.history import default_runs_dir, load_source
-    from evalkit.paired import PairedSettings
+
+    fmt = check_format(options["fmt"], options["output"])
+    reports = [(fmt, options["output"]), ("junit", options["junit_path"]), ("markdown", options["markdown_path"])]
+    check_output(*(path for _, path in reports))
+    runs_dir, baseline = options["runs_dir"] or default_runs_dir(), options["baseline"]
+    update = options["update_baseline"]
+    current = load_source(options["results"], runs_dir=runs_dir)
+    if update and not Path(baseline).exists():
+        path = api.update_baseline(current, baseline)
+        click.echo(f"evalkit check: no baseline at {path} yet; wrote it from {current.label}", err=True)
+        return
+    result = api.check(current, baseline, tolerance=options["tolerances"], allow_missing=options["allow_missing"],
+                       significance=options["significance"], correction=options["correction"],
+                       test=options["test_name"], n_resamples=options["n_resamples"], seed=options["seed"],
+                       runs_dir=runs_dir)
+    for i, (out_fmt, path) in enumerate(reports):  # the main output (stdout or --output), then the others
+        if path or i == 0:
+            write_output(render_check(result, out_fmt), path)
+    click.echo(result.summary(), err=True)
+    if update:
+        path = api.update_baseline(current, result.baseline.path, check=result)
+        click.echo(f"evalkit check: wrote the new baseline {path} from {current.label}", err=True)
+    elif not result.passed:
+        ctx.exit(1)
+
+
+def check_format(fmt: str | None, output: str | None) -> str:
+    """The output format of ``check``: a check format or a reporter (a typo fails before any work).
+
+    Raises:
+        ConfigError: an unknown format (with a did-you-mean), or one contradicting ``output``'s extension.
+    """
+    from evalkit.check_output import CHECK_FORMATS
+    from evalkit.errors import ConfigError
     from evalkit.plugins import get_host
 
-    host = get_host()
     fmt = format_for(fmt, output, extra=CHECK_FORMATS)
-    if fmt not in CHECK_FORMATS and fmt not in host.reporters:  # fail on a typo before any work
+    host = get_host()
+    if fmt not in CHECK_FORMATS and fmt not in host.reporters:
         import difflib
 
         known = sorted([*CHECK_FORMATS, *host.reporters.names()])
         close = difflib.get_close_matches(fmt, known, n=1)
         hint = f" Did you mean {close[0]!r}?" if close else ""
         raise ConfigError(f"unknown --format {fmt!r}.{hint} Formats: {', '.join(known)}.")
-    check_output(output, junit_path, markdown_path)
-    runs_dir = runs_dir or default_runs_dir()
-    tol = Tolerances.parse(tolerances)
-    current = load_source(results, runs_dir=runs_dir)
-    base_path = Path(baseline)
-    if update_baseline and not base_path.exists():
-        path = write_baseline(current, base_path)
-        click.echo(f"evalkit check: no baseline at {path} yet; wrote it from {current.label}", err=True)
-        return
-    try:
-        base = load_source(baseline, runs_dir=runs_dir)
-    except ConfigError as exc:
-        raise ConfigError(f"--baseline: {exc}; to create a baseline from RESULTS, add --update-baseline") from None
-    settings = PairedSettings(test=test_name, n_resamples=n_resamples, seed=seed)
-    result = check_runs(current, base, tolerances=tol, allow_missing=allow_missing,
-                        significance=significance, settings=settings, host=host, correction=correction)
-    write_output(render_check(result, fmt), output)
-    if junit_path:
-        write_output(render_check(result, "junit"), junit_path)
-    if markdown_path:
-        write_output(render_check(result, "markdown"), markdown_path)
-    click.echo(result.summary(), err=True)
-    if update_baseline:
-        path = write_baseline(current, base.path, check=result)
-        click.echo(f"evalkit check: wrote the new baseline {path} from {current.label}", err=True)
-        return
-    if not result.passed:
-        ctx.exit(1)
+    return fmt

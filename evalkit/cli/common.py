@@ -51,16 +51,9 @@ def write_output(text: str, output: str | None) -> None:
 
 def render(reporter: Any, report: Any) -> str:
     """``reporter.render(report)`` as plugin code: its failures and non-text output are plugin errors."""
-    from evalkit.errors import PluginError
-    from evalkit.guard import origin, plugin_call
+    from evalkit.run import render_report
 
-    text = plugin_call(reporter, "render", reporter.render, report)
-    if not isinstance(text, str):
-        raise PluginError(f"{origin(reporter)['component']}: render returned {type(text).__name__}, not text",
-                          call="render", **origin(reporter))
-    return text
-
-
+    return render_report(reporter, report)
 
 
 FORMAT_HELP = ("Output format: a reporter name (table, markdown, csv, json, latex, html) [default: from the "

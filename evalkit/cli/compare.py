@@ -7,8 +7,7 @@ from typing import Any
 
 import click
 
-from evalkit.cli.common import FORMAT_HELP, check_output, format_for, render, write_output
-from evalkit.history import default_runs_dir
+from evalkit.cli.common import FORMAT_HELP, check_output, format_for, write_output
 from evalkit.interfaces import TUNE_ON
 
 
@@ -88,34 +87,9 @@ class _SuitesInHelp(click.Command):
               help="Where tuned metrics (auto-threshold F1/accuracy) fit their threshold: the dataset's "
                    "validation split (cross-fitting where it has none), stratified k-fold cross-fitting "
                    "on the evaluated rows, or the evaluated rows themselves (labelled oracle).")
-def compare(
-    suite_name: str | None,
-    datasets: str | None,
-    methods: str | None,
-    metrics: str | None,
-    aggregate: str | None,
-    nonpositive: str | None,
-    missing: str | None,
-    n_bootstrap: int,
-    seed: int,
-    confidence: float,
-    alpha: float,
-    posthoc: str,
-    control: str | None,
-    marks: bool,
-    data_dir: Path | None,
-    fmt: str | None,
-    output: str | None,
-    runs_dir: Path | None,
-    no_save: bool,
-    progress: bool | None,
-    jobs: int,
-    backend: str | None,
-    scheduler: str | None,
-    force: bool,
-    device: str | None,
-    tune_on: str,
-) -> None:
+@click.option("--limit", type=click.IntRange(min=1),
+              help="Evaluate only the first N examples of each split (a quick look; not comparable to full runs).")
+def compare(**options: Any) -> None:
     """Compare methods across datasets and print one table per metric.
 
     Rows are methods, columns datasets, then the aggregate across datasets (arithmetic mean by
@@ -136,76 +110,24 @@ def compare(
     """
     import sys
 
-    from evalkit.aggregation import create_aggregators
-    from evalkit.params import split_specs
+    from evalkit.api import compare as run_compare
     from evalkit.plugins import get_host
-    from evalkit.ranktests import parse_posthoc
-    from evalkit.report import comparison_report
-    from evalkit.runner import new_run_id, run_suite
-    from evalkit.suite import check_suite_params, load_suite, override_specs
 
-    host = get_host()
-    fmt = format_for(fmt, output)
-    reporter = host.reporters.create(fmt)
+    output = options.pop("output")
+    fmt = format_for(options.pop("fmt"), output)
+    get_host().reporters.create(fmt)  # an unknown format fails before any cell runs
     check_output(output)
-    parse_posthoc(posthoc)  # an unknown name fails before any cell runs
-    suite = load_suite(suite_name)
-
-    suite.datasets = override_specs(suite.datasets, datasets)
-    suite.methods = override_specs(suite.methods, methods)
-    suite.metrics = override_specs(suite.metrics, metrics)
-    replaced = [f"--{o}" for o, v in (("datasets", datasets), ("methods", methods), ("metrics", metrics)) if v]
-    if replaced:  # not the suite any more: never record it under the suite's name
-        suite.source = f"{suite.source or suite.name} with {', '.join(replaced)} from the command line"
-        suite.name = "ad-hoc"
-    if aggregate:
-        suite.aggregate = split_specs(aggregate) or ["mean"]
-    check_suite_params(host, suite)
-    aggregators = create_aggregators(host, suite.aggregate, nonpositive=nonpositive,
-                                     missing=missing)
-    mode = progress_mode(progress, sys.stderr)
-
-    if backend is None:
-        backend = "processes" if jobs > 1 else "sequential"
-    runs_dir = runs_dir or default_runs_dir()
-    if not no_save:  # an unwritable runs folder fails now, not after computing everything
-        from evalkit.fsutil import check_writable
-
-        check_writable(runs_dir, what="runs folder", is_file=False)
-    run = run_suite(suite, host=host, data_dir=data_dir, progress=mode == "bars", backend=backend, jobs=jobs,
-                    scheduler=scheduler, force=force, device=device, tune_on=tune_on,
-                    on_cell=(lambda line: click.echo(f"evalkit: {line}", err=True)) if mode == "lines" else None)
-    metric_objs = {s.label: host.metrics.create(s.component, **s.params) for s in suite.metrics}
-    boot = None
-    if n_bootstrap:
-        from evalkit.bootstrap import bootstrap_examples
-
-        boot = bootstrap_examples(run, metric_objs, aggregators, n_resamples=n_bootstrap, seed=seed,
-                                  confidence=confidence)
-        run.results = run.results.merge(boot.cells.drop(columns="n_ok"), how="left",
-                                        on=["method", "dataset", "split", "metric"])
-        run.provenance["bootstrap"] = {"n_resamples": n_bootstrap, "seed": seed,
-                                       "confidence": confidence}
-    if not no_save:
-        run.save(runs_dir, new_run_id())
-    stats = {"alpha": alpha, "posthoc": posthoc, "control": control, "marks": marks, "seed": seed}
-    if fmt == "html":  # the full report: figures from the run's per-example predictions
-        from evalkit.history import Source
-        from evalkit.htmlreport import ReportOptions, run_report_html
-
-        source = Source(run, Path(run.run_dir or f"unsaved {suite.name} run"), "run")
-        write_output(run_report_html([source], host=host, aggregators=aggregators,
-                                     options=ReportOptions(stats=stats)), output)
-    else:
-        report = comparison_report(run, metric_objs, aggregators, extra_payload={"suite": suite.name},
-                                   bootstrap=boot, stats=stats)
-        write_output(render(reporter, report), output)
-
-    cells = run.provenance["cells"]
+    mode = progress_mode(options.pop("progress"), sys.stderr)
+    suite, save, n_bootstrap = options.pop("suite_name"), not options.pop("no_save"), options.pop("n_bootstrap")
+    on_cell = (lambda line: click.echo(f"evalkit: {line}", err=True)) if mode == "lines" else None
+    run = run_compare(suite, **options, save=save, bootstrap=n_bootstrap, progress=mode == "bars", on_cell=on_cell)
+    write_output(run.render(fmt), output)
+    prov = run.provenance_dict()
+    cells = prov["cells"]
     click.echo(
-        f"evalkit: {len(run.results)} scores in {run.provenance['seconds']:.1f}s; cells: {cells['computed']} "
-        f"computed, {cells['reused']} reused from earlier runs; texts encoded: {run.provenance['texts_encoded']}"
-        + (f"; run saved to {run.run_dir}" if run.run_dir else ""),
+        f"evalkit: {len(run.results)} scores in {prov['seconds']:.1f}s; cells: {cells['computed']} "
+        f"computed, {cells['reused']} reused from earlier runs; texts encoded: {prov['texts_encoded']}"
+        + (f"; run saved to {run.path}" if run.path else ""),
         err=True,
     )
 

@@ -54,14 +54,11 @@ def diff(
     host = get_host()
     reporter = host.reporters.create(format_for(fmt, output))
     check_output(output)
-    runs_dir = runs_dir or default_runs_dir()
-    sa = load_source(a, runs_dir=runs_dir)
-    sb = load_source(b, runs_dir=runs_dir)
+    sa, sb = (load_source(ref, runs_dir=runs_dir or default_runs_dir()) for ref in (a, b))
     settings = PairedSettings(test=test_name, n_resamples=n_resamples, seed=seed, confidence=confidence,
-                            ci_method=ci_method)
+                              ci_method=ci_method)
     cells, missing = diff_runs(sa, sb, settings=settings, method_a=method_a, method_b=method_b, host=host)
-    tested = sa.has_predictions and sb.has_predictions
-    label_a = sa.label + (f" [{method_a}]" if method_a else "")
-    label_b = sb.label + (f" [{method_b}]" if method_b else "")
-    report = diff_report(cells, missing, a=label_a, b=label_b, settings=settings, tested=tested)
+    report = diff_report(cells, missing, a=sa.label + (f" [{method_a}]" if method_a else ""),
+                         b=sb.label + (f" [{method_b}]" if method_b else ""), settings=settings,
+                         tested=sa.has_predictions and sb.has_predictions)
     write_output(render(reporter, report), output)

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from evalkit.cli.common import FORMAT_HELP, check_output, format_for, render, write_output
+from evalkit.plugins import get_host
 
 RUNS_DIR_HELP = "Folder of saved runs [default: $EVALKIT_RUNS_DIR or the user data dir]."
 
@@ -26,7 +27,6 @@ def runs(runs_dir: Path | None, limit: int | None, fmt: str | None) -> None:
 
     from evalkit.history import default_runs_dir, run_infos
     from evalkit.interfaces import Report, Table
-    from evalkit.plugins import get_host
 
     reporter = get_host().reporters.create(format_for(fmt, None))
     runs_dir = runs_dir or default_runs_dir()
@@ -63,39 +63,11 @@ def rescore(run: str, metrics: str | None, aggregate: str, fmt: str | None, outp
     scored exactly as a fresh run scores them, so the values equal a fresh run's. The result is
     saved as a new run (provenance records the source run) unless --no-save.
     """
-    from evalkit.aggregation import create_aggregators
-    from evalkit.history import default_runs_dir, load_source
-    from evalkit.history import rescore as rescore_run
-    from evalkit.params import parse_specs, split_specs
-    from evalkit.plugins import get_host
-    from evalkit.report import comparison_report
-    from evalkit.runner import new_run_id
-    from evalkit.suite import ComponentSpec
+    from evalkit.api import rescore as rescore_run
 
-    host = get_host()
-    reporter = host.reporters.create(format_for(fmt, output))
+    reporter = get_host().reporters.create(format_for(fmt, output))
     check_output(output)
-    runs_dir = runs_dir or default_runs_dir()
-    if not no_save:
-        from evalkit.fsutil import check_writable
-
-        check_writable(runs_dir, what="runs folder", is_file=False)
-    source = load_source(run, runs_dir=runs_dir)
-    if source.kind != "run":
-        from evalkit.errors import ConfigError
-
-        raise ConfigError(f"{source.label} is a results JSON without per-example predictions; "
-                          "rescore needs a run folder")
-    parsed = parse_specs(metrics)
-    specs = [ComponentSpec(p.label, p.name, dict(p.params)) for p in parsed] if parsed else None
-    new = rescore_run(source.run, specs, host=host)
-    if not no_save:
-        new.save(runs_dir, new_run_id())
-    aggregators = create_aggregators(host, split_specs(aggregate) or ["mean"])
-    metric_objs = {label: host.metrics.create(info["metric"], **info["params"])
-                   for label, info in new.provenance["metrics"].items()}
-    report = comparison_report(new, metric_objs, aggregators,
-                               extra_payload={"rescored_from": str(source.path)})
-    write_output(render(reporter, report), output)
-    click.echo(f"evalkit: re-scored {source.label}: {len(new.results)} scores, no method run"
-               + (f"; saved to {new.run_dir}" if new.run_dir else ""), err=True)
+    new = rescore_run(run, metrics=metrics, aggregate=aggregate, runs_dir=runs_dir, save=not no_save)
+    write_output(render(reporter, new.report()), output)
+    click.echo(f"evalkit: re-scored {new.payload['rescored_from']}: {len(new.results)} scores, no method run"
+               + (f"; saved to {new.path}" if new.path else ""), err=True)

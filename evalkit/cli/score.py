@@ -47,35 +47,11 @@ def score(
     '--tune-on dev' (the default) the dev split's rows fit the threshold and the other splits are
     scored with it; with no dev split the threshold is cross-fitted ('cv').
     """
-    import datetime as _dt
-
-    from evalkit import __version__
-    from evalkit.data import sha256_file
+    from evalkit.api import score as score_file
     from evalkit.plugins import get_host
-    from evalkit.report import comparison_report
-    from evalkit.rescore import parse_params, read_table, rescore, resolve_inputs
 
-    host = get_host()
-    reporter = host.reporters.create(format_for(fmt, output))
+    reporter = get_host().reporters.create(format_for(fmt, output))
     check_output(output)
-    frame = read_table(file)
-    inputs = resolve_inputs(frame, file, predictions=pred_col, references=ref_col, task_type=task_type)
-    names = split_names(metrics) or [e.name for e in host.metrics if inputs.task_type in
-                                     getattr(e.factory, "task_types", ())]
-    overrides = parse_params(params, names)
-    metric_objs = {n: host.metrics.create(n, **overrides.get(n, {})) for n in names}
-    run = rescore(frame, metric_objs, path=file, inputs=inputs, tune_on=tune_on, dev_split=dev_split)
-    run.provenance = {
-        "evalkit_version": __version__,
-        "plugins": host.plugin_versions(),
-        "source": str(file),
-        "sha256": sha256_file(file),
-        "task_type": inputs.task_type,
-        "columns": {"predictions": inputs.predictions, "references": inputs.references},
-        "tune_on": tune_on,
-        "metrics": {n: {"metric": m.name, "params": m.get_params(), "higher_is_better": m.higher_is_better}
-                    for n, m in metric_objs.items()},
-        "scored_at": _dt.datetime.now(_dt.timezone.utc).isoformat(),
-    }
-    report = comparison_report(run, metric_objs, [], extra_payload={"source": str(file)})
-    write_output(render(reporter, report), output)
+    run = score_file(file, metrics=split_names(metrics), task=task_type, predictions=pred_col, references=ref_col,
+                     tune_on=tune_on, dev_split=dev_split, params=params)
+    write_output(render(reporter, run.report()), output)

@@ -49,6 +49,45 @@ class BoardData:
         return out
 
 
+def _verified_digest(board: Board, snap: Snapshot) -> str:
+    """The sha256 of the snapshot's file, checked against the one the spec records.
+
+    Raises:
+        DataError: the file cannot be read, or its sha256 differs from the recorded one.
+    """
+    try:
+        data = snap.file.read_bytes()
+    except OSError as exc:
+        raise DataError(
+            f"board {board.name!r}, snapshot {snap.name!r}: cannot read {snap.file}: {exc}"
+        ) from None
+    digest = hashlib.sha256(data).hexdigest()
+    if snap.sha256 and digest != snap.sha256:
+        raise DataError(
+            f"{snap.file}: sha256 {digest} differs from {snap.sha256} recorded in {board.spec}; "
+            "the snapshot was modified"
+        )
+    return digest
+
+
+def _system_index(raw: pd.DataFrame, cols: dict[str, str | None], snap: Snapshot) -> pd.Index:
+    """System names as the row index; a repeated name gets its id (``name #id``).
+
+    Raises:
+        DataError: names are not unique even with their ids.
+    """
+    import numpy as np
+    import pandas as pd
+
+    names = raw[str(cols["system"])].str.strip()
+    ids = raw[cols["id"]] if cols["id"] else pd.Series(np.arange(1, len(raw) + 1).astype(str))
+    dup = names.duplicated(keep=False)
+    labels = [f"{n} #{i}" if d else n for n, i, d in zip(names, ids, dup, strict=True)]
+    if len(set(labels)) != len(labels):
+        raise DataError(f"{snap.file}: system names are not unique even with their ids")
+    return pd.Index(labels, name="system")
+
+
 def read_snapshot(board: Board, snapshot: str | None = None) -> BoardData:
     """Read and check a snapshot of ``board``.
 
@@ -62,18 +101,7 @@ def read_snapshot(board: Board, snapshot: str | None = None) -> BoardData:
     import pandas as pd
 
     snap = board.snapshot(snapshot)
-    try:
-        data = snap.file.read_bytes()
-    except OSError as exc:
-        raise DataError(
-            f"board {board.name!r}, snapshot {snap.name!r}: cannot read {snap.file}: {exc}"
-        ) from None
-    digest = hashlib.sha256(data).hexdigest()
-    if snap.sha256 and digest != snap.sha256:
-        raise DataError(
-            f"{snap.file}: sha256 {digest} differs from {snap.sha256} recorded in {board.spec}; "
-            "the snapshot was modified"
-        )
+    digest = _verified_digest(board, snap)
     table = read_delimited(snap.file)
     lines = table["_line"].to_numpy()
     raw = table.drop(columns=["_line"]).astype(str)
@@ -91,13 +119,7 @@ def read_snapshot(board: Board, snapshot: str | None = None) -> BoardData:
         | ({cols["score"]} if cols["score"] else set())
     )
     values, notes = parse_cells(raw, value_cols, lines, board, snap)
-    names = raw[str(cols["system"])].str.strip()
-    ids = raw[cols["id"]] if cols["id"] else pd.Series(np.arange(1, len(raw) + 1).astype(str))
-    dup = names.duplicated(keep=False)
-    labels = [f"{n} #{i}" if d else n for n, i, d in zip(names, ids, dup, strict=True)]
-    if len(set(labels)) != len(labels):
-        raise DataError(f"{snap.file}: system names are not unique even with their ids")
-    index = pd.Index(labels, name="system")
+    index = _system_index(raw, cols, snap)
     human = (
         raw[cols["human"]].str.strip().isin(["1", "true", "True", "yes"])
         if cols["human"]

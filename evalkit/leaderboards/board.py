@@ -172,17 +172,8 @@ def _tasks(items: Any, where: str, *, diagnostic: bool) -> list[Task]:
     return out
 
 
-def board_from_dict(doc: dict[str, Any], *, base: Path, name: str, where: str) -> Board:
-    """Build a :class:`Board` from a parsed spec; relative snapshot files resolve from ``base``.
-
-    Raises:
-        ConfigError: unknown keys, missing tasks or snapshots, malformed entries.
-    """
-    unknown = set(doc) - _SPEC_KEYS
-    if unknown:
-        raise ConfigError(
-            f"{where}: unknown keys {sorted(unknown)}; allowed: {', '.join(sorted(_SPEC_KEYS))}"
-        )
+def _columns(doc: dict[str, Any], where: str) -> dict[str, str | None]:
+    """The ``[columns]`` table of a spec over the defaults (``system`` column named ``system``)."""
     columns: dict[str, str | None] = {
         "system": "system",
         "team": None,
@@ -194,6 +185,11 @@ def board_from_dict(doc: dict[str, Any], *, base: Path, name: str, where: str) -
     if not isinstance(given, dict) or set(given) - _COLUMN_KEYS:
         raise ConfigError(f"{where}: [columns] may set {', '.join(sorted(_COLUMN_KEYS))}")
     columns.update({k: str(v) for k, v in given.items()})
+    return columns
+
+
+def _snapshots(doc: dict[str, Any], base: Path, where: str) -> dict[str, Snapshot]:
+    """The snapshots of a spec (``file = ...`` is the snapshot ``default``); files resolve from ``base``."""
     snaps: dict[str, Snapshot] = {}
     raw = doc.get("snapshots", {})
     if "file" in doc:
@@ -215,6 +211,22 @@ def board_from_dict(doc: dict[str, Any], *, base: Path, name: str, where: str) -
             str(snap.get("source", "")),
             snap.get("sha256"),
         )
+    return snaps
+
+
+def board_from_dict(doc: dict[str, Any], *, base: Path, name: str, where: str) -> Board:
+    """Build a :class:`Board` from a parsed spec; relative snapshot files resolve from ``base``.
+
+    Raises:
+        ConfigError: unknown keys, missing tasks or snapshots, malformed entries.
+    """
+    unknown = set(doc) - _SPEC_KEYS
+    if unknown:
+        raise ConfigError(
+            f"{where}: unknown keys {sorted(unknown)}; allowed: {', '.join(sorted(_SPEC_KEYS))}"
+        )
+    columns = _columns(doc, where)
+    snaps = _snapshots(doc, base, where)
     tasks = _tasks(doc.get("tasks"), where, diagnostic=False)
     if not tasks:
         raise ConfigError(f"{where}: a board needs at least one [[tasks]] entry")

@@ -1,4 +1,4 @@
-"""``evalkit leaderboard BOARD|FILE``: a thin click layer over :mod:`.board` and :mod:`.ranking`."""
+"""``evalkit leaderboard BOARD|FILE``: a thin click layer over :func:`evalkit.leaderboard`."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from evalkit.cli.common import FORMAT_HELP, check_output, format_for, render, split_names, write_output
+from evalkit.cli.common import FORMAT_HELP, check_output, format_for, write_output
 
 
 @click.command("leaderboard")
@@ -84,25 +84,7 @@ from evalkit.cli.common import FORMAT_HELP, check_output, format_for, render, sp
 @click.option(
     "--list", "list_boards", is_flag=True, help="List the built-in boards and their snapshots."
 )
-def leaderboard(
-    board: str | None,
-    snapshot: str | None,
-    aggregate: str,
-    tasks: str | None,
-    with_diagnostics: bool,
-    nonpositive: str | None,
-    missing: str | None,
-    n_bootstrap: int,
-    seed: int,
-    confidence: float,
-    top: int | None,
-    alpha: float,
-    posthoc: str,
-    control: str | None,
-    fmt: str | None,
-    output: str | None,
-    list_boards: bool,
-) -> None:
+def leaderboard(**options: Any) -> None:
     """Re-rank a leaderboard (a built-in BOARD such as glue or superglue, a TOML board spec or a CSV
     FILE) under several aggregation rules.
 
@@ -113,63 +95,21 @@ def leaderboard(
     with a row per system (first column, or "system") and a numeric column per task.
     Example: evalkit leaderboard superglue --aggregate mean,geometric,harmonic
     """
-    from evalkit.aggregation import create_aggregators
-    from evalkit.errors import DataError
+    from evalkit.api import leaderboard as rerank_board
+    from evalkit.leaderboards.result import board_lines
     from evalkit.plugins import get_host
-    from evalkit.ranktests import cross_dataset_tests, parse_posthoc
 
-    from .board import builtin_boards, load_board
-    from .ranking import REFERENCE, leaderboard_report, rerank
-    from .snapshot import read_snapshot
-
-    if list_boards:
-        for name, path in builtin_boards().items():
-            spec = load_board(str(path))
-            snaps = ", ".join(
-                f"{s.name}{' (default)' if s.name == spec.default_snapshot else ''}"
-                for s in spec.snapshots.values()
-            )
-            click.echo(
-                f"{name}  {spec.title}: {len(spec.tasks)} tasks; snapshots {snaps}  [{path}]"
-            )
+    if options.pop("list_boards"):
+        for line in board_lines():
+            click.echo(line)
         return
-    if not board:
-        raise click.UsageError(
-            "give a BOARD (e.g. glue, superglue) or a board FILE; --list shows the boards"
-        )
-    host = get_host()
-    fmt = format_for(fmt, output)
-    reporter = host.reporters.create(fmt)
+    if not options["board"]:
+        raise click.UsageError("give a BOARD (e.g. glue, superglue) or a board FILE; --list shows the boards")
+    output, top, board, n_bootstrap = (options.pop(k) for k in ("output", "top", "board", "n_bootstrap"))
+    fmt = format_for(options.pop("fmt"), output)
+    get_host().reporters.create(fmt)  # an unknown format fails before any work
     check_output(output)
-    parse_posthoc(posthoc)
-    spec = load_board(board)
-    chosen = spec.select_tasks(split_names(tasks), with_diagnostics=with_diagnostics)
-    labels = split_names(aggregate) or [REFERENCE]
-    primary = labels[0]
-    if REFERENCE not in labels:
-        labels = [REFERENCE, *labels]
-    rules = create_aggregators(host, labels, nonpositive=nonpositive, missing=missing)
-    if spec.inferred:
-        click.echo(f"evalkit leaderboard: {spec.inferred}", err=True)
-    data = read_snapshot(spec, snapshot)
-    result = rerank(
-        data,
-        chosen,
-        rules,
-        primary=primary,
-        n_bootstrap=n_bootstrap,
-        seed=seed,
-        confidence=confidence,
-    )
-    tests: dict[str, Any] | str
-    try:
-        tests = cross_dataset_tests(result.table, alpha=alpha, posthoc=posthoc, control=control)
-    except DataError as exc:  # one task or one complete system: a note, not a failure
-        tests = str(exc)
-    report = leaderboard_report(result, top=top, tests=tests)
-    if fmt == "html":  # the page with the human baselines' summary line and the rank figure
-        from .html import leaderboard_html
-
-        write_output(leaderboard_html(result, report), output)
-    else:
-        write_output(render(reporter, report), output)
+    result = rerank_board(board, **options, bootstrap=n_bootstrap)
+    if result.note:
+        click.echo(f"evalkit leaderboard: {result.note}", err=True)
+    write_output(result.render(fmt, top=top), output)

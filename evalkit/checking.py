@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 
     from evalkit.plugins import Host
 
+
 #: Differences this small (relative to max(1, |baseline|)) are floating-point noise, not changes.
 FLOAT_SLACK = 1e-12
 
@@ -196,6 +197,29 @@ def check_runs(
     host = host or get_host()
     tolerances = tolerances or Tolerances()
     settings = settings or PairedSettings()
+    _check_settings(current, baseline, tolerances, significance, correction)
+    merged = outer_join(baseline.run.results, current.run.results, ("_base", "_cur"))
+    ctx = _Context(current, baseline, tolerances, allow_missing, significance, settings, host)
+    rows = [_cell_row(r, ctx) for _, r in merged.iterrows()]
+    if significance is not None:
+        _decide(rows, significance, correction)
+    cols = [*KEY, "higher_is_better", "baseline", "current", "change", "worse_by", "allowed",
+            "tolerance", "p_value", "p_adjusted", "status", "failed", "message"]
+    cells = pd.DataFrame(rows, columns=cols)
+    cells["failed"] = cells["failed"].astype(bool)
+    info = {
+        "current": current.label, "baseline": baseline.label, "tolerance": tolerances.describe(),
+        "allow_missing": allow_missing, "significance": significance,
+        "test": settings.describe(interval=False) if significance is not None else None,
+        "alternative": "two-sided", "correction": correction if significance is not None else None,
+        "n_tested": int(np.isfinite(cells["p_value"].to_numpy(dtype=float)).sum()),
+    }
+    return CheckResult(cells, current, baseline, info)
+
+
+def _check_settings(current: Source, baseline: Source, tolerances: Tolerances, significance: float | None,
+                    correction: str) -> None:
+    """Fail on settings that cannot apply to these two sources (see :func:`check_runs`)."""
     if significance is not None and not 0 < significance < 1:
         raise ConfigError(f"--significance must be between 0 and 1 (e.g. 0.05), got {significance}")
     if correction not in ("holm", "bh", "none"):
@@ -214,71 +238,83 @@ def check_runs(
                     "results JSON keeps only the scores); use a saved run folder, e.g. a baseline "
                     "written by 'evalkit check --update-baseline DIR'"
                 )
-    merged = outer_join(baseline.run.results, current.run.results, ("_base", "_cur"))
-    rows: list[dict[str, Any]] = []
-    for _, r in merged.iterrows():
-        key = {k: r[k] for k in KEY}
-        cell = f"{r['method']} on {r['dataset']}/{r['split']} {r['metric']}"
-        tol = tolerances.for_metric(r["metric"])
-        row: dict[str, Any] = {**key, "higher_is_better": None, "baseline": math.nan, "current": math.nan,
-                               "change": math.nan, "worse_by": math.nan, "allowed": math.nan,
-                               "tolerance": str(tol), "p_value": math.nan, "p_adjusted": math.nan}
-        if r["_merge"] != "both":
-            side = "current" if r["_merge"] == "left_only" else "baseline"
-            present = "baseline" if side == "current" else "current"
-            row[present] = float(r["value_base"] if present == "baseline" else r["value_cur"])
-            row.update(status=f"missing in {side}", failed=not allow_missing,
-                       message=f"{cell}: present in the {present} but missing in the {side}"
-                       + (" (allowed)" if allow_missing else ""))
-            rows.append(row)
-            continue
-        hib = metric_direction(r["metric"], [current, baseline], host)
-        b, c = float(r["value_base"]), float(r["value_cur"])
-        worse_by = (b - c) if hib else (c - b)
-        allowed = tol.allowed(b)
-        slack = FLOAT_SLACK * max(1.0, abs(b))
-        row.update(higher_is_better=hib, baseline=b, current=c, change=c - b, worse_by=worse_by, allowed=allowed)
-        word = "dropped" if hib else "rose"
-        if worse_by < -slack:
-            status, msg = "improved", f"{cell} improved from {_fmt(b)} to {_fmt(c)}"
-        elif worse_by <= slack:
-            status, msg = "unchanged", f"{cell} is unchanged at {_fmt(c)}"
-        elif worse_by <= allowed + slack:
-            status = "within tolerance"
-            msg = f"{cell} {word} by {_fmt(worse_by)} ({_fmt(b)} -> {_fmt(c)}), within tolerance {tol}"
-        else:
-            status = "regression"
-            msg = (f"{cell} {word} by {_fmt(worse_by)} ({_fmt(b)} -> {_fmt(c)}), beyond tolerance {tol}"
-                   + (f" (allowed {_fmt(allowed)})" if tol.relative else ""))
-            if significance is not None:
-                metric = metric_object(r["metric"], [current, baseline], host)
-                pb, pc, refs = paired_arrays(baseline, current, r["method"], r["method"], r["dataset"], r["split"])
-                test = cell_test(metric, r["metric"], pb, pc, refs, settings, tuple(str(v) for v in key.values()),
-                                 alternative="two-sided")
-                if abs(test.delta - (c - b)) > 1e-9 * max(1.0, abs(b)):
-                    raise DataError(
-                        f"{cell}: the stored scores ({_fmt(b)} in {baseline.label}, {_fmt(c)} in "
-                        f"{current.label}) do not match the scores recomputed from the stored "
-                        f"predictions (change {test.delta:+.6f}); was a run edited, or scored with "
-                        "another version of the metric? Re-score it with 'evalkit rescore'"
-                    )
-                row["p_value"] = test.p_value
-        row.update(status=status, failed=status == "regression", message=msg)
-        rows.append(row)
-    if significance is not None:
-        _decide(rows, significance, correction)
-    cols = [*KEY, "higher_is_better", "baseline", "current", "change", "worse_by", "allowed",
-            "tolerance", "p_value", "p_adjusted", "status", "failed", "message"]
-    cells = pd.DataFrame(rows, columns=cols)
-    cells["failed"] = cells["failed"].astype(bool)
-    info = {
-        "current": current.label, "baseline": baseline.label, "tolerance": tolerances.describe(),
-        "allow_missing": allow_missing, "significance": significance,
-        "test": settings.describe(interval=False) if significance is not None else None,
-        "alternative": "two-sided", "correction": correction if significance is not None else None,
-        "n_tested": int(np.isfinite(cells["p_value"].to_numpy(dtype=float)).sum()),
-    }
-    return CheckResult(cells, current, baseline, info)
+
+
+@dataclass
+class _Context:
+    """What every cell of one :func:`check_runs` call is judged with."""
+
+    current: Source
+    baseline: Source
+    tolerances: Tolerances
+    allow_missing: bool
+    significance: float | None
+    settings: PairedSettings
+    host: Host
+
+
+def _cell_row(r: Any, ctx: _Context) -> dict[str, Any]:
+    """One row of :attr:`CheckResult.cells` from a row of the outer join (p-values not yet adjusted)."""
+    key = {k: r[k] for k in KEY}
+    cell = f"{r['method']} on {r['dataset']}/{r['split']} {r['metric']}"
+    tol = ctx.tolerances.for_metric(r["metric"])
+    row: dict[str, Any] = {**key, "higher_is_better": None, "baseline": math.nan, "current": math.nan,
+                           "change": math.nan, "worse_by": math.nan, "allowed": math.nan,
+                           "tolerance": str(tol), "p_value": math.nan, "p_adjusted": math.nan}
+    if r["_merge"] != "both":
+        side = "current" if r["_merge"] == "left_only" else "baseline"
+        present = "baseline" if side == "current" else "current"
+        row[present] = float(r["value_base"] if present == "baseline" else r["value_cur"])
+        row.update(status=f"missing in {side}", failed=not ctx.allow_missing,
+                   message=f"{cell}: present in the {present} but missing in the {side}"
+                   + (" (allowed)" if ctx.allow_missing else ""))
+        return row
+    hib = metric_direction(r["metric"], [ctx.current, ctx.baseline], ctx.host)
+    b, c = float(r["value_base"]), float(r["value_cur"])
+    worse_by = (b - c) if hib else (c - b)
+    allowed = tol.allowed(b)
+    row.update(higher_is_better=hib, baseline=b, current=c, change=c - b, worse_by=worse_by, allowed=allowed)
+    status, msg = _verdict(cell, b, c, worse_by, allowed, tol, "dropped" if hib else "rose")
+    if status == "regression" and ctx.significance is not None:
+        row["p_value"] = _cell_p_value(r, key, cell, b, c, ctx)
+    row.update(status=status, failed=status == "regression", message=msg)
+    return row
+
+
+def _verdict(cell: str, b: float, c: float, worse_by: float, allowed: float, tol: Tolerance,
+             word: str) -> tuple[str, str]:
+    """Status and message of a cell on both sides, before any significance test."""
+    slack = FLOAT_SLACK * max(1.0, abs(b))
+    if worse_by < -slack:
+        return "improved", f"{cell} improved from {_fmt(b)} to {_fmt(c)}"
+    if worse_by <= slack:
+        return "unchanged", f"{cell} is unchanged at {_fmt(c)}"
+    if worse_by <= allowed + slack:
+        return "within tolerance", (f"{cell} {word} by {_fmt(worse_by)} ({_fmt(b)} -> {_fmt(c)}), "
+                                    f"within tolerance {tol}")
+    return "regression", (f"{cell} {word} by {_fmt(worse_by)} ({_fmt(b)} -> {_fmt(c)}), beyond tolerance {tol}"
+                          + (f" (allowed {_fmt(allowed)})" if tol.relative else ""))
+
+
+def _cell_p_value(r: Any, key: dict[str, Any], cell: str, b: float, c: float, ctx: _Context) -> float:
+    """Two-sided paired test of one regressed cell over the stored predictions of both sides.
+
+    Raises:
+        DataError: the stored scores do not match the scores recomputed from the predictions.
+    """
+    current, baseline = ctx.current, ctx.baseline
+    metric = metric_object(r["metric"], [current, baseline], ctx.host)
+    pb, pc, refs = paired_arrays(baseline, current, r["method"], r["method"], r["dataset"], r["split"])
+    test = cell_test(metric, r["metric"], pb, pc, refs, ctx.settings, tuple(str(v) for v in key.values()),
+                     alternative="two-sided")
+    if abs(test.delta - (c - b)) > 1e-9 * max(1.0, abs(b)):
+        raise DataError(
+            f"{cell}: the stored scores ({_fmt(b)} in {baseline.label}, {_fmt(c)} in "
+            f"{current.label}) do not match the scores recomputed from the stored "
+            f"predictions (change {test.delta:+.6f}); was a run edited, or scored with "
+            "another version of the metric? Re-score it with 'evalkit rescore'"
+        )
+    return float(test.p_value)
 
 
 def _decide(rows: list[dict[str, Any]], alpha: float, correction: str) -> None:
