@@ -43,7 +43,7 @@ from evalkit.errors import (
     UndefinedValueError,
     UnknownNameError,
 )
-from evalkit.hookspecs import Register, hookimpl
+from evalkit.hookspecs import Register, SuiteRegister, hookimpl
 from evalkit.interfaces import (
     TUNE_ON,
     Aggregator,
@@ -106,6 +106,7 @@ __all__ = [
     "Report",
     "Reporter",
     "Run",
+    "SuiteRegister",
     "Table",
     "TunedMetric",
     "UndefinedValueError",

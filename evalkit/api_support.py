@@ -52,9 +52,9 @@ def check_count(name: str, value: int, minimum: int) -> int:
 
 def prepare_suite(suite: str | Path | Suite | None, host: Host, *, datasets: Specs = None, methods: Specs = None,
                   metrics: Specs = None, aggregate: Specs = None) -> Suite:
-    """The suite to run: ``suite`` (a registered name, ``None`` for the default suite, a TOML file or a :class:`~evalkit.suite.Suite`,
-    copied, never changed) with ``datasets``/``methods``/``metrics`` replacing its own and every
-    component name and parameter checked.
+    """The suite to run: ``suite`` (a registered name, ``None`` for the default suite, a TOML file
+    or a :class:`~evalkit.suite.Suite`, copied, never changed) with ``datasets``/``methods``/``metrics``
+    replacing its own and every component name and parameter checked.
 
     A suite whose components were replaced is recorded as ``ad-hoc`` (never under its own name).
 
@@ -64,7 +64,8 @@ def prepare_suite(suite: str | Path | Suite | None, host: Host, *, datasets: Spe
     """
     from evalkit.suite import Suite, check_suite_params, load_suite, override_specs
 
-    chosen = copy.deepcopy(suite) if isinstance(suite, Suite) else load_suite(None if suite is None else str(suite), host=host)
+    name = None if suite is None else str(suite)
+    chosen = copy.deepcopy(suite) if isinstance(suite, Suite) else load_suite(name, host=host)
     given = {"datasets": spec_list(datasets), "methods": spec_list(methods), "metrics": spec_list(metrics)}
     for kind, specs in given.items():
         setattr(chosen, kind, override_specs(getattr(chosen, kind), ",".join(specs) if specs else None))

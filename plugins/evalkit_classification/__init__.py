@@ -19,7 +19,7 @@ Methods:
 
 from __future__ import annotations
 
-from evalkit import Register, hookimpl
+from evalkit import Register, SuiteRegister, hookimpl
 from evalkit_classification.baselines import Majority, Prior
 from evalkit_classification.datasets import SICKE
 from evalkit_classification.metrics import Accuracy, BalancedAccuracy, ExpectedCalibrationError, LogLoss, MacroF1
@@ -60,7 +60,7 @@ def register_methods(register: Register) -> None:
 
 
 @hookimpl
-def register_suites(register: Any) -> None:
+def register_suites(register: SuiteRegister) -> None:
     from evalkit_classification.suites import SICK_E
 
     register(SICK_E)

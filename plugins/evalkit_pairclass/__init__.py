@@ -20,7 +20,7 @@ Datasets: ``mrpc`` (train/dev/test, dev carved from train), and the Chinese ``at
 
 from __future__ import annotations
 
-from evalkit import Register, hookimpl
+from evalkit import Register, SuiteRegister, hookimpl
 from evalkit_pairclass.baseline import MajorityClass
 from evalkit_pairclass.datasets import ATEC, BQ, LCQMC, MRPC, PAWSX
 from evalkit_pairclass.metrics import AutoThresholdAccuracy, AutoThresholdF1, AveragePrecision
@@ -45,7 +45,7 @@ def register_methods(register: Register) -> None:
 
 
 @hookimpl
-def register_suites(register: Any) -> None:
+def register_suites(register: SuiteRegister) -> None:
     from evalkit_pairclass.suites import PAIRCLASS, PAIRCLASS_ZH
 
     register(PAIRCLASS)

@@ -15,7 +15,7 @@ Datasets (task type ``sts``; columns ``sentence1``, ``sentence2``, ``score`` on 
 
 from __future__ import annotations
 
-from evalkit import Register, hookimpl
+from evalkit import Register, SuiteRegister, hookimpl
 from evalkit_sts.datasets import SICKR, STS12, STS13, STS14, STS15, STS16, STSB
 from evalkit_sts.pairs import PairsFile
 
@@ -28,7 +28,7 @@ def register_datasets(register: Register) -> None:
 
 
 @hookimpl
-def register_suites(register: Any) -> None:
+def register_suites(register: SuiteRegister) -> None:
     from evalkit_sts.suites import STS
 
     register(STS, default=True)
