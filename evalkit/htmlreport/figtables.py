@@ -17,6 +17,8 @@ def figure_table(key: str, d: dict[str, Any]) -> str:
                "p two-sided (shifted-null bootstrap, Berg-Kirkpatrick et al. 2012)</p>"
         return data_table(["method", "dataset", "split", "delta", "ci low", "ci high", "p", "n"], rows,
                           numeric={3, 4, 5, 6, 7}) + note
+    if kind == "rankdist":
+        return _rankdist_table(d)
     if kind == "ranks":
         rows = [[m, *[d["ranks"][r].get(m) for r in d["rules"]]] for m in d["methods"]]
         notes = "".join(f"<li>{esc(r)}: {esc(t)}</li>" for r, t in d["rule_text"].items())
@@ -51,3 +53,19 @@ def figure_table(key: str, d: dict[str, Any]) -> str:
         return (data_table(["method", "mean rank"], rows, numeric={1})
                 + f'<p class="notes">{esc(d.get("reading_note", ""))}</p><ul class="notes">{groups}</ul>')
     return f"<pre>{esc(d)}</pre>"
+
+
+def _rankdist_table(d: dict[str, Any]) -> str:
+    k = len(d["methods"])
+    rows = [[m, d["rank_full"].get(m), *d["probabilities"][m], d["unranked"][m], *d["rank_interval"][m]]
+            for m in d["methods"]]
+    pct = f"{d['confidence'] * 100:g}%"
+    cols = ["method", "rank (all rows)", *[f"P(rank {r})" for r in range(1, k + 1)], "P(unranked)",
+            f"rank {pct} low", f"rank {pct} high"]
+    notes = [d["test"], f"{d['rule']}: {d['rule_text']}" if d["rule_text"] else d["rule"]]
+    if d["n_failed"]:
+        notes.append(f"{d['n_failed']} resamples the rule could not aggregate are left out")
+    if d["fixed_columns"]:
+        notes.append("without stored predictions, kept at their value: " + ", ".join(d["fixed_columns"]))
+    return (data_table(cols, rows, numeric=set(range(1, len(cols))))
+            + f'<ul class="notes">{"".join(f"<li>{esc(n)}</li>" for n in notes)}</ul>')

@@ -59,8 +59,11 @@ def figure(width: float, height: float) -> Iterator[Any]:
             plt.close(fig)
 
 
-def to_svg(fig: Any, fig_id: str) -> str:
+def to_svg(fig: Any, fig_id: str, *, tight: bool = True) -> str:
     """The figure as an ``<svg>`` element for inline HTML (no XML prolog or DOCTYPE).
+
+    ``tight`` crops the figure to its drawn content (``bbox_inches="tight"``, one more layout pass);
+    figures laid out with fixed margins pass ``False``.
 
     Element ids matplotlib generates (clip paths) are prefixed with ``fig_id`` so that several
     SVGs in one page never share an id.
@@ -69,7 +72,7 @@ def to_svg(fig: Any, fig_id: str) -> str:
 
     buf = io.StringIO()
     with matplotlib.rc_context(_RC):  # type: ignore[arg-type]
-        fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": None})
+        fig.savefig(buf, format="svg", bbox_inches="tight" if tight else None, metadata={"Date": None, "Creator": None})
     text = buf.getvalue()
     text = text[text.index("<svg"):]
     text = re.sub(r"<[^<>]*>", lambda tag: _prefix_ids(tag.group(0), fig_id), text)  # tags only, not texts
