@@ -30,12 +30,8 @@ def figure_table(key: str, d: dict[str, Any]) -> str:
                 for p in d["panels"]]
         return data_table(["method", "dataset", "split", "n", "Spearman's rho", "Pearson's r", "plot"], rows,
                           numeric={3, 4, 5})
-    if kind == "sts":
-        bands = [f"{lo:g}-{hi:g}" for lo, hi in d["bands"]]
-        rows = [[m, *v["mae"]] for m, v in d["methods"].items()]
-        first = next(iter(d["methods"].values()))
-        rows.append(["pairs in band", *first["n"]])
-        return data_table(["method", *bands], rows, numeric=set(range(1, len(bands) + 1)))
+    if key == "sts-bands":
+        return "".join(f"<h4>{esc(e['dataset'])}/{esc(e['split'])}</h4>" + _bands_table(e) for e in d["datasets"])
     if kind == "pr":
         rows = [[i["method"], i["n"], i["positives"], i["average_precision"]] for i in d["methods"]]
         return data_table(["method", "pairs", "positives", "average precision"], rows, numeric={1, 2, 3})
@@ -69,3 +65,11 @@ def _rankdist_table(d: dict[str, Any]) -> str:
         notes.append("without stored predictions, kept at their value: " + ", ".join(d["fixed_columns"]))
     return (data_table(cols, rows, numeric=set(range(1, len(cols))))
             + f'<ul class="notes">{"".join(f"<li>{esc(n)}</li>" for n in notes)}</ul>')
+
+
+def _bands_table(d: dict[str, Any]) -> str:
+    bands = [f"{lo:g}-{hi:g}" for lo, hi in d["bands"]]
+    rows = [[m, *v["mae"]] for m, v in d["methods"].items()]
+    first = next(iter(d["methods"].values()))
+    rows.append(["pairs in band", *first["n"]])
+    return data_table(["method", *bands], rows, numeric=set(range(1, len(bands) + 1)))

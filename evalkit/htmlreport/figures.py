@@ -20,14 +20,19 @@ def forest_svg(data: dict[str, Any], fig_id: str, scale: float) -> str:
     with figure(6.4, height) as fig:
         ax = fig.add_subplot()
         ys = list(range(len(rows)))[::-1]
-        for y, r in zip(ys, rows, strict=True):
-            colour = PALETTE[methods.index(r["method"]) % len(PALETTE)]
-            if r["ci_low"] is None:  # undefined on most resamples: the point alone, hollow
-                ax.plot(r["delta"] * scale, y, "o", mfc="none", color=colour, ms=4)
-                continue
-            ax.errorbar(r["delta"] * scale, y, xerr=[[(r["delta"] - r["ci_low"]) * scale],
-                                                     [(r["ci_high"] - r["delta"]) * scale]],
-                        fmt="o", color=colour, ms=4, capsize=2, lw=1.2)
+        for k, m in enumerate(methods):
+            colour = PALETTE[k % len(PALETTE)]
+            mine = [(y, r) for y, r in zip(ys, rows, strict=True) if r["method"] == m]
+            ok = [(y, r) for y, r in mine if r["ci_low"] is not None]
+            if ok:
+                ax.errorbar([r["delta"] * scale for _, r in ok], [y for y, _ in ok],
+                            xerr=[[(r["delta"] - r["ci_low"]) * scale for _, r in ok],
+                                  [(r["ci_high"] - r["delta"]) * scale for _, r in ok]],
+                            fmt="o", color=colour, ms=4, capsize=2, lw=1.2)
+            bare = [(y, r) for y, r in mine if r["ci_low"] is None]  # undefined on most resamples
+            if bare:
+                ax.plot([r["delta"] * scale for _, r in bare], [y for y, _ in bare], "o", mfc="none", color=colour,
+                        ms=4)
         ax.axvline(0, color="#555", lw=0.8, ls="--")
         ax.set_yticks(ys, [label(f"{r['method']} on {r['dataset']}", 48) for r in rows])
         unit = " x 100" if scale != 1 else ""
@@ -130,20 +135,31 @@ def _sts_panel(ax: Any, p: dict[str, Any], xy: Any, corner: tuple[int, int],
     ax.text(x0 + 0.06, y0 + 0.94, f"rho {rho}, n {p['n']}", fontsize=5.5, va="top", ha="left")
 
 
-def bands_svg(data: dict[str, Any], fig_id: str) -> str:
-    """Calibrated mean absolute error per gold band, a line per method."""
-    bands = data["bands"]
-    with figure(4.2, 2.4) as fig:
-        ax = fig.add_subplot()
-        names = [f"{lo:g}-{hi:g}" for lo, hi in bands]
-        for i, (m, v) in enumerate(data["methods"].items()):
-            xs = [k for k, e in enumerate(v["mae"]) if e is not None]
-            ax.plot(xs, [v["mae"][k] for k in xs], "o-", color=PALETTE[i % len(PALETTE)], label=label(m, 30),
-                    ms=4, lw=1.2)
-        ax.set_xticks(range(len(names)), names)
-        ax.set_xlabel(label(f"gold score band ({data['dataset']})", 60))
-        ax.set_ylabel("mean |error|, gold units")
-        ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5))
+def bands_svg(entries: list[dict[str, Any]], fig_id: str) -> str:
+    """Calibrated mean absolute error per gold band: a panel per dataset, a line per method."""
+    cols = min(4, len(entries))
+    rows = -(-len(entries) // cols)
+    with figure(1.75 * cols + 1.6, 1.5 * rows + 0.5) as fig:
+        axes = fig.subplots(rows, cols, squeeze=False, sharey=True)
+        methods = list(dict.fromkeys(m for e in entries for m in e["methods"]))
+        for n, ax in enumerate(ax for row in axes for ax in row):
+            if n >= len(entries):
+                ax.set_axis_off()
+                continue
+            entry = entries[n]
+            for m, v in entry["methods"].items():
+                xs = [k for k, e in enumerate(v["mae"]) if e is not None]
+                ax.plot(xs, [v["mae"][k] for k in xs], "o-", color=PALETTE[methods.index(m) % len(PALETTE)],
+                        label=label(m, 30), ms=2.5, lw=1)
+            ax.set_xticks(range(len(entry["bands"])), [f"{lo:g}" for lo, _ in entry["bands"]], fontsize=6)
+            ax.tick_params(labelsize=6, length=2, pad=1)
+            ax.set_title(label(entry["dataset"], 24), fontsize=7)
+            if n % cols == 0:
+                ax.set_ylabel("mean |error|", fontsize=7)
+        fig.supxlabel("gold band (lower edge, gold units)", fontsize=7)
+        handles, names = axes[0][0].get_legend_handles_labels()
+        fig.legend(handles, names, loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=7)
+        fig.tight_layout(pad=0.3)
         return to_svg(fig, fig_id)
 
 

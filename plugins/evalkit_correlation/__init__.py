@@ -108,12 +108,13 @@ class _Correlation(Metric):
 
         ``counts`` and ``cdv`` are rows x resamples; ``cdv`` is the draw counts times the centred
         reference side, whose weighted sum is 0, so the cross sum needs no centring of ``u``.
-        Pearson: ``u`` is ``x`` (vector-matrix products).
+        Pearson: ``u`` is ``x`` (vector-matrix sums).
         """
         xc = x - x.mean()
         n = counts[:, 0].sum()
-        s1 = xc @ counts
-        return xc @ cdv, (xc * xc) @ counts - s1 * s1 / n
+        # einsum, not BLAS: these products are memory-bound, and BLAS threads only add spinning.
+        s1 = np.einsum("i,ij->j", xc, counts)
+        return np.einsum("i,ij->j", xc, cdv), np.einsum("i,ij->j", xc * xc, counts) - s1 * s1 / n
 
     def _reference_side(self, references: Any, indices: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Draw counts (rows x resamples), centred reference values times the counts, and the
@@ -163,15 +164,44 @@ class Spearman(_Correlation):
         The ranks of a resample of size n average (n + 1) / 2, so their spread is a sum over the
         distinct values; only the cross sum needs the rows, visited in ``x``'s sorted order.
         """
-        order, starts, group = _runs(x)
-        per_value, centred = _cumulative(counts, order, starts)
+        order, _, group = _runs(x)
         n = counts[:, 0].sum()
-        # Average rank of each distinct value minus the mean rank (n + 1) / 2; the centring changes
-        # no cross sum (the weighted reference side sums to 0) and keeps the squares small.
-        centred -= per_value * 0.5
-        centred -= n / 2
-        spread = np.einsum("ij,ij->j", per_value, centred * centred)
-        return np.einsum("ij,ij->j", cdv[order], centred if group is None else centred[group]), spread
+        memo = getattr(self, "_untied", None)
+        if memo is None or memo[0] is not counts:
+            # Treating every row as its own value: a row drawn c times after u draws has the centred
+            # rank u + c / 2 - n / 2, and the spread of average ranks is (n^3 - n) / 12 - sum (c^3 - c) / 12.
+            spread0 = (n**3 - n) / 12 - np.einsum("ij,ij->j", counts, counts * counts - 1) / 12
+            shift = 0.5 * np.einsum("ij,ij->j", counts, cdv) + (n / 2) * cdv.sum(axis=0)
+            memo = self._untied = (counts, spread0, shift)
+        upto = _running_sum(counts[order])
+        ordered_cdv = cdv[order]
+        cross = np.einsum("ij,ij->j", ordered_cdv, upto) - memo[2]
+        if group is None:
+            return cross, memo[1]
+        fix_cross, fix_spread = _tie_correction(group, upto, counts[order], ordered_cdv)
+        return cross + fix_cross, memo[1] + fix_spread
+
+
+def _tie_correction(group: np.ndarray, upto: np.ndarray, ordered: np.ndarray, ordered_cdv: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """What tied predictions change in :meth:`Spearman._sums`, computed on the tied rows only.
+
+    ``group`` numbers the distinct values in sorted order; ``upto``, ``ordered`` and ``ordered_cdv``
+    are the running draw counts, the draw counts and the weighted reference side in that order. The
+    rows of a tied value share its average rank, and its draws form one tie in the spread.
+    """
+    tied = np.flatnonzero(np.bincount(group)[group] > 1)
+    g = group[tied]
+    new = np.r_[True, g[1:] != g[:-1]]
+    first = np.flatnonzero(new)
+    last = np.r_[first[1:] - 1, len(tied) - 1]
+    local = np.cumsum(new) - 1
+    u, c = upto[tied], ordered[tied]
+    per_value = u[last] - u[first] + c[first]
+    shared = u[last] - per_value / 2  # the value's average rank (up to the common -n/2 + 1/2)
+    cross = np.einsum("ij,ij->j", ordered_cdv[tied], shared[local] - (u - c / 2))
+    spread = (np.einsum("ij,ij->j", c, c * c - 1) - np.einsum("ij,ij->j", per_value, per_value * per_value - 1)) / 12
+    return cross, spread
 
 
 def _runs(values: np.ndarray) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
