@@ -24,8 +24,9 @@ class ReportOptions:
     Attributes:
         baseline: the method the forest plots compare against (default: the best under the first
             aggregator of the first metric).
-        n_resamples, seed, confidence: the paired bootstrap of the forest plots (default: the
-            run's own ``--bootstrap`` settings, else 1000 resamples, seed 0, 95%).
+        n_resamples, seed, confidence: the paired bootstrap of the forest plots and the rank
+            distributions (default: the run's own ``--bootstrap`` settings, else 1000 resamples,
+            seed 0, 95%; see :mod:`evalkit.htmlreport.resample`).
         data_dir: where to reload sentence texts (default: the run's data folder, then
             ``$EVALKIT_DATA_DIR``).
         top_k: disagreements listed per dataset.
