@@ -389,3 +389,31 @@ def test_bulk_rank_equals_scipy_min_ranks_per_row() -> None:
             if np.isnan(row).any() or abs(row[1] - row[0]) < 1e-12:  # scipy sees 1e-15 as different
                 expected = stats.rankdata(np.round(-row[ok] if higher else row[ok], 9), method="min")
             assert out[ok].tolist() == expected.tolist() and np.isnan(out[~ok]).all()
+
+
+@pytest.mark.parametrize("rule", ["mean", "geometric", "borda", "copeland"])
+def test_rank_counts_equal_each_resample_ranked_alone(rule: str) -> None:
+    """Scoring all resamples at once (row-wise rules) or one by one (the others) gives, per resample,
+    scipy's min-ranks of the rule's value on that resample's table (means computed by numpy/scipy,
+    Borda by counting the methods beaten per dataset)."""
+    from evalkit.htmlreport.rankdist import rank_counts
+    from evalkit.plugins import get_host
+
+    rng = np.random.default_rng(7)
+    methods, datasets = ["a", "b", "c", "d"], ["x", "y", "z"]
+    cube = np.round(rng.uniform(0.2, 0.9, size=(40, len(methods), len(datasets))), 2)
+    table = {"methods": methods, "datasets": datasets, "higher_is_better": True}
+    ranks, failed = rank_counts(cube, table, (rule, get_host().aggregators.create(rule)))
+    assert failed == 0
+    for b in range(cube.shape[0]):
+        t = cube[b]
+        if rule in ("mean", "geometric"):
+            score = -(t.mean(axis=1) if rule == "mean" else stats.gmean(t, axis=1))
+        elif rule == "borda":
+            score = -np.array([sum(int((t[:, j] < t[i, j]).sum()) for j in range(t.shape[1]))
+                               for i in range(len(methods))])
+        else:  # Copeland: pairwise wins minus losses, a pair won by the majority of datasets
+            wins = [[np.sign((t[i] > t[k]).sum() - (t[i] < t[k]).sum()) for k in range(len(methods)) if k != i]
+                    for i in range(len(methods))]
+            score = -np.array([sum(w) for w in wins])
+        assert ranks[b].tolist() == stats.rankdata(np.round(score, 9), method="min").tolist(), b

@@ -39,9 +39,9 @@ def report(runs: tuple[str, ...], output: str | None, baseline: str | None, aggr
     RUN is a run folder or id ('latest', an id prefix); several runs are merged when they share
     datasets (same examples). The page holds the provenance, the tables with intervals, the best
     cells and the cells not significantly worse, a critical-difference diagram, a forest plot of
-    paired differences against --baseline, the ranks under five
-    aggregation rules and their bootstrap distribution, STS and pair-classification figures, and the pairs two methods disagree on
-    most, with their sentences. Figures are inline SVG, nothing is loaded from the network, and
+    paired differences against --baseline, the ranks under five aggregation rules and their
+    bootstrap distribution, STS and pair-classification figures, and the pairs two methods
+    disagree on most, with their sentences. Figures are inline SVG, nothing is loaded from the network, and
     every figure's data is embedded as JSON (script#evalkit-data).
     """
     from evalkit.aggregation import create_aggregators

@@ -136,30 +136,34 @@ def _sts_panel(ax: Any, p: dict[str, Any], xy: Any, corner: tuple[int, int],
 
 
 def bands_svg(entries: list[dict[str, Any]], fig_id: str) -> str:
-    """Calibrated mean absolute error per gold band: a panel per dataset, a line per method."""
-    cols = min(4, len(entries))
-    rows = -(-len(entries) // cols)
-    with figure(1.75 * cols + 1.6, 1.5 * rows + 0.5) as fig:
-        axes = fig.subplots(rows, cols, squeeze=False, sharey=True)
-        methods = list(dict.fromkeys(m for e in entries for m in e["methods"]))
-        for n, ax in enumerate(ax for row in axes for ax in row):
-            if n >= len(entries):
-                ax.set_axis_off()
-                continue
-            entry = entries[n]
-            for m, v in entry["methods"].items():
-                xs = [k for k, e in enumerate(v["mae"]) if e is not None]
-                ax.plot(xs, [v["mae"][k] for k in xs], "o-", color=PALETTE[methods.index(m) % len(PALETTE)],
-                        label=label(m, 30), ms=2.5, lw=1)
-            ax.set_xticks(range(len(entry["bands"])), [f"{lo:g}" for lo, _ in entry["bands"]], fontsize=6)
-            ax.tick_params(labelsize=6, length=2, pad=1)
-            ax.set_title(label(entry["dataset"], 24), fontsize=7)
-            if n % cols == 0:
-                ax.set_ylabel("mean |error|", fontsize=7)
-        fig.supxlabel("gold band (lower edge, gold units)", fontsize=7)
-        handles, names = axes[0][0].get_legend_handles_labels()
-        fig.legend(handles, names, loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=7)
-        fig.tight_layout(pad=0.3)
+    """Calibrated mean absolute error per gold band, a line per method, the datasets side by side
+    on one axis (a block of bands per dataset, named above it)."""
+    methods = list(dict.fromkeys(m for e in entries for m in e["methods"]))
+    starts, ticks, names = [], [], []
+    x = 0
+    for e in entries:
+        starts.append(x)
+        ticks += [x + k for k in range(len(e["bands"]))]
+        names += [f"{lo:g}" for lo, _ in e["bands"]]
+        x += len(e["bands"]) + 1
+    with figure(max(4.2, 0.26 * x + 1.8), 2.6) as fig:
+        ax = fig.add_subplot()
+        for i, m in enumerate(methods):
+            xs: list[float] = []
+            ys: list[float] = []
+            for start, e in zip(starts, entries, strict=True):
+                mae = e["methods"].get(m, {}).get("mae", [])
+                xs += [start + k for k, v in enumerate(mae) if v is not None] + [float("nan")]
+                ys += [v for v in mae if v is not None] + [float("nan")]
+            ax.plot(xs, ys, "o-", color=PALETTE[i % len(PALETTE)], label=label(m, 30), ms=2.5, lw=1)
+        ax.set_xticks(ticks, names, fontsize=6)
+        top = ax.get_ylim()[1]
+        for start, e in zip(starts, entries, strict=True):
+            ax.text(start + (len(e["bands"]) - 1) / 2, top, label(e["dataset"], 14), ha="center", va="bottom",
+                    fontsize=7)
+        ax.set_xlabel("gold band (lower edge, gold units), per dataset")
+        ax.set_ylabel("mean |error|, gold units")
+        ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5))
         return to_svg(fig, fig_id)
 
 

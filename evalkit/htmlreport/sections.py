@@ -60,7 +60,7 @@ def _bands_reading(entries: list[dict[str, Any]]) -> str:
                 lo, hi = entry["bands"][k]
                 worst.append(f"{lo:g}-{hi:g}")
     text = ("Mean absolute error of each method's scores mapped linearly onto the gold scale, by gold band, "
-            "one panel per dataset.")
+            "the datasets side by side.")
     if worst:
         common = max(set(worst), key=worst.count)
         text += f" The largest error falls in band {common} for {worst.count(common)} of {len(worst)} method-datasets."

@@ -4,7 +4,7 @@ Text is written as SVG ``<text>`` (``svg.fonttype = "none"``), which matplotlib'
 escapes as XML character data (``<`` -> ``&lt;``, ``&`` -> ``&amp;``), so a label holding
 ``</svg>`` or ``<script>`` stays text inside the inline SVG. Before a data text reaches
 matplotlib, :func:`label` escapes ``$`` (else matplotlib would parse ``$...$`` as mathtext) and
-shortens it. matplotlib is imported lazily, only when a figure is drawn.
+shortens it. matplotlib is imported lazily, only when a figure is drawn, and pyplot never.
 """
 
 from __future__ import annotations
@@ -47,16 +47,12 @@ def label(text: Any, limit: int = 60) -> str:
 def figure(width: float, height: float) -> Iterator[Any]:
     """A new matplotlib figure (inches) under the report's style; closed on exit."""
     import matplotlib
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
+    # A bare Figure (no pyplot: nothing global to close, no GUI backend, a lighter import);
+    # savefig draws it with the SVG canvas.
     with matplotlib.rc_context(_RC):  # type: ignore[arg-type]
-        fig = plt.figure(figsize=(width, height))
-        try:
-            yield fig
-        finally:
-            plt.close(fig)
+        yield Figure(figsize=(width, height))
 
 
 def to_svg(fig: Any, fig_id: str, *, tight: bool = True) -> str:
