@@ -28,8 +28,8 @@ if TYPE_CHECKING:
     from evalkit.interfaces import Metric
     from evalkit.results import RunResult
 
-#: Draw counts held at once per bulk call (resamples x rows), bounding memory to ~16 MB per array.
-CHUNK_ELEMENTS = 2_000_000
+#: Draws scored at once per bulk call (resamples x rows): ~64 MB per float array the metric holds.
+CHUNK_ELEMENTS = 8_000_000
 
 
 @dataclass

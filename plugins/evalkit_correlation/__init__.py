@@ -132,9 +132,9 @@ class _Correlation(Metric):
         counts = np.bincount((idx * k + np.arange(k)[:, None]).ravel(), minlength=k * y.size)
         counts = counts.reshape(y.size, k).astype(np.float64)
         v = self._values(y, counts)
-        dv = v - (counts * v).sum(axis=0) / n
+        dv = v - np.einsum("ij,ij->j", counts, v) / n
         cdv = counts * dv
-        out = (counts, cdv, (cdv * dv).sum(axis=0))
+        out = (counts, cdv, np.einsum("ij,ij->j", cdv, dv))
         self._memo = (references, indices, out)
         return out
 
@@ -172,23 +172,25 @@ class Spearman(_Correlation):
             # rank u + c / 2 - n / 2, and the spread of average ranks is (n^3 - n) / 12 - sum (c^3 - c) / 12.
             spread0 = (n**3 - n) / 12 - np.einsum("ij,ij->j", counts, counts * counts - 1) / 12
             shift = 0.5 * np.einsum("ij,ij->j", counts, cdv) + (n / 2) * cdv.sum(axis=0)
-            memo = self._untied = (counts, spread0, shift)
-        upto = _running_sum(counts[order])
+            # The counts again as int32 (exact: at most n): the running sums move half the bytes.
+            memo = self._untied = (counts, spread0, shift, counts.astype(np.int32))
+        upto = _running_sum(memo[3][order])
         ordered_cdv = cdv[order]
         cross = np.einsum("ij,ij->j", ordered_cdv, upto) - memo[2]
         if group is None:
             return cross, memo[1]
-        fix_cross, fix_spread = _tie_correction(group, upto, counts[order], ordered_cdv)
+        fix_cross, fix_spread = _tie_correction(group, upto, counts, order, ordered_cdv)
         return cross + fix_cross, memo[1] + fix_spread
 
 
-def _tie_correction(group: np.ndarray, upto: np.ndarray, ordered: np.ndarray, ordered_cdv: np.ndarray
-                    ) -> tuple[np.ndarray, np.ndarray]:
+def _tie_correction(group: np.ndarray, upto: np.ndarray, counts: np.ndarray, order: np.ndarray,
+                    ordered_cdv: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """What tied predictions change in :meth:`Spearman._sums`, computed on the tied rows only.
 
-    ``group`` numbers the distinct values in sorted order; ``upto``, ``ordered`` and ``ordered_cdv``
-    are the running draw counts, the draw counts and the weighted reference side in that order. The
-    rows of a tied value share its average rank, and its draws form one tie in the spread.
+    ``group`` numbers the distinct values in sorted ``order``; ``upto`` and ``ordered_cdv`` are the
+    running draw counts and the weighted reference side in that order, ``counts`` the draw counts
+    by row. The rows of a tied value share its average rank, and its draws form one tie in the
+    spread.
     """
     tied = np.flatnonzero(np.bincount(group)[group] > 1)
     g = group[tied]
@@ -196,7 +198,7 @@ def _tie_correction(group: np.ndarray, upto: np.ndarray, ordered: np.ndarray, or
     first = np.flatnonzero(new)
     last = np.r_[first[1:] - 1, len(tied) - 1]
     local = np.cumsum(new) - 1
-    u, c = upto[tied], ordered[tied]
+    u, c = upto[tied].astype(np.float64), counts[order[tied]]
     per_value = u[last] - u[first] + c[first]
     shared = u[last] - per_value / 2  # the value's average rank (up to the common -n/2 + 1/2)
     cross = np.einsum("ij,ij->j", ordered_cdv[tied], shared[local] - (u - c / 2))
@@ -215,8 +217,8 @@ def _runs(values: np.ndarray) -> tuple[np.ndarray, np.ndarray | None, np.ndarray
 
 
 def _running_sum(a: np.ndarray) -> np.ndarray:
-    """``np.cumsum(a, axis=0)`` of a float rows x resamples array, in place, one contiguous row at a
-    time (numpy's cumsum along the first axis walks memory with a stride, several times slower)."""
+    """``np.cumsum(a, axis=0)`` of a rows x resamples array, in place, one contiguous row at a time
+    (numpy's cumsum along the first axis walks memory with a stride, several times slower)."""
     for i in range(1, a.shape[0]):
         np.add(a[i], a[i - 1], out=a[i])
     return a
