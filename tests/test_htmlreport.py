@@ -24,7 +24,6 @@ from sklearn.metrics import accuracy_score, average_precision_score, f1_score
 
 from evalkit.cli import build_cli
 from evalkit.htmlreport.render import CITATIONS
-from evalkit.stats import cell_seed
 
 SVG = "{http://www.w3.org/2000/svg}"
 XLINK = "{http://www.w3.org/1999/xlink}href"
@@ -118,26 +117,79 @@ def test_tables_equal_scipy_on_the_stored_predictions(page: Page) -> None:
     assert re.search(r'<td class="num win"[^>]*>' + re.escape(shown), page.text)
 
 
+def compare_draws(run_dir: Path, n_resamples: int, seed: int) -> dict[tuple[str, str], np.ndarray]:
+    """The row positions ``evalkit compare --bootstrap`` draws (its documented order): one
+    ``(B, n)`` matrix per (dataset, split) of the saved predictions, in file order, from one
+    ``numpy.random.default_rng(seed)``."""
+    p = pd.read_csv(run_dir / "predictions.csv.gz")
+    rng = np.random.default_rng(seed)
+    out = {}
+    for (d, s), g in p.groupby(["dataset", "split"], sort=False):
+        n = g["row"].nunique()
+        out[(str(d), str(s))] = rng.integers(0, n, size=(n_resamples, n))
+    return out
+
+
+def brute_force_replicates(page: Page, metric: Any, n_resamples: int, seed: int) -> dict[tuple[str, str], np.ndarray]:
+    """``metric`` (a scipy function) of every (method, dataset) on every drawn resample, one call each."""
+    p = pd.read_csv(page.run_dir / "predictions.csv.gz")
+    splits = {str(d): str(s) for d, s in p[p["role"] != "tune"][["dataset", "split"]].drop_duplicates().to_numpy()}
+    draws = compare_draws(page.run_dir, n_resamples, seed)
+    out = {}
+    for (method, dataset), g in cells(page.run_dir).items():
+        x, y = g["prediction"].to_numpy(), g["reference"].to_numpy()
+        out[(method, dataset)] = np.array([metric(x[ix], y[ix]).statistic for ix in draws[(dataset, splits[dataset])]])
+    return out
+
+
 @pytest.mark.data
 def test_forest_plot_equals_an_independent_paired_bootstrap(page: Page) -> None:
+    """Deltas, percentile intervals and shifted-null p-values against scipy on every resample, and the
+    draws against the run's own stored intervals (computed by compare's per-resample loop)."""
     fig = page.data["figures"]["forest-spearman"]
-    assert fig["n_resamples"] == 200 and fig["baseline"] in page.data["metrics"]["spearman"]["methods"]
+    assert (fig["n_resamples"], fig["seed"], fig["origin"]) == (200, 0, "run")
+    assert fig["baseline"] in page.data["metrics"]["spearman"]["methods"]
+    reps = brute_force_replicates(page, stats.spearmanr, 200, 0)
+    res = pd.read_csv(page.run_dir / "results.csv")
+    for (method, dataset), dist in reps.items():  # the same draws as the run's --bootstrap 200
+        row = res[(res["method"] == method) & (res["dataset"] == dataset) & (res["metric"] == "spearman")].iloc[0]
+        assert np.quantile(dist, [0.025, 0.975]) == pytest.approx([row["ci_low"], row["ci_high"]], abs=1e-12)
     groups = cells(page.run_dir)
-    for row in fig["rows"][:2]:
-        a = groups[(fig["baseline"], row["dataset"])]
-        b = groups[(row["method"], row["dataset"])]
-        xa, xb, y = a["prediction"].to_numpy(), b["prediction"].to_numpy(), a["reference"].to_numpy()
-        delta = stats.spearmanr(xb, y).statistic - stats.spearmanr(xa, y).statistic
-        rng = np.random.default_rng(cell_seed(fig["seed"], row["method"], row["dataset"], row["split"], "spearman"))
-        dist = []
-        for _ in range(fig["n_resamples"]):
-            ix = rng.integers(0, len(y), size=len(y))
-            dist.append(stats.spearmanr(xb[ix], y[ix]).statistic - stats.spearmanr(xa[ix], y[ix]).statistic)
-        d = np.array(dist)
+    assert len(fig["rows"]) == 2 * 2  # two other methods on two datasets
+    for row in fig["rows"]:
+        a, b = groups[(fig["baseline"], row["dataset"])], groups[(row["method"], row["dataset"])]
+        delta = (stats.spearmanr(b["prediction"], b["reference"]).statistic
+                 - stats.spearmanr(a["prediction"], a["reference"]).statistic)
+        d = reps[(row["method"], row["dataset"])] - reps[(fig["baseline"], row["dataset"])]
         assert row["delta"] == pytest.approx(delta, abs=1e-12)
         assert [row["ci_low"], row["ci_high"]] == pytest.approx(np.quantile(d, [0.025, 0.975]).tolist(), abs=1e-9)
         p = (1 + np.sum(np.abs(d - delta) >= abs(delta) - 1e-12 * max(1, abs(delta)))) / (1 + d.size)
         assert row["p_value"] == pytest.approx(p)
+
+
+@pytest.mark.data
+def test_rank_distribution_equals_a_brute_force_bootstrap_of_ranks(page: Page) -> None:
+    """P(rank = k) per method: on each resample, scipy's rho per dataset, their mean per method,
+    ranked by scipy (ties sharing the best rank); and the percentile rank interval."""
+    fig = page.data["figures"]["rankdist-spearman"]
+    table = page.data["metrics"]["spearman"]
+    methods, datasets = table["methods"], table["datasets"]
+    assert (fig["n_resamples"], fig["n_used"], fig["rule"], fig["methods"]) == (200, 200, "mean", methods)
+    reps = brute_force_replicates(page, stats.spearmanr, 200, 0)
+    means = np.mean([[reps[(m, d)] for d in datasets] for m in methods], axis=1)  # (methods, B)
+    ranks = np.array([stats.rankdata(-means[:, b], method="min") for b in range(200)])
+    for i, m in enumerate(methods):
+        expected = [float(np.mean(ranks[:, i] == k)) for k in range(1, len(methods) + 1)]
+        assert fig["probabilities"][m] == pytest.approx(expected, abs=1e-12)
+        assert sum(fig["probabilities"][m]) == pytest.approx(1.0)
+        assert fig["rank_interval"][m] == [np.quantile(ranks[:, i], 0.025, method="lower"),
+                                           np.quantile(ranks[:, i], 0.975, method="higher")]
+    full = stats.rankdata(-np.array([np.mean([table["values"][m][d] for d in datasets]) for m in methods]),
+                          method="min")
+    assert [fig["rank_full"][m] for m in methods] == full.tolist()
+    # The page shows it: a figure with a reading, and its table with one P(rank k) column per rank.
+    assert re.search(r"ranks first in \d+% of 200 resamples", page.text)
+    assert page.text.count("P(rank ") >= 2 * len(methods)
 
 
 @pytest.mark.data
@@ -164,7 +216,8 @@ def test_sts_figures_equal_scipy(page: Page) -> None:
         assert p["n"] == 300
         assert p["spearman"] == pytest.approx(stats.spearmanr(x, y).statistic, abs=1e-12)
         assert p["pearson"] == pytest.approx(stats.pearsonr(x, y).statistic, abs=1e-12)
-    bands = page.data["figures"]["sts-bands-stsb-slice-test"]
+    (bands,) = page.data["figures"]["sts-bands"]["datasets"]
+    assert (bands["dataset"], bands["split"]) == ("stsb-slice", "test")
     assert bands["bands"] == [[0.0, 1.0], [1.0, 2.0], [2.0, 3.0], [3.0, 4.0], [4.0, 5.0]]
     for method, entry in bands["methods"].items():
         g = groups[(method, "stsb-slice")]
@@ -219,11 +272,10 @@ def test_page_parses_loads_nothing_external_and_numbers_its_figures(page: Page) 
     allowed = {url for _, url in CITATIONS.values()}
     refs = [(el.tag, k, v) for el in doc.iter() if isinstance(el.tag, str)
             for k, v in el.attrib.items() if k in ("src", "href", XLINK, "action", "data", "poster")]
-    # In-page anchors, the citation links, and images inlined as data (rasterised hexbins) only.
-    inline = [r for r in refs if r[2].startswith("data:image/png;base64,")]
-    assert all(r[0] == f"{SVG}image" for r in inline)
-    external = [r for r in refs if not r[2].startswith(("#", "data:image/png;base64,")) and r[2] not in allowed]
+    # In-page anchors and the citation links only; no embedded raster image (every figure is vector).
+    external = [r for r in refs if not r[2].startswith("#") and r[2] not in allowed]
     assert external == []
+    assert "data:image" not in page.text and f"{SVG}image" not in {el.tag for el in doc.iter()}
     assert not [el for el in doc.iter() if el.tag in ("link", "img", "iframe", "object", "embed")]
     scripts = list(doc.iter("script"))
     assert len(scripts) == 2 and all(s.get("src") is None for s in scripts)
@@ -318,3 +370,50 @@ def test_cd_diagram_mean_ranks_equal_scipy_and_friedman(page: Page) -> None:
     if len(datasets) >= 2:
         chi2 = stats.friedmanchisquare(*values).statistic
         assert page.data["metrics"]["spearman"]["tests"]["friedman"]["chi2_tie_corrected"] == pytest.approx(chi2)
+
+
+def test_bulk_rank_equals_scipy_min_ranks_per_row() -> None:
+    """The rank figure's row-wise ranks: scipy's ``rankdata(method="min")`` of each row (NaN kept),
+    values equal up to rounding tie, in both directions."""
+    from evalkit.htmlreport.rankdist import bulk_rank
+
+    rng = np.random.default_rng(3)
+    values = np.round(rng.normal(size=(50, 6)), 1)
+    values[4, 2] = np.nan
+    values[5] = values[5, 0] + np.array([0, 1e-15, 0, 2, 3, 4])  # equal up to rounding: tied
+    for higher in (True, False):
+        got = bulk_rank(values, higher_is_better=higher)
+        for row, out in zip(values, got, strict=True):
+            ok = ~np.isnan(row)
+            expected = stats.rankdata(-row[ok] if higher else row[ok], method="min")
+            if np.isnan(row).any() or abs(row[1] - row[0]) < 1e-12:  # scipy sees 1e-15 as different
+                expected = stats.rankdata(np.round(-row[ok] if higher else row[ok], 9), method="min")
+            assert out[ok].tolist() == expected.tolist() and np.isnan(out[~ok]).all()
+
+
+@pytest.mark.parametrize("rule", ["mean", "geometric", "borda", "copeland"])
+def test_rank_counts_equal_each_resample_ranked_alone(rule: str) -> None:
+    """Scoring all resamples at once (row-wise rules) or one by one (the others) gives, per resample,
+    scipy's min-ranks of the rule's value on that resample's table (means computed by numpy/scipy,
+    Borda by counting the methods beaten per dataset)."""
+    from evalkit.htmlreport.rankdist import rank_counts
+    from evalkit.plugins import get_host
+
+    rng = np.random.default_rng(7)
+    methods, datasets = ["a", "b", "c", "d"], ["x", "y", "z"]
+    cube = np.round(rng.uniform(0.2, 0.9, size=(40, len(methods), len(datasets))), 2)
+    table = {"methods": methods, "datasets": datasets, "higher_is_better": True}
+    ranks, failed = rank_counts(cube, table, (rule, get_host().aggregators.create(rule)))
+    assert failed == 0
+    for b in range(cube.shape[0]):
+        t = cube[b]
+        if rule in ("mean", "geometric"):
+            score = -(t.mean(axis=1) if rule == "mean" else stats.gmean(t, axis=1))
+        elif rule == "borda":
+            score = -np.array([sum(int((t[:, j] < t[i, j]).sum()) for j in range(t.shape[1]))
+                               for i in range(len(methods))])
+        else:  # Copeland: pairwise wins minus losses, a pair won by the majority of datasets
+            wins = [[np.sign((t[i] > t[k]).sum() - (t[i] < t[k]).sum()) for k in range(len(methods)) if k != i]
+                    for i in range(len(methods))]
+            score = -np.array([sum(w) for w in wins])
+        assert ranks[b].tolist() == stats.rankdata(np.round(score, 9), method="min").tolist(), b

@@ -18,7 +18,8 @@ from evalkit.cli.common import split_names, write_output
 @click.option("--aggregate", help="Comma-separated aggregators of the tables [default: mean]; the rank-stability "
               "figure always shows mean, geometric, harmonic, borda and copeland.")
 @click.option("--resamples", "n_resamples", type=click.IntRange(min=1),
-              help="Paired bootstrap resamples of the forest plots [default: the run's --bootstrap, else 1000].")
+              help="Resamples of the paired bootstrap behind the forest plots and the rank distributions "
+              "[default: the run's --bootstrap, else 1000].")
 @click.option("--seed", type=int, help="Seed of that bootstrap [default: the run's, else 0].")
 @click.option("--alpha", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.05,
               show_default=True, help="Significance level of the cross-dataset tests and the cell marks.")
@@ -38,9 +39,9 @@ def report(runs: tuple[str, ...], output: str | None, baseline: str | None, aggr
     RUN is a run folder or id ('latest', an id prefix); several runs are merged when they share
     datasets (same examples). The page holds the provenance, the tables with intervals, the best
     cells and the cells not significantly worse, a critical-difference diagram, a forest plot of
-    paired differences against --baseline, the ranks under five
-    aggregation rules, STS and pair-classification figures, and the pairs two methods disagree on
-    most, with their sentences. Figures are inline SVG, nothing is loaded from the network, and
+    paired differences against --baseline, the ranks under five aggregation rules and their
+    bootstrap distribution, STS and pair-classification figures, and the pairs two methods
+    disagree on most, with their sentences. Figures are inline SVG, nothing is loaded from the network, and
     every figure's data is embedded as JSON (script#evalkit-data).
     """
     from evalkit.aggregation import create_aggregators

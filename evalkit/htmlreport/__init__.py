@@ -2,8 +2,10 @@
 
 The page holds, for a saved run (or several merged): the provenance (versions, models, data
 sha256, git commit, run ids); per metric the table with bootstrap intervals and the best cell
-highlighted, a forest plot of paired differences against a baseline method per dataset, and each
-method's rank under the mean, geometric and harmonic means, Borda and Copeland; for STS the
+highlighted, a forest plot of paired differences against a baseline method per dataset, each
+method's rank under the mean, geometric and harmonic means, Borda and Copeland, and the bootstrap
+distribution of its rank (:mod:`evalkit.htmlreport.rankdist`, on the resamples of
+:mod:`evalkit.htmlreport.resample`); for STS the
 predicted-vs-gold small multiples and the error by gold band; for pair classification F1 and
 accuracy against the threshold, the precision-recall curve and the majority-class baseline; the
 largest disagreements between two methods with their sentences. Figures are inline SVG drawn by

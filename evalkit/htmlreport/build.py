@@ -12,6 +12,7 @@ from evalkit.htmlreport.runs import merge_runs, run_summary
 
 if TYPE_CHECKING:
     from evalkit.history import Source
+    from evalkit.htmlreport.resample import Resamples
     from evalkit.interfaces import Aggregator, Metric
     from evalkit.plugins import Host
 
@@ -23,8 +24,9 @@ class ReportOptions:
     Attributes:
         baseline: the method the forest plots compare against (default: the best under the first
             aggregator of the first metric).
-        n_resamples, seed, confidence: the paired bootstrap of the forest plots (default: the
-            run's own ``--bootstrap`` settings, else 1000 resamples, seed 0, 95%).
+        n_resamples, seed, confidence: the paired bootstrap of the forest plots and the rank
+            distributions (default: the run's own ``--bootstrap`` settings, else 1000 resamples,
+            seed 0, 95%; see :mod:`evalkit.htmlreport.resample`).
         data_dir: where to reload sentence texts (default: the run's data folder, then
             ``$EVALKIT_DATA_DIR``).
         top_k: disagreements listed per dataset.
@@ -72,16 +74,19 @@ def _metric_objects(source: Source, host: Host) -> dict[str, Metric]:
     return {label: metric_object(label, [source], host) for label in labels}
 
 
-def _settings(source: Source, options: ReportOptions) -> Any:
-    from evalkit.paired import PairedSettings
+def _resamples(run: Any, options: ReportOptions) -> Resamples | None:
+    """The shared resamples: the run's ``--bootstrap`` settings, else the options' (1000, seed 0)."""
+    from evalkit.htmlreport.resample import checked_settings, resamples
 
-    boot = source.run.provenance.get("bootstrap") or {}
-    return PairedSettings(
-        test="bootstrap",
-        n_resamples=int(options.n_resamples or boot.get("n_resamples") or 1000),
-        seed=int(options.seed if options.seed is not None else boot.get("seed", 0)),
-        confidence=float(options.confidence or boot.get("confidence") or 0.95),
-    )
+    if run.predictions.empty:
+        return None
+    boot = run.provenance.get("bootstrap") or {}
+    n = int(options.n_resamples or boot.get("n_resamples") or 1000)
+    seed = int(options.seed if options.seed is not None else boot.get("seed", 0))
+    confidence = float(options.confidence or boot.get("confidence") or 0.95)
+    checked_settings(n, confidence)
+    same = bool(boot) and (n, seed, confidence) == (boot.get("n_resamples"), boot.get("seed"), boot.get("confidence"))
+    return resamples(run, n, seed, confidence, "run" if same else "report")
 
 
 def build_run_report(
@@ -94,11 +99,10 @@ def build_run_report(
     """The report of one run, or of several merged (:func:`evalkit.htmlreport.runs.merge_runs`).
 
     Raises:
-        ConfigError: unknown ``baseline``; runs sharing no dataset.
+        ConfigError: unknown ``baseline``; runs sharing no dataset; bad resampling settings.
         DataError: runs that cannot be merged; unreadable predictions.
     """
     from evalkit.history import Source as _Source
-    from evalkit.htmlreport.paired import choose_baseline, forest
     from evalkit.plugins import get_host
 
     host = host or get_host()
@@ -106,9 +110,6 @@ def build_run_report(
     run = merge_runs(sources)
     merged = _Source(run, sources[0].path, sources[0].kind if len(sources) == 1 else "merged")
     aggregators = aggregators or [("mean", host.aggregators.create("mean"))]
-    metrics = _metric_objects(merged, host)
-    settings = _settings(merged, options)
-    rules = tbl.stability_rules(host)
     data: dict[str, Any] = {
         "schema": 1,
         "generated": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
@@ -120,9 +121,26 @@ def build_run_report(
         "figures": {},
         **options.extra,
     }
+    figures = _metric_sections(run, _metric_objects(merged, host), aggregators, options, host, data)
+    from evalkit.htmlreport.sections import disagreement_data, pair_figures, sts_figures
+
+    figures += sts_figures(run, data)
+    figures += pair_figures(run, data)
+    data["disagreements"] = disagreement_data(run, data, host, options)
+    return RunReport(data, figures)
+
+
+def _metric_sections(run: Any, metrics: dict[str, Metric], aggregators: list[tuple[str, Aggregator]],
+                     options: ReportOptions, host: Host, data: dict[str, Any]) -> list[Figure]:
+    """Per metric: the table (into ``data``), the CD diagram, the forest plot, the rank figures."""
+    from evalkit.htmlreport.paired import choose_baseline, forest
+    from evalkit.htmlreport.resample import replicates
+
+    rs = _resamples(run, options)
+    rules = tbl.stability_rules(host)
+    tested = _tests(run, metrics, aggregators, options)
     figures: list[Figure] = []
     baseline = None
-    tested = _tests(run, metrics, aggregators, options)
     for label, metric in metrics.items():
         table = tbl.metric_table(run, label, metric, aggregators)
         if table is None:
@@ -130,23 +148,19 @@ def build_run_report(
         data["metrics"][label] = table
         table["tests"], table["marks"] = tested.get(label, (None, None))
         if table["tests"] is not None:
-            cd = _cd_figure(data, label, table["tests"])
-            if cd is not None:
-                figures.append(cd)
+            figures += [f for f in [_cd_figure(data, label, table["tests"])] if f is not None]
         baseline = baseline or choose_baseline(table, options.baseline)
-        fdata = forest(merged, label, metric, table, baseline, settings)
+        reps = replicates(rs, run, label, metric) if rs is not None and len(table["methods"]) > 1 else {}
+        fdata = forest(reps, label, metric, table, baseline, rs) if reps and rs is not None else None
         if fdata is not None:
             figures.append(_forest_figure(data, label, fdata, table))
         sdata = tbl.rank_stability(run, label, metric, rules)
         if sdata is not None:
             figures.append(_stability_figure(data, label, sdata))
+        if reps and rs is not None:
+            figures += _rankdist_figure(data, label, reps, table, aggregators[0], rs)
     data["baseline"] = baseline
-    from evalkit.htmlreport.sections import disagreement_data, pair_figures, sts_figures
-
-    figures += sts_figures(run, data)
-    figures += pair_figures(run, data)
-    data["disagreements"] = disagreement_data(run, data, host, options)
-    return RunReport(data, figures)
+    return figures
 
 
 def _tests(run: Any, metrics: dict[str, Metric], aggregators: list[tuple[str, Aggregator]],
@@ -192,11 +206,14 @@ def _forest_figure(data: dict[str, Any], label: str, fdata: dict[str, Any], tabl
     key = f"forest-{label}"
     data["figures"][key] = fdata
     scale = 100.0 if table["percent"] else 1.0
-    good = [r for r in fdata["rows"] if (r["ci_low"] > 0 if fdata["higher_is_better"] else r["ci_high"] < 0)]
-    bad = [r for r in fdata["rows"] if (r["ci_high"] < 0 if fdata["higher_is_better"] else r["ci_low"] > 0)]
+    rows = [r for r in fdata["rows"] if r["ci_low"] is not None]
+    good = [r for r in rows if (r["ci_low"] > 0 if fdata["higher_is_better"] else r["ci_high"] < 0)]
+    bad = [r for r in rows if (r["ci_high"] < 0 if fdata["higher_is_better"] else r["ci_low"] > 0)]
     pct = f"{fdata['confidence'] * 100:g}%"
     reading = (f"Of {len(fdata['rows'])} comparisons with {fdata['baseline']}, {len(good)} are better and "
-               f"{len(bad)} worse with the {pct} interval excluding 0; the rest are not distinguishable.")
+               f"{len(bad)} worse with the {pct} interval excluding 0; the rest are not distinguishable"
+               + (f" ({len(fdata['rows']) - len(rows)} without an interval: undefined on most resamples)."
+                  if len(rows) < len(fdata["rows"]) else "."))
     return Figure(key, f"{table['title']}: paired difference against {fdata['baseline']}", reading,
                   forest_svg(fdata, key, scale), key, label)
 
@@ -219,3 +236,17 @@ def _stability_figure(data: dict[str, Any], label: str, sdata: dict[str, Any]) -
         reading += f" Not computable: {', '.join(sdata['skipped'])}."
     return Figure(key, f"{data['metrics'][label]['title']}: rank under each aggregation rule", reading,
                   ranks_svg(sdata, key), key, label)
+
+
+def _rankdist_figure(data: dict[str, Any], label: str, reps: dict[str, dict[str, Any]], table: dict[str, Any],
+                     rule: tuple[str, Aggregator], rs: Resamples) -> list[Figure]:
+    from evalkit.htmlreport.figures import rankdist_svg
+    from evalkit.htmlreport.rankdist import rank_distribution, reading
+
+    rdata = rank_distribution(reps, table, rule, rs)
+    if rdata is None or not rdata["n_used"]:
+        return []
+    key = f"rankdist-{label}"
+    data["figures"][key] = rdata
+    title = f"{table['title']}: bootstrap distribution of each method's rank under the {rule[0]} rule"
+    return [Figure(key, title, reading(rdata), rankdist_svg(rdata, key), key, label)]

@@ -17,6 +17,8 @@ def figure_table(key: str, d: dict[str, Any]) -> str:
                "p two-sided (shifted-null bootstrap, Berg-Kirkpatrick et al. 2012)</p>"
         return data_table(["method", "dataset", "split", "delta", "ci low", "ci high", "p", "n"], rows,
                           numeric={3, 4, 5, 6, 7}) + note
+    if kind == "rankdist":
+        return _rankdist_table(d)
     if kind == "ranks":
         rows = [[m, *[d["ranks"][r].get(m) for r in d["rules"]]] for m in d["methods"]]
         notes = "".join(f"<li>{esc(r)}: {esc(t)}</li>" for r, t in d["rule_text"].items())
@@ -28,12 +30,8 @@ def figure_table(key: str, d: dict[str, Any]) -> str:
                 for p in d["panels"]]
         return data_table(["method", "dataset", "split", "n", "Spearman's rho", "Pearson's r", "plot"], rows,
                           numeric={3, 4, 5})
-    if kind == "sts":
-        bands = [f"{lo:g}-{hi:g}" for lo, hi in d["bands"]]
-        rows = [[m, *v["mae"]] for m, v in d["methods"].items()]
-        first = next(iter(d["methods"].values()))
-        rows.append(["pairs in band", *first["n"]])
-        return data_table(["method", *bands], rows, numeric=set(range(1, len(bands) + 1)))
+    if key == "sts-bands":
+        return "".join(f"<h4>{esc(e['dataset'])}/{esc(e['split'])}</h4>" + _bands_table(e) for e in d["datasets"])
     if kind == "pr":
         rows = [[i["method"], i["n"], i["positives"], i["average_precision"]] for i in d["methods"]]
         return data_table(["method", "pairs", "positives", "average precision"], rows, numeric={1, 2, 3})
@@ -51,3 +49,27 @@ def figure_table(key: str, d: dict[str, Any]) -> str:
         return (data_table(["method", "mean rank"], rows, numeric={1})
                 + f'<p class="notes">{esc(d.get("reading_note", ""))}</p><ul class="notes">{groups}</ul>')
     return f"<pre>{esc(d)}</pre>"
+
+
+def _rankdist_table(d: dict[str, Any]) -> str:
+    k = len(d["methods"])
+    rows = [[m, d["rank_full"].get(m), *d["probabilities"][m], d["unranked"][m], *d["rank_interval"][m]]
+            for m in d["methods"]]
+    pct = f"{d['confidence'] * 100:g}%"
+    cols = ["method", "rank (all rows)", *[f"P(rank {r})" for r in range(1, k + 1)], "P(unranked)",
+            f"rank {pct} low", f"rank {pct} high"]
+    notes = [d["test"], f"{d['rule']}: {d['rule_text']}" if d["rule_text"] else d["rule"]]
+    if d["n_failed"]:
+        notes.append(f"{d['n_failed']} resamples the rule could not aggregate are left out")
+    if d["fixed_columns"]:
+        notes.append("without stored predictions, kept at their value: " + ", ".join(d["fixed_columns"]))
+    return (data_table(cols, rows, numeric=set(range(1, len(cols))))
+            + f'<ul class="notes">{"".join(f"<li>{esc(n)}</li>" for n in notes)}</ul>')
+
+
+def _bands_table(d: dict[str, Any]) -> str:
+    bands = [f"{lo:g}-{hi:g}" for lo, hi in d["bands"]]
+    rows = [[m, *v["mae"]] for m, v in d["methods"].items()]
+    first = next(iter(d["methods"].values()))
+    rows.append(["pairs in band", *first["n"]])
+    return data_table(["method", *bands], rows, numeric=set(range(1, len(bands) + 1)))

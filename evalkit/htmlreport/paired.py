@@ -1,9 +1,10 @@
 """Forest plot data: paired differences of every method against a baseline, per dataset.
 
-Each row is ``metric(method) - metric(baseline)`` on one dataset with a paired bootstrap interval
-over the dataset's examples (both methods resampled with the same rows), computed by
-:func:`evalkit.paired.cell_test` with the seed :func:`evalkit.stats.cell_seed` derives from the
-cell, so the numbers equal ``evalkit diff RUN RUN --method-a BASELINE --method-b METHOD``.
+Each row is ``metric(method) - metric(baseline)`` on one dataset with a percentile bootstrap
+interval and a shifted-null p-value over the dataset's examples, both methods scored on the same
+resamples: the report's shared resamples (:mod:`evalkit.htmlreport.resample`, drawn as
+``evalkit compare --bootstrap`` draws them), so the forest plot, the rank distribution and the
+run's stored intervals come from one bootstrap.
 """
 
 from __future__ import annotations
@@ -13,9 +14,8 @@ from typing import TYPE_CHECKING, Any
 from evalkit.errors import ConfigError
 
 if TYPE_CHECKING:
-    from evalkit.history import Source
+    from evalkit.htmlreport.resample import Resamples
     from evalkit.interfaces import Metric
-    from evalkit.paired import PairedSettings
 
 
 def choose_baseline(table: dict[str, Any], baseline: str | None) -> str:
@@ -36,42 +36,43 @@ def choose_baseline(table: dict[str, Any], baseline: str | None) -> str:
 
 
 def forest(
-    source: Source, label: str, metric: Metric, table: dict[str, Any], baseline: str,
-    settings: PairedSettings,
+    reps: dict[str, dict[str, Any]], label: str, metric: Metric, table: dict[str, Any], baseline: str,
+    rs: Resamples,
 ) -> dict[str, Any] | None:
     """Per (method != baseline, dataset): ``delta``, ``ci_low``, ``ci_high``, ``p_value``, ``n``.
 
-    ``delta`` is on the metric's own scale; a positive delta means the method scores higher than
-    the baseline. Cells without stored predictions for both methods are left out (listed under
-    ``missing``). Returns ``None`` when the run has no predictions or only one method.
+    ``reps`` is :func:`evalkit.htmlreport.resample.replicates` of the metric. ``delta`` is on the
+    metric's own scale; a positive delta means the method scores higher than the baseline; the
+    interval is ``None`` (and ``n_failed`` says why) when the difference is undefined on more than
+    half the resamples. Cells without stored predictions for both methods are listed under
+    ``missing``. Returns ``None`` when no row can be computed.
     """
-    from evalkit.errors import DataError
-    from evalkit.paired import cell_test, paired_arrays
+    import numpy as np
 
-    if not source.has_predictions or len(table["methods"]) < 2:
-        return None
-    res = source.run.results
-    res = res[res["metric"] == label]
+    from evalkit.htmlreport.resample import percentile, shifted_p_value
+
     rows: list[dict[str, Any]] = []
     missing: list[str] = []
     for method in table["methods"]:
         if method == baseline:
             continue
-        for (dataset, split), _ in res[res["method"] == method].groupby(["dataset", "split"], sort=False):
-            if not ((res["method"] == baseline) & (res["dataset"] == dataset) & (res["split"] == split)).any():
+        for col, cell in reps.items():
+            vals, full = cell["values"], cell["full"]
+            if method not in vals or baseline not in vals:
+                if method in vals or baseline in vals:
+                    missing.append(f"{method} on {cell['dataset']}/{cell['split']}: no stored predictions of "
+                                   f"{baseline if method in vals else method}")
                 continue
-            try:
-                pa, pb, refs = paired_arrays(source, source, baseline, method, str(dataset), str(split))
-            except DataError as exc:
-                missing.append(f"{method} on {dataset}/{split}: {exc}")
-                continue
-            key = (str(method), str(dataset), str(split), label)
-            t = cell_test(metric, label, pa, pb, refs, settings, key)
-            rows.append({"method": str(method), "dataset": str(dataset), "split": str(split),
-                         "delta": t.delta, "ci_low": t.ci_low, "ci_high": t.ci_high,
-                         "p_value": t.p_value, "n": t.n, "n_failed": t.n_failed})
+            dist = vals[method] - vals[baseline]
+            delta = full[method] - full[baseline]
+            ci = percentile(dist, rs.confidence)
+            rows.append({"method": method, "dataset": cell["dataset"], "split": cell["split"], "column": col,
+                         "delta": delta, "ci_low": ci[0] if ci else None, "ci_high": ci[1] if ci else None,
+                         "p_value": shifted_p_value(dist, delta) if ci else None,
+                         "n": int(rs.draws[(cell["dataset"], cell["split"])].shape[1]),
+                         "n_failed": int((~np.isfinite(dist)).sum())})
     if not rows:
         return None
-    return {"metric": label, "baseline": baseline, "test": settings.describe(), "seed": settings.seed,
-            "n_resamples": settings.n_resamples, "confidence": settings.confidence,
+    return {"metric": label, "baseline": baseline, "test": rs.describe(), "seed": rs.seed,
+            "n_resamples": rs.n_resamples, "confidence": rs.confidence, "origin": rs.origin,
             "higher_is_better": bool(metric.higher_is_better), "rows": rows, "missing": missing}

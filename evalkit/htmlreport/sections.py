@@ -41,18 +41,30 @@ def sts_figures(run: RunResult, data: dict[str, Any]) -> list[Figure]:
                                                  f"({best['spearman'] * 100:.1f})." if best else ""))
     out.append(_fig(key, "STS: predicted vs gold (hexbin above "
                     f"{tasks.HEXBIN_FROM} pairs)", reading, sts_scatter_svg(panels, points, key), key, "sts"))
-    for entry in tasks.sts_bands(run):
-        key = f"sts-bands-{entry['dataset']}-{entry['split']}"
-        data["figures"][key] = entry
-        worst = {m: max((e, i) for i, e in enumerate(v["mae"]) if e is not None)[1]
-                 for m, v in entry["methods"].items() if any(e is not None for e in v["mae"])}
-        common = max(set(worst.values()), key=list(worst.values()).count) if worst else None
-        reading = ("Mean absolute error of each method's scores mapped linearly onto the gold scale, by gold "
-                   "band." + (f" Most methods err most in band {entry['bands'][common][0]:g}-"
-                              f"{entry['bands'][common][1]:g}." if common is not None else ""))
-        out.append(_fig(key, f"STS {entry['dataset']}: error by gold-score band", reading,
-                        bands_svg(entry, key), key, "sts"))
+    entries = tasks.sts_bands(run)
+    if entries:
+        key = "sts-bands"
+        data["figures"][key] = {"datasets": entries}
+        out.append(_fig(key, "STS: error by gold-score band, per dataset", _bands_reading(entries),
+                        bands_svg(entries, key), key, "sts"))
     return out
+
+
+def _bands_reading(entries: list[dict[str, Any]]) -> str:
+    """Where the methods err most: the band most methods of most datasets err most in."""
+    worst: list[str] = []
+    for entry in entries:
+        for v in entry["methods"].values():
+            if any(e is not None for e in v["mae"]):
+                k = max((e, i) for i, e in enumerate(v["mae"]) if e is not None)[1]
+                lo, hi = entry["bands"][k]
+                worst.append(f"{lo:g}-{hi:g}")
+    text = ("Mean absolute error of each method's scores mapped linearly onto the gold scale, by gold band, "
+            "the datasets side by side.")
+    if worst:
+        common = max(set(worst), key=worst.count)
+        text += f" The largest error falls in band {common} for {worst.count(common)} of {len(worst)} method-datasets."
+    return text
 
 
 def pair_figures(run: RunResult, data: dict[str, Any]) -> list[Figure]:

@@ -4,7 +4,7 @@ Text is written as SVG ``<text>`` (``svg.fonttype = "none"``), which matplotlib'
 escapes as XML character data (``<`` -> ``&lt;``, ``&`` -> ``&amp;``), so a label holding
 ``</svg>`` or ``<script>`` stays text inside the inline SVG. Before a data text reaches
 matplotlib, :func:`label` escapes ``$`` (else matplotlib would parse ``$...$`` as mathtext) and
-shortens it. matplotlib is imported lazily, only when a figure is drawn.
+shortens it. matplotlib is imported lazily, only when a figure is drawn, and pyplot never.
 """
 
 from __future__ import annotations
@@ -47,20 +47,19 @@ def label(text: Any, limit: int = 60) -> str:
 def figure(width: float, height: float) -> Iterator[Any]:
     """A new matplotlib figure (inches) under the report's style; closed on exit."""
     import matplotlib
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
+    # A bare Figure (no pyplot: nothing global to close, no GUI backend, a lighter import);
+    # savefig draws it with the SVG canvas.
     with matplotlib.rc_context(_RC):  # type: ignore[arg-type]
-        fig = plt.figure(figsize=(width, height))
-        try:
-            yield fig
-        finally:
-            plt.close(fig)
+        yield Figure(figsize=(width, height))
 
 
-def to_svg(fig: Any, fig_id: str) -> str:
+def to_svg(fig: Any, fig_id: str, *, tight: bool = True) -> str:
     """The figure as an ``<svg>`` element for inline HTML (no XML prolog or DOCTYPE).
+
+    ``tight`` crops the figure to its drawn content (``bbox_inches="tight"``, one more layout pass);
+    figures laid out with fixed margins pass ``False``.
 
     Element ids matplotlib generates (clip paths) are prefixed with ``fig_id`` so that several
     SVGs in one page never share an id.
@@ -69,7 +68,7 @@ def to_svg(fig: Any, fig_id: str) -> str:
 
     buf = io.StringIO()
     with matplotlib.rc_context(_RC):  # type: ignore[arg-type]
-        fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": None})
+        fig.savefig(buf, format="svg", bbox_inches="tight" if tight else None, metadata={"Date": None, "Creator": None})
     text = buf.getvalue()
     text = text[text.index("<svg"):]
     text = re.sub(r"<[^<>]*>", lambda tag: _prefix_ids(tag.group(0), fig_id), text)  # tags only, not texts

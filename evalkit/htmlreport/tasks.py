@@ -152,10 +152,11 @@ def _tuned_threshold(run: RunResult, method: str, dataset: str, split: str) -> d
 def pair_curves(run: RunResult) -> list[dict[str, Any]]:
     """Per pair-classification (method, dataset, split): threshold curves, PR curve, AP, baseline."""
     import numpy as np
-    from sklearn.metrics import average_precision_score, precision_recall_curve
 
     out = []
     for method, dataset, split, g in cells(run, "pair_classification"):
+        from sklearn.metrics import average_precision_score, precision_recall_curve  # only with such cells
+
         x = g["prediction"].to_numpy(dtype=np.float64)
         y = g["reference"].to_numpy().astype(np.int64)
         if len(np.unique(y)) < 2:

@@ -81,7 +81,7 @@ class _Correlation(Metric):
 
     def _values(self, values: np.ndarray, counts: np.ndarray) -> np.ndarray:
         """What is correlated on each resample, at the original positions: the values themselves."""
-        return np.broadcast_to(values, counts.shape)
+        return np.broadcast_to(values[:, None], counts.shape)
 
     def compute_resampled(self, predictions: Any, references: Any, indices: Any) -> np.ndarray:
         """The coefficient on each resample ``(predictions[i], references[i]) for i in indices[j]``.
@@ -90,6 +90,8 @@ class _Correlation(Metric):
         ``(k,)``, NaN where a side is constant on the resample. Each resample is represented by how
         often it draws every row (a weighted correlation), so no resample is materialised or
         sorted; the values equal :meth:`compute` on the resample up to floating-point rounding.
+        The counts are held rows x resamples, so that visiting the rows in sorted order moves whole
+        contiguous rows and the running sums run along contiguous memory.
         """
         x = np.asarray(predictions, dtype=np.float64)
         counts, cdv, svv = self._reference_side(references, indices)
@@ -104,19 +106,22 @@ class _Correlation(Metric):
     def _sums(self, x: np.ndarray, counts: np.ndarray, cdv: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per resample ``sum c (u - mean u) dv`` and ``sum c (u - mean u)^2`` of the prediction side.
 
-        ``cdv`` is the draw counts times the centred reference side, whose weighted sum is 0, so
-        the cross sum needs no centring of ``u``. Pearson: ``u`` is ``x`` (matrix-vector products).
+        ``counts`` and ``cdv`` are rows x resamples; ``cdv`` is the draw counts times the centred
+        reference side, whose weighted sum is 0, so the cross sum needs no centring of ``u``.
+        Pearson: ``u`` is ``x`` (vector-matrix sums).
         """
         xc = x - x.mean()
-        n = counts[0].sum()
-        s1 = counts @ xc
-        return cdv @ xc, counts @ (xc * xc) - s1 * s1 / n
+        n = counts[:, 0].sum()
+        # einsum, not BLAS: these products are memory-bound, and BLAS threads only add spinning.
+        s1 = np.einsum("i,ij->j", xc, counts)
+        return np.einsum("i,ij->j", xc, cdv), np.einsum("i,ij->j", xc * xc, counts) - s1 * s1 / n
 
     def _reference_side(self, references: Any, indices: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Draw counts per row, centred reference values and their sums of squares per resample.
+        """Draw counts (rows x resamples), centred reference values times the counts, and the
+        reference side's sum of squares per resample.
 
         A paired bootstrap scores two systems on the same resamples of the same references, so the
-        last result is kept (keyed on the very objects passed) and reused by the second call.
+        last result is kept (keyed on the very objects passed) and reused by the next calls.
         """
         memo = getattr(self, "_memo", None)
         if memo is not None and memo[0] is references and memo[1] is indices:
@@ -124,12 +129,12 @@ class _Correlation(Metric):
         y = np.asarray(references, dtype=np.float64)
         idx = np.asarray(indices)
         k, n = idx.shape
-        counts = np.bincount((idx + (np.arange(k) * y.size)[:, None]).ravel(), minlength=k * y.size)
-        counts = counts.reshape(k, y.size).astype(np.float64)
+        counts = np.bincount((idx * k + np.arange(k)[:, None]).ravel(), minlength=k * y.size)
+        counts = counts.reshape(y.size, k).astype(np.float64)
         v = self._values(y, counts)
-        dv = v - (counts * v).sum(axis=1, keepdims=True) / n
+        dv = v - np.einsum("ij,ij->j", counts, v) / n
         cdv = counts * dv
-        out = (counts, cdv, (cdv * dv).sum(axis=1))
+        out = (counts, cdv, np.einsum("ij,ij->j", cdv, dv))
         self._memo = (references, indices, out)
         return out
 
@@ -146,14 +151,11 @@ class Spearman(_Correlation):
 
     def _values(self, values: np.ndarray, counts: np.ndarray) -> np.ndarray:
         """Each row's value's average rank within the resample (ties averaged, as spearmanr)."""
-        order = np.argsort(values, kind="stable")
-        sorted_values = values[order]
-        starts = np.r_[0, np.flatnonzero(np.diff(sorted_values) != 0) + 1]  # first index of each distinct value
-        group = np.cumsum(np.r_[0, (np.diff(sorted_values) != 0).astype(np.int64)])
-        per_value = np.add.reduceat(counts[:, order], starts, axis=1)  # draws of each distinct value
-        before = np.cumsum(per_value, axis=1) - per_value
+        order, starts, group = _runs(values)
+        per_value, upto = _cumulative(counts, order, starts)
+        mid = upto - (per_value - 1) / 2  # draws before the value plus the average of its own ranks
         ranks = np.empty_like(counts)
-        ranks[:, order] = (before + (per_value + 1) / 2)[:, group]
+        ranks[order] = mid if group is None else mid[group]
         return ranks
 
     def _sums(self, x: np.ndarray, counts: np.ndarray, cdv: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -162,16 +164,73 @@ class Spearman(_Correlation):
         The ranks of a resample of size n average (n + 1) / 2, so their spread is a sum over the
         distinct values; only the cross sum needs the rows, visited in ``x``'s sorted order.
         """
-        order = np.argsort(x, kind="stable")
-        sorted_x = x[order]
-        change = np.diff(sorted_x) != 0
-        starts = np.r_[0, np.flatnonzero(change) + 1]
-        group = np.cumsum(np.r_[0, change.astype(np.int64)])
-        per_value = np.add.reduceat(np.take(counts, order, axis=1), starts, axis=1)
-        mid = np.cumsum(per_value, axis=1) - (per_value - 1) / 2  # average rank of each distinct value
-        n = counts[0].sum()
-        spread = (per_value * (mid - (n + 1) / 2) ** 2).sum(axis=1)
-        return np.einsum("ij,ij->i", np.take(cdv, order, axis=1), np.take(mid, group, axis=1)), spread
+        order, _, group = _runs(x)
+        n = counts[:, 0].sum()
+        memo = getattr(self, "_untied", None)
+        if memo is None or memo[0] is not counts:
+            # Treating every row as its own value: a row drawn c times after u draws has the centred
+            # rank u + c / 2 - n / 2, and the spread of average ranks is (n^3 - n) / 12 - sum (c^3 - c) / 12.
+            spread0 = (n**3 - n) / 12 - np.einsum("ij,ij->j", counts, counts * counts - 1) / 12
+            shift = 0.5 * np.einsum("ij,ij->j", counts, cdv) + (n / 2) * cdv.sum(axis=0)
+            # The counts again as int32 (exact: at most n): the running sums move half the bytes.
+            memo = self._untied = (counts, spread0, shift, counts.astype(np.int32))
+        upto = _running_sum(memo[3][order])
+        ordered_cdv = cdv[order]
+        cross = np.einsum("ij,ij->j", ordered_cdv, upto) - memo[2]
+        if group is None:
+            return cross, memo[1]
+        fix_cross, fix_spread = _tie_correction(group, upto, counts, order, ordered_cdv)
+        return cross + fix_cross, memo[1] + fix_spread
+
+
+def _tie_correction(group: np.ndarray, upto: np.ndarray, counts: np.ndarray, order: np.ndarray,
+                    ordered_cdv: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """What tied predictions change in :meth:`Spearman._sums`, computed on the tied rows only.
+
+    ``group`` numbers the distinct values in sorted ``order``; ``upto`` and ``ordered_cdv`` are the
+    running draw counts and the weighted reference side in that order, ``counts`` the draw counts
+    by row. The rows of a tied value share its average rank, and its draws form one tie in the
+    spread.
+    """
+    tied = np.flatnonzero(np.bincount(group)[group] > 1)
+    g = group[tied]
+    new = np.r_[True, g[1:] != g[:-1]]
+    first = np.flatnonzero(new)
+    last = np.r_[first[1:] - 1, len(tied) - 1]
+    local = np.cumsum(new) - 1
+    u, c = upto[tied].astype(np.float64), counts[order[tied]]
+    per_value = u[last] - u[first] + c[first]
+    shared = u[last] - per_value / 2  # the value's average rank (up to the common -n/2 + 1/2)
+    cross = np.einsum("ij,ij->j", ordered_cdv[tied], shared[local] - (u - c / 2))
+    spread = (np.einsum("ij,ij->j", c, c * c - 1) - np.einsum("ij,ij->j", per_value, per_value * per_value - 1)) / 12
+    return cross, spread
+
+
+def _runs(values: np.ndarray) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """The stable sorting order of ``values``, and where ties exist, the first sorted position of
+    each distinct value and each sorted position's distinct-value number (``None`` without ties)."""
+    order = np.argsort(values, kind="stable")
+    change = np.diff(values[order]) != 0
+    if change.all():
+        return order, None, None
+    return order, np.r_[0, np.flatnonzero(change) + 1], np.cumsum(np.r_[0, change.astype(np.int64)])
+
+
+def _running_sum(a: np.ndarray) -> np.ndarray:
+    """``np.cumsum(a, axis=0)`` of a rows x resamples array, in place, one contiguous row at a time
+    (numpy's cumsum along the first axis walks memory with a stride, several times slower)."""
+    for i in range(1, a.shape[0]):
+        np.add(a[i], a[i - 1], out=a[i])
+    return a
+
+
+def _cumulative(counts: np.ndarray, order: np.ndarray, starts: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """Per distinct value (in sorted order) and resample: its draws, and the draws of it and of all
+    smaller values (distinct values x resamples, both new arrays)."""
+    upto = _running_sum(counts[order])
+    if starts is not None:
+        upto = upto[np.r_[starts[1:] - 1, counts.shape[0] - 1]]  # at the last row of each value
+    return np.diff(upto, axis=0, prepend=0.0), upto
 
 
 class Pearson(_Correlation):
