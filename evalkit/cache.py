@@ -14,7 +14,6 @@ mtime to now, so ``evalkit cache prune --older-than DAYS`` can drop namespaces n
 from __future__ import annotations
 
 import contextlib
-import contextvars
 import hashlib
 import logging
 import os
@@ -192,16 +191,3 @@ class EmbeddingCache:
     def total_computed(self) -> int:
         """Texts computed (not found in memory or on disk) in all namespaces so far."""
         return sum(s.computed for s in self.stats.values())
-
-
-_PROGRESS: contextvars.ContextVar[bool] = contextvars.ContextVar("evalkit_progress", default=False)
-
-
-def progress_enabled() -> bool:
-    """Whether the active run wants progress bars (methods pass it to their encoders)."""
-    return _PROGRESS.get()
-
-
-def set_progress(enabled: bool) -> contextvars.Token[bool]:
-    """Turn progress bars on or off for the current context; returns a token for ``reset``."""
-    return _PROGRESS.set(enabled)

@@ -230,7 +230,6 @@ def compute_cell(
         PluginError: the method returned the wrong number of scores or non-finite scores.
         EvalkitError: anything the dataset or method raises for bad input.
     """
-    from evalkit.cache import _PROGRESS, set_progress
     from evalkit.encoding import bind_method, run_encoder_outputs
     from evalkit.plugins import get_host
 
@@ -250,7 +249,6 @@ def compute_cell(
     encoders = encoders or run_encoder_outputs((), cache_dir=cache_dir, readonly=readonly)
     encoders.progress, encoded = progress, encoders.texts_encoded
     bind_method(method, encoders)
-    ptoken = set_progress(progress)
     where = f"method {cell.method.label!r} on {cell.dataset.label}/{cell.split}"
     tune_pred = None
     try:
@@ -266,7 +264,7 @@ def compute_cell(
                                         cell=f"{cell.label} (tuning rows of {cell.tune_split})",
                                         n_classes=n_classes)
     finally:
-        _PROGRESS.reset(ptoken)
+        encoders.progress = False
     inputs = json.loads(cell.inputs) if cell.inputs else None
     meta = {"cell": cell.label, "params": method.get_params(), "inputs": inputs}
     CellStore(cell_dir, readonly=readonly).save(key, pred, meta, tune_pred)
