@@ -1,9 +1,10 @@
 """Per-text cache of encoder outputs, in memory for a run and on disk across runs.
 
-Methods that share an encoder (cosine, whitening, WMD and WRD over one model) ask the cache for the
-texts they need; each distinct text is encoded once per *namespace* (a string identifying the
-model and its settings, e.g. ``"sentence:all-MiniLM-L6-v2@<fingerprint>"``), and the arrays are
-written to disk so that a repeated run encodes nothing.
+The store behind :class:`evalkit.encoding.EncoderOutputs` (the public interface): each distinct
+text is encoded once per *namespace* (``"<kind>|<encoder identity>"``, e.g.
+``"sentence-embedding|all-MiniLM-L6-v2|{...fingerprints...}"``), and the arrays are written to
+disk so that a repeated run encodes nothing. :meth:`EmbeddingCache.get_joint` computes the
+missing texts of several namespaces (kinds of one encoder) in one call.
 
 On disk a namespace is a folder of shards (``<sha1>.npz``), each written atomically (temporary
 file, then ``os.replace``) and never modified, so concurrent runs and interrupted runs cannot
