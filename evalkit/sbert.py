@@ -243,7 +243,6 @@ class SentenceTransformerEncoder(Encoder):
         return {SENTENCE: list(emb)}
 
 
-@functools.lru_cache(maxsize=32)
 def _identity(model: str, device: str | None) -> str:
     doc = {
         "model": model_identity(model), "code": {"evalkit.sbert": path_fingerprint(__file__)},
