@@ -390,7 +390,7 @@ METHOD_DEFECTS = [
     (EmptyCrash(), "empty_input", "ZeroDivisionError"),
     (Trusting(), "bad_input", "KeyError"),
     (HoldsLock(), "pickle", "does not pickle"),
-    (Memoising(), "predict_leaves_state_unchanged", "changed the method's attribute(s) 'last_scores_'"),
+    (Memoising(), "predict_leaves_state_unchanged", r"changed the method's attribute\(s\) 'last_scores_'"),
 ]
 
 
