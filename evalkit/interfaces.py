@@ -175,7 +175,10 @@ class Method(Component, ABC):
     """Scores sentence pairs: one float per pair, higher meaning more similar.
 
     ``__init__`` stores keyword parameters only; heavy work (loading a model) happens lazily in
-    :meth:`fit` or :meth:`predict`, and heavy imports (torch) stay inside those methods.
+    :meth:`fit` or :meth:`predict`, and heavy imports (torch) stay inside those methods. A method
+    that needs sentence or token embeddings declares them (:meth:`encoder_outputs`) and reads them
+    with :meth:`encoder_output`, sharing them with the run's other methods. :meth:`predict` leaves
+    the method's attributes as :meth:`fit` left them.
     """
 
     #: Task types the method's scores make sense for.

@@ -226,3 +226,18 @@ def test_conformance_fails_a_method_whose_predict_changes_its_state(cls: type, a
 def test_conformance_passes_the_same_method_without_the_offence() -> None:
     outcomes = {o.name: o.status for o in check_method(Quiet())}
     assert outcomes["predict_leaves_state_unchanged"] == "passed"
+
+
+def test_outputs_pickle_to_workers_with_their_folder_and_requests_not_their_arrays(tmp_path: Any) -> None:
+    import pickle
+
+    from evalkit.cache import EmbeddingCache
+
+    enc = SentenceTransformerEncoder("all-MiniLM-L6-v2")
+    outputs = EncoderOutputs(EmbeddingCache(tmp_path, readonly=True), [EncoderOutputRequest(enc, "sentence")])
+    outputs.cache._mem["ns"] = {"k": np.zeros(3, np.float32)}
+    copy = pickle.loads(pickle.dumps(outputs))
+    assert (copy.cache.directory, copy.cache.readonly, copy.cache._mem) == (tmp_path, True, {})
+    # The worker still knows the run asked for sentences, so a tokens request computes both kinds.
+    assert copy.kinds_computed(EncoderOutputRequest(enc, TOKENS)) == ("sentence", "tokens")
+    assert outputs.cache._mem  # the original keeps its arrays
