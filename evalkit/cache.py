@@ -1,9 +1,10 @@
 """Per-text cache of encoder outputs, in memory for a run and on disk across runs.
 
-Methods that share an encoder (cosine, whitening, WMD and WRD over one model) ask the cache for the
-texts they need; each distinct text is encoded once per *namespace* (a string identifying the
-model and its settings, e.g. ``"sentence:all-MiniLM-L6-v2@<fingerprint>"``), and the arrays are
-written to disk so that a repeated run encodes nothing.
+The store behind :class:`evalkit.encoding.EncoderOutputs` (the public interface): each distinct
+text is encoded once per *namespace* (``"<kind>|<encoder identity>"``, e.g.
+``"sentence-embedding|all-MiniLM-L6-v2|{...fingerprints...}"``), and the arrays are written to
+disk so that a repeated run encodes nothing. :meth:`EmbeddingCache.get_joint` computes the
+missing texts of several namespaces (kinds of one encoder) in one call.
 
 On disk a namespace is a folder of shards (``<sha1>.npz``), each written atomically (temporary
 file, then ``os.replace``) and never modified, so concurrent runs and interrupted runs cannot
@@ -14,13 +15,12 @@ mtime to now, so ``evalkit cache prune --older-than DAYS`` can drop namespaces n
 from __future__ import annotations
 
 import contextlib
-import contextvars
 import hashlib
 import logging
 import os
 import tempfile
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -130,95 +130,65 @@ class EmbeddingCache:
         """Arrays for ``texts`` (same order), computing only texts never seen in ``namespace``.
 
         ``compute(distinct_missing_texts)`` must return one array per text, in order.
+
+        Raises:
+            PluginError: ``compute`` returned another number of arrays than it was given texts.
         """
+        return self.get_joint({"": namespace}, "", texts, lambda missing: {"": compute(missing)})
+
+    def get_joint(
+        self,
+        namespaces: Mapping[str, str],
+        kind: str,
+        texts: Sequence[str],
+        compute: Callable[[list[str]], Mapping[str, Sequence[np.ndarray]]],
+    ) -> list[np.ndarray]:
+        """Arrays of ``namespaces[kind]`` for ``texts``, computing the missing texts of all
+        ``namespaces`` (``{kind: namespace}``) in one call.
+
+        ``compute(distinct_missing_texts)`` returns ``{kind: one array per text}`` for every kind of
+        ``namespaces``; it is called for the texts missing from ``namespaces[kind]``. The arrays of
+        the other kinds are stored for the texts they lack (texts already there are left alone). A
+        text passed to ``compute`` counts once, as computed in ``namespaces[kind]``.
+
+        Raises:
+            PluginError: ``compute`` left out a kind or returned another number of arrays than texts.
+        """
+        namespace = namespaces[kind]
         stats = self.stats.setdefault(namespace, CacheStats())
         mem = self._mem.setdefault(namespace, {})
         keys = [text_key(t) for t in texts]
         missing: dict[str, str] = {}
-        disk = None
         for k, t in zip(keys, texts, strict=True):
-            if k in mem:
+            if k in mem or k in missing:
                 stats.memory_hits += 1
-                continue
-            if disk is None:
-                disk = self._load_disk(namespace)
-            if k in disk:
-                mem[k] = disk[k]
+            elif k in self._load_disk(namespace):
+                mem[k] = self._disk[namespace][k]
                 stats.disk_hits += 1
-            elif k not in missing:
-                missing[k] = t
             else:
-                stats.memory_hits += 1
+                missing[k] = t
         if missing:
             new_keys = list(missing)
             arrays = compute([missing[k] for k in new_keys])
-            if len(arrays) != len(new_keys):
-                raise RuntimeError(
-                    f"encoder returned {len(arrays)} arrays for {len(new_keys)} texts ({namespace})"
-                )
-            fresh = dict(zip(new_keys, arrays, strict=True))
-            mem.update(fresh)
-            stats.computed += len(fresh)
-            self._write_shard(namespace, fresh)
+            for other, ns in namespaces.items():
+                got = arrays.get(other)
+                if got is None or len(got) != len(new_keys):
+                    from evalkit.errors import PluginError
+
+                    n = "no" if got is None else len(got)
+                    raise PluginError(f"encoder returned {n} arrays for {len(new_keys)} texts ({ns})")
+                self._store(ns, dict(zip(new_keys, got, strict=True)))
+            stats.computed += len(new_keys)
         return [mem[k] for k in keys]
 
-    def put_many(self, namespace: str, items: dict[str, np.ndarray]) -> None:
-        """Store arrays computed as a by-product elsewhere (not counted as computed); texts already
-        present are left alone."""
+    def _store(self, namespace: str, items: dict[str, np.ndarray]) -> None:
+        """Keep (and write to disk) the arrays of keys ``namespace`` does not hold yet."""
         mem = self._mem.setdefault(namespace, {})
         disk = self._load_disk(namespace)
-        fresh = {}
-        for text, arr in items.items():
-            k = text_key(text)
-            if k not in mem and k not in disk:
-                fresh[k] = arr
+        fresh = {k: a for k, a in items.items() if k not in mem and k not in disk}
         mem.update(fresh)
         self._write_shard(namespace, fresh)
 
     def total_computed(self) -> int:
+        """Texts computed (not found in memory or on disk) in all namespaces so far."""
         return sum(s.computed for s in self.stats.values())
-
-
-_ACTIVE: contextvars.ContextVar[EmbeddingCache | None] = contextvars.ContextVar(
-    "evalkit_embedding_cache", default=None
-)
-_DEFAULT: EmbeddingCache | None = None
-
-
-def get_cache() -> EmbeddingCache:
-    """The cache of the active run, or a process-wide one in ``<user cache>/embeddings``.
-
-    ``EVALKIT_NO_CACHE=1`` disables the on-disk part (memory only).
-    """
-    active = _ACTIVE.get()
-    if active is not None:
-        return active
-    global _DEFAULT
-    if _DEFAULT is None:
-        from evalkit.data import user_cache_dir
-
-        directory = None if os.environ.get("EVALKIT_NO_CACHE") else user_cache_dir() / "embeddings"
-        _DEFAULT = EmbeddingCache(directory)
-    return _DEFAULT
-
-
-def use_cache(cache: EmbeddingCache) -> contextvars.Token[EmbeddingCache | None]:
-    """Make ``cache`` the active one; undo with ``_ACTIVE.reset(token)`` via :func:`release_cache`."""
-    return _ACTIVE.set(cache)
-
-
-def release_cache(token: contextvars.Token[EmbeddingCache | None]) -> None:
-    _ACTIVE.reset(token)
-
-
-_PROGRESS: contextvars.ContextVar[bool] = contextvars.ContextVar("evalkit_progress", default=False)
-
-
-def progress_enabled() -> bool:
-    """Whether the active run wants progress bars (methods pass it to their encoders)."""
-    return _PROGRESS.get()
-
-
-def set_progress(enabled: bool) -> contextvars.Token[bool]:
-    """Turn progress bars on or off for the current context; returns a token for ``reset``."""
-    return _PROGRESS.set(enabled)

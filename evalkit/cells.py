@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
+    from evalkit.encoding import EncoderOutputs
     from evalkit.plugins import Host
 
 
@@ -213,6 +214,7 @@ def compute_cell(
     host: Host | None = None,
     frames: dict[tuple[str, str], pd.DataFrame] | None = None,
     readonly: bool = False,
+    encoders: EncoderOutputs | None = None,
 ) -> CellOutcome:
     """Fit and run the cell's method on its split, validate and store the predictions.
 
@@ -221,12 +223,14 @@ def compute_cell(
     parameter and were not given one. ``frames`` holds splits the caller already loaded, keyed by
     (dataset label, split); other splits are loaded here (worker processes load their own).
     ``readonly``: read the embedding cache but store neither embeddings nor the cell.
+    ``encoders``: the run's shared encoder outputs (:func:`evalkit.encoding.run_encoder_outputs`),
+    bound to the method when it requests any; default: this cell's own, over ``cache_dir``.
 
     Raises:
         PluginError: the method returned the wrong number of scores or non-finite scores.
         EvalkitError: anything the dataset or method raises for bad input.
     """
-    from evalkit.cache import _PROGRESS, EmbeddingCache, release_cache, set_progress, use_cache
+    from evalkit.encoding import bind_method, run_encoder_outputs
     from evalkit.plugins import get_host
 
     host = host or get_host()
@@ -242,8 +246,9 @@ def compute_cell(
 
     frame = load(cell.split)
     method = create_method(host, cell.method, device=device)
-    cache = EmbeddingCache(cache_dir, readonly=readonly)
-    token, ptoken = use_cache(cache), set_progress(progress)
+    encoders = encoders or run_encoder_outputs((), cache_dir=cache_dir, readonly=readonly)
+    encoders.progress, encoded = progress, encoders.texts_encoded
+    bind_method(method, encoders)
     where = f"method {cell.method.label!r} on {cell.dataset.label}/{cell.split}"
     tune_pred = None
     try:
@@ -259,12 +264,12 @@ def compute_cell(
                                         cell=f"{cell.label} (tuning rows of {cell.tune_split})",
                                         n_classes=n_classes)
     finally:
-        release_cache(token)
-        _PROGRESS.reset(ptoken)
+        encoders.progress = False
     inputs = json.loads(cell.inputs) if cell.inputs else None
     meta = {"cell": cell.label, "params": method.get_params(), "inputs": inputs}
     CellStore(cell_dir, readonly=readonly).save(key, pred, meta, tune_pred)
-    return CellOutcome(key, pred, time.perf_counter() - t0, cache.total_computed(), False, tune_pred)
+    return CellOutcome(key, pred, time.perf_counter() - t0, encoders.texts_encoded - encoded, False,
+                       tune_pred)
 
 
 def fit_classifier(method: Any, ds: Dataset, load: Any, where: str, *, cell: str | None = None) -> None:

@@ -32,6 +32,8 @@ if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
+    from evalkit.encoding import EncoderOutputRequest, EncoderOutputs
+
 #: Task types known to the built-in plugins. Plugins may introduce others.
 TASK_TYPES = ("sts", "pair_classification", "classification", "generation", "leaderboard")
 
@@ -173,21 +175,15 @@ class Method(Component, ABC):
     """Scores sentence pairs: one float per pair, higher meaning more similar.
 
     ``__init__`` stores keyword parameters only; heavy work (loading a model) happens lazily in
-    :meth:`fit` or :meth:`predict`, and heavy imports (torch) stay inside those methods.
+    :meth:`fit` or :meth:`predict`, and heavy imports (torch) stay inside those methods. A method
+    that needs sentence or token embeddings declares them (:meth:`encoder_outputs`) and reads them
+    with :meth:`encoder_output`, sharing them with the run's other methods. :meth:`predict` leaves
+    the method's attributes as :meth:`fit` left them.
     """
 
     #: Task types the method's scores make sense for.
     task_types: ClassVar[tuple[str, ...]] = ("sts", "pair_classification")
 
-    @property
-    def execution_priority(self) -> int:
-        """Cells of methods with a lower value run first (tables keep the suite's order).
-
-        A method whose encoding also fills another method's cache entries (contextual token
-        embeddings come with the sentence embeddings of the same forward pass) returns a negative
-        value, so that each sentence goes through the encoder once. Default 0.
-        """
-        return 0
     #: Whether reordering the pairs (for ``fit`` and ``predict`` alike) only reorders the scores.
     #: Checked by :mod:`evalkit.testing`; set ``False`` for a method that depends on pair order.
     order_invariant: ClassVar[bool] = True
@@ -210,6 +206,35 @@ class Method(Component, ABC):
     @abstractmethod
     def predict(self, pairs: pd.DataFrame) -> np.ndarray:
         """Similarity of each pair: float64 array of shape ``(len(pairs),)``, all finite."""
+
+    def encoder_outputs(self) -> list[EncoderOutputRequest]:
+        """The encoder outputs this method reads (:mod:`evalkit.encoding`); default none.
+
+        The executor computes each requested (encoder, kind) once per distinct text of the run,
+        shared with every other method requesting it, and binds the run's outputs to the method
+        (:meth:`bind_encoder_outputs`) before ``fit``. Must not depend on fitted state.
+        """
+        return []
+
+    def bind_encoder_outputs(self, outputs: EncoderOutputs) -> None:
+        """Called by the executor before ``fit`` when :meth:`encoder_outputs` requests any: the
+        method reads them through :meth:`encoder_output`."""
+        self._evalkit_encoder_outputs = outputs
+
+    def encoder_output(self, request: EncoderOutputRequest, texts: Sequence[str]) -> list[np.ndarray]:
+        """The ``request.kind`` output of each of ``texts`` (one float32 array per text, same order;
+        shapes in :mod:`evalkit.encoding`), from the bound outputs, else from
+        :func:`evalkit.encoding.default_encoder_outputs` (direct use outside a run).
+
+        Raises:
+            ConfigError, PluginError: as the encoder's ``encode``.
+        """
+        outputs = self.__dict__.get("_evalkit_encoder_outputs")
+        if outputs is None:
+            from evalkit.encoding import default_encoder_outputs
+
+            outputs = default_encoder_outputs()
+        return outputs.get(request, texts)
 
 
 # ------------------------------------------------------------------------------------------------

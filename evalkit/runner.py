@@ -43,6 +43,7 @@ from evalkit.cells import (
     key_of,
 )
 from evalkit.classification import CLASSIFICATION
+from evalkit.encoding import run_encoder_outputs
 from evalkit.errors import ConfigError
 from evalkit.guard import plugin_call
 from evalkit.inputs import load_split, split_notes
@@ -231,8 +232,6 @@ def run_suite(
             outcomes[key] = CellOutcome(key, stored[0], 0.0, 0, True, stored[1])
         else:
             todo.append((cell, key))
-    # Methods whose encoding serves others run first (stable sort: suite order otherwise).
-    todo.sort(key=lambda ck: methods[ck[0].method.label][1].execution_priority)
     if todo:
         log.info("%d of %d cells to compute (%d stored)", len(todo), len(cells), len(cells) - len(todo))
         if on_cell is not None:
@@ -244,7 +243,8 @@ def run_suite(
         for cell, outcome in run_cells(
             todo, backend=backend, jobs=jobs, scheduler=scheduler, host=host, frames=frames, data_dir=data_dir,
             cache_dir=emb_dir, cell_dir=store.directory, device=device, progress=progress and backend == "sequential",
-            readonly=readonly,
+            readonly=readonly, encoders=run_encoder_outputs(
+                [m for _, m in methods.values()], cache_dir=emb_dir, readonly=readonly),
         ):
             outcomes[outcome.key] = outcome
             done += 1

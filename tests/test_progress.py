@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from evalkit.cache import _PROGRESS, set_progress
 from evalkit.cli import build_cli
 from evalkit.cli.compare import progress_mode
 
@@ -70,11 +69,7 @@ def test_encoding_advances_one_evalkit_bar_with_the_encoders_bar_off(
 
     texts = [f"text {'x' * i}" for i in range(100)]
     st = Recorder()
-    token = set_progress(enabled)
-    try:
-        out = encode_batches(st, texts, batch_size=4, desc="encoding (m)")
-    finally:
-        _PROGRESS.reset(token)
+    out = encode_batches(st, texts, batch_size=4, desc="encoding (m)", progress=enabled)
     np.testing.assert_array_equal(out, [[len(t), 1.0] for t in texts])
     assert st.calls and all(c["show_progress_bar"] is False for c in st.calls)
     err = capsys.readouterr().err

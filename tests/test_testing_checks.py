@@ -363,6 +363,14 @@ class HoldsLock(Jaccard):
         return self
 
 
+class Memoising(Jaccard):
+    """Keeps its last scores on self in predict."""
+
+    def predict(self, pairs: pd.DataFrame) -> np.ndarray:
+        self.last_scores_ = super().predict(pairs)
+        return self.last_scores_
+
+
 class BadNameMethod(Jaccard):
     """Uses a name that is no slug."""
 
@@ -382,6 +390,7 @@ METHOD_DEFECTS = [
     (EmptyCrash(), "empty_input", "ZeroDivisionError"),
     (Trusting(), "bad_input", "KeyError"),
     (HoldsLock(), "pickle", "does not pickle"),
+    (Memoising(), "predict_leaves_state_unchanged", r"changed the method's attribute\(s\) 'last_scores_'"),
 ]
 
 

@@ -149,36 +149,30 @@ def component_id(component: Any) -> str:
 
 @contextlib.contextmanager
 def isolated_cache() -> Iterator[None]:
-    """Run a check with evalkit's encoder cache in memory only (nothing written to disk).
+    """Run a check with encoder outputs kept in memory only (nothing written to disk).
 
-    One memory cache is shared by all checks of a process, so an encoder encodes the sample
-    sentences once; the ``deterministic`` checks use fresh caches of their own.
+    Components used outside a run read :func:`evalkit.encoding.default_encoder_outputs`; within
+    the block that is one in-memory context shared by all checks of a process, so an encoder
+    encodes the sample sentences once; the ``deterministic`` checks use fresh ones of their own.
     """
-    from evalkit.cache import EmbeddingCache, release_cache, use_cache
+    from evalkit.encoding import EncoderOutputs, use_default_encoder_outputs
 
-    global _SHARED_CACHE
-    if _SHARED_CACHE is None:
-        _SHARED_CACHE = EmbeddingCache(None)
-    token = use_cache(_SHARED_CACHE)
-    try:
+    if not _SHARED:
+        _SHARED.append(EncoderOutputs())
+    with use_default_encoder_outputs(_SHARED[0]):
         yield
-    finally:
-        release_cache(token)
 
 
-_SHARED_CACHE: Any = None
+_SHARED: list[Any] = []
 
 
 @contextlib.contextmanager
 def fresh_cache() -> Iterator[None]:
-    """A new in-memory encoder cache for the block (so encoders really run again)."""
-    from evalkit.cache import EmbeddingCache, release_cache, use_cache
+    """New in-memory encoder outputs for the block (so encoders really run again)."""
+    from evalkit.encoding import EncoderOutputs, use_default_encoder_outputs
 
-    token = use_cache(EmbeddingCache(None))
-    try:
+    with use_default_encoder_outputs(EncoderOutputs()):
         yield
-    finally:
-        release_cache(token)
 
 
 @contextlib.contextmanager

@@ -152,6 +152,52 @@ def check_order_invariant(method: Method) -> None:
     assert _allclose(got, base, 1e-6, 1e-7), "scores depend on the DataFrame's index labels; use positions"
 
 
+def state_snapshot(obj: Any) -> dict[str, Any]:
+    """A copy of ``vars(obj)`` to compare with :func:`changed_attributes`: numpy arrays, pandas
+    objects, numbers, strings and (nested) lists, tuples, dicts and sets of them by value; any
+    other object by identity (it must stay the same object)."""
+    return {name: _snap(value, 0) for name, value in vars(obj).items()}
+
+
+def _snap(value: Any, depth: int) -> Any:
+    import numpy as np
+
+    if isinstance(value, np.ndarray):
+        return ("ndarray", value.copy())
+    if value is None or isinstance(value, (str, bytes, bool, int, float, complex)):
+        return value
+    if depth < 8 and isinstance(value, (list, tuple)):
+        return (type(value).__name__, [_snap(v, depth + 1) for v in value])
+    if depth < 8 and isinstance(value, dict):
+        return ("dict", {k: _snap(v, depth + 1) for k, v in value.items()})
+    if depth < 8 and isinstance(value, (set, frozenset)):
+        return (type(value).__name__, set(value))
+    if hasattr(value, "equals") and hasattr(value, "copy"):  # pandas objects
+        return ("pandas", value.copy(deep=True))
+    return ("object", id(value))
+
+
+def changed_attributes(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    """Names of the attributes added, removed or changed between two :func:`state_snapshot` s."""
+    names = sorted(set(before) | set(after))
+    return [n for n in names if n not in before or n not in after or not values_equal(before[n], after[n])]
+
+
+@check("method")
+def check_predict_leaves_state_unchanged(method: Method) -> None:
+    """``predict`` leaves the fitted method's attributes unchanged, arrays compared by value (as
+    scikit-learn's ``check_dict_unchanged``): no result cached on ``self``, no lazy fitting."""
+    pairs = sample_pairs()
+    m = _fit(_clone(method), pairs)
+    before = state_snapshot(m)
+    m.predict(pairs)
+    changed = changed_attributes(before, state_snapshot(m))
+    assert not changed, (
+        f"predict() changed the method's attribute(s) {', '.join(map(repr, changed))}: predict must leave "
+        "the method's state as fit left it (return extra results from another method instead)"
+    )
+
+
 @check("method")
 def check_no_input_mutation(method: Method) -> None:
     """``fit`` and ``predict`` leave the pairs DataFrame unchanged."""

@@ -9,8 +9,8 @@ accuracy on the validation split (ties: the smaller C), each candidate trained o
 split only, as SentEval's ``SplitClassifier`` does; the chosen model is the one used.
 
 - ``minilm-logreg``: u, v are all-MiniLM-L6-v2 sentence embeddings, computed through the shared
-  encoder path of the ``sbert-*`` methods (:func:`evalkit_encoders.encoding.encode_sentences`), so
-  each sentence is encoded once per run and cached on disk. Features are standardised
+  encoder outputs of the ``sbert-*`` methods (:mod:`evalkit.encoding`), so each sentence is
+  encoded once per run and cached on disk. Features are standardised
   (``StandardScaler`` fitted on the training features) before the regression.
 - ``tfidf-logreg``: u, v are L2-normalised TF-IDF vectors (word unigrams, vocabulary and IDF fitted
   on the training sentences); sparse features, not standardised.
@@ -158,10 +158,19 @@ class EncoderLogReg(_LogRegProbe):
         self.device = device
         self._init(cs, max_iter)
 
-    def _vectors(self, sentences: list[str], *, fit: bool) -> Any:
-        from evalkit_encoders.encoding import encode_sentences
+    def encoder_outputs(self) -> list[Any]:
+        """The ``sentence`` outputs of the model, shared with the run's other methods."""
+        from evalkit.encoding import SENTENCE, EncoderOutputRequest
+        from evalkit.sbert import SentenceTransformerEncoder
 
-        return encode_sentences(self.model, sentences, batch_size=self.batch_size, device=self.device)
+        enc = SentenceTransformerEncoder(self.model, batch_size=self.batch_size, device=self.device)
+        return [EncoderOutputRequest(enc, SENTENCE)]
+
+    def _vectors(self, sentences: list[str], *, fit: bool) -> Any:
+        import numpy as np
+
+        rows = self.encoder_output(self.encoder_outputs()[0], sentences)
+        return np.stack(rows).astype(np.float32, copy=False) if rows else np.zeros((0, 0), np.float32)
 
     def _scaler(self, x: Any) -> Any:
         from sklearn.preprocessing import StandardScaler

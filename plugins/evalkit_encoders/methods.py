@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from evalkit import ConfigError, DataError, Method, check_pairs
-from evalkit_encoders.encoding import ENCODER_LIBRARIES, encode_sentences, model_folder
-from evalkit_encoders.options import EncoderOptions, check_options, quantized
+from evalkit.encoding import SENTENCE, EncoderOutputRequest
+from evalkit.sbert import ENCODER_LIBRARIES, EncoderOptions, SentenceTransformerEncoder, model_folder
+from evalkit_encoders.options import check_options, quantized
 
 if TYPE_CHECKING:
     import numpy as np
@@ -91,25 +92,38 @@ class EncoderCosine(Method):
         folder = model_folder(self.model)
         return {"model": folder} if folder is not None else {}
 
+    def _request(self, prompt: str | None, prompt_name: str | None) -> EncoderOutputRequest:
+        enc = SentenceTransformerEncoder(self.model, batch_size=self.batch_size, device=self.device,
+                                         options=self._options(), prompt=prompt, prompt_name=prompt_name)
+        return EncoderOutputRequest(enc, SENTENCE)
+
+    def _side_requests(self) -> tuple[EncoderOutputRequest, EncoderOutputRequest] | None:
+        """The requests of the first and second sentences when prompt1/prompt2 differ by side."""
+        if self.prompt1 is None and self.prompt2 is None:
+            return None
+        return tuple(  # type: ignore[return-value]
+            self._request(p, None) if p is not None else self._request(self.prompt, self.prompt_name)
+            for p in (self.prompt1, self.prompt2))
+
+    def encoder_outputs(self) -> list[EncoderOutputRequest]:
+        """The ``sentence`` outputs of the model (one request per distinct prompt configuration)."""
+        sides = self._side_requests()
+        if sides is None:
+            return [self._request(self.prompt, self.prompt_name)]
+        return list({r.key: r for r in sides}.values())
+
     def _embed(self, pairs: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         """Both sides' embeddings (after ``precision``), each ``(n, dim)``."""
         import numpy as np
 
         check_pairs(pairs, what=f"{self.display_name}: pairs")
         s1, s2 = list(pairs["sentence1"]), list(pairs["sentence2"])
-        opts = self._options()
-
-        def encode(texts: list[str], prompt: str | None, prompt_name: str | None) -> np.ndarray:
-            return encode_sentences(self.model, texts, batch_size=self.batch_size, device=self.device,
-                                    options=opts, prompt=prompt, prompt_name=prompt_name)
-
-        if self.prompt1 is None and self.prompt2 is None:
-            emb = encode(s1 + s2, self.prompt, self.prompt_name)
+        sides = self._side_requests()
+        if sides is None:
+            rows = self.encoder_output(self._request(self.prompt, self.prompt_name), s1 + s2)
         else:
-            emb = np.concatenate([
-                encode(texts, p, None) if p is not None else encode(texts, self.prompt, self.prompt_name)
-                for texts, p in ((s1, self.prompt1), (s2, self.prompt2))
-            ])
+            rows = [*self.encoder_output(sides[0], s1), *self.encoder_output(sides[1], s2)]
+        emb = np.stack(rows).astype(np.float32, copy=False) if rows else np.zeros((0, 0), np.float32)
         emb = quantized(emb, self.precision)
         return emb[: len(s1)], emb[len(s1):]
 
@@ -158,14 +172,19 @@ class Whitening(EncoderCosine):
             ConfigError: ``k`` is not in 1..d.
             DataError: fewer than 2 sentences, or ``k`` above the covariance's numerical rank.
         """
+        a, b = self._embed(pairs)
+        self.mu_, self.W_, self.k_ = self._whitening(a, b)
+        return self
+
+    def _whitening(self, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+        """``(mu, W, k)`` of the sentences' embeddings ``a`` and ``b`` (see :meth:`fit`)."""
         import numpy as np
 
-        a, b = self._embed(pairs)
         x = np.concatenate([a, b]).astype(np.float64)
         if x.shape[0] < 2:
             raise DataError("whitening needs at least 2 sentences to estimate a covariance")
         d = x.shape[1]
-        self.mu_ = x.mean(axis=0)
+        mu = x.mean(axis=0)
         cov = np.cov(x.T)
         u, s, _ = np.linalg.svd(cov)
         # Numerical rank with numpy.linalg.matrix_rank's tolerance. Encoders can have dead
@@ -183,13 +202,14 @@ class Whitening(EncoderCosine):
                     f"whitening: k={k} but the covariance of {x.shape[0]} sentences has only {rank} "
                     "directions with non-zero variance; choose k <= that or fit on more sentences"
                 )
-        self.k_ = k
-        self.W_ = u[:, :k] / np.sqrt(s[:k])
-        return self
+        return mu, u[:, :k] / np.sqrt(s[:k]), k
 
     def predict(self, pairs: pd.DataFrame) -> np.ndarray:
-        """Cosine of the whitened embeddings: float64, shape (n,), in -1..1."""
-        if not hasattr(self, "W_"):
-            self.fit(pairs)
+        """Cosine of the whitened embeddings: float64, shape (n,), in -1..1.
+
+        Unfitted, it whitens with the parameters :meth:`fit` would learn from ``pairs`` (without
+        storing them: ``predict`` leaves the method's state unchanged).
+        """
         a, b = self._embed(pairs)
-        return paired_cosine((a - self.mu_) @ self.W_, (b - self.mu_) @ self.W_)
+        mu, w = (self.mu_, self.W_) if hasattr(self, "W_") else self._whitening(a, b)[:2]
+        return paired_cosine((a - mu) @ w, (b - mu) @ w)

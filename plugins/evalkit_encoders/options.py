@@ -27,10 +27,10 @@ quantization independent of which texts happened to be cached.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from evalkit import ConfigError
+from evalkit.sbert import EncoderOptions
 
 if TYPE_CHECKING:
     import numpy as np
@@ -38,42 +38,7 @@ if TYPE_CHECKING:
 PRECISIONS = ("float32", "int8", "uint8", "binary", "ubinary")
 DTYPES = ("float32", "float16", "bfloat16")
 
-
-@dataclass(frozen=True)
-class EncoderOptions:
-    """Options of one encoder configuration (defaults: sentence-transformers' own)."""
-
-    max_seq_length: int | None = None
-    normalize_embeddings: bool = False
-    truncate_dim: int | None = None
-    dtype: str | None = None
-    trust_remote_code: bool = False
-
-    def load_key(self) -> tuple[int | None, str | None, bool]:
-        """What :func:`~evalkit_encoders.encoding.load_model` memoises on besides model and device."""
-        return self.max_seq_length, self.dtype, self.trust_remote_code
-
-    def namespace(self, prompt: str | None = None, prompt_name: str | None = None) -> str:
-        """Suffix of the cache namespace: empty for the defaults (so older caches stay valid)."""
-        parts = []
-        for key, value, default in (
-            ("max_seq_length", self.max_seq_length, None), ("normalize", self.normalize_embeddings, False),
-            ("truncate_dim", self.truncate_dim, None), ("dtype", self.dtype, None),
-            ("trust_remote_code", self.trust_remote_code, False), ("prompt", prompt, None),
-            ("prompt_name", prompt_name, None),
-        ):
-            if value != default:
-                parts.append(f"{key}={value!r}")
-        return ("|" + ",".join(parts)) if parts else ""
-
-    def encode_kwargs(self) -> dict[str, Any]:
-        """Keyword arguments for ``SentenceTransformer.encode`` (only those set)."""
-        out: dict[str, Any] = {}
-        if self.normalize_embeddings:
-            out["normalize_embeddings"] = True
-        if self.truncate_dim is not None:
-            out["truncate_dim"] = self.truncate_dim
-        return out
+__all__ = ["DTYPES", "PRECISIONS", "EncoderOptions", "check_options", "quantized"]
 
 
 def _positive_int(name: str, value: Any, owner: str) -> None:

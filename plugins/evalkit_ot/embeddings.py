@@ -14,9 +14,9 @@ Static vectors (:class:`StaticVectors`, :class:`StaticEmbedder`):
 - A text's distinct tokens become the rows, their counts the weights (nBOW).
 
 Contextual embeddings (:class:`ContextualEmbedder`): every word piece of a sentence-transformers
-model except special tokens and padding (``evalkit_encoders.encoding.encode_tokens``), one row
-each with weight 1, shared through evalkit's embedding cache (namespace
-``token-embedding|<model>``).
+model except special tokens and padding (the ``tokens`` outputs of
+:class:`evalkit.sbert.SentenceTransformerEncoder`), one row each with weight 1, shared with every
+other method of a run that requests them (:mod:`evalkit.encoding`).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from __future__ import annotations
 import functools
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from evalkit import ConfigError, DataError
+from evalkit.encoding import TOKENS, EncoderOutputRequest, default_encoder_outputs
 from evalkit_ot.solver import Doc, prepare
 
 #: scikit-learn's CountVectorizer default: tokens of two or more word characters.
@@ -245,18 +246,30 @@ def _stop_words(stop_words: str | Sequence[str] | None) -> frozenset[str]:
 
 
 class ContextualEmbedder:
-    """Texts to bags of contextual token embeddings of a sentence-transformers model."""
+    """Texts to bags of contextual token embeddings of a sentence-transformers model.
 
-    def __init__(self, model: str, *, batch_size: int = 32, device: str | None = None) -> None:
+    ``read(request, texts)`` returns the ``tokens`` outputs (a method passes its
+    :meth:`evalkit.Method.encoder_output`, bound to the run's shared outputs); default:
+    :func:`evalkit.encoding.default_encoder_outputs`.
+    """
+
+    def __init__(self, model: str, *, batch_size: int = 32, device: str | None = None,
+                 read: Callable[[EncoderOutputRequest, list[str]], list[np.ndarray]] | None = None) -> None:
         self.model = model
         self.batch_size = batch_size
         self.device = device
+        self.read = read
+
+    def request(self) -> EncoderOutputRequest:
+        """The ``tokens`` request of the model's :class:`~evalkit.sbert.SentenceTransformerEncoder`."""
+        from evalkit.sbert import SentenceTransformerEncoder
+
+        return EncoderOutputRequest(
+            SentenceTransformerEncoder(self.model, batch_size=self.batch_size, device=self.device), TOKENS)
 
     def bags(self, texts: Sequence[str]) -> list[TokenBag]:
-        from evalkit_encoders.encoding import encode_tokens
-
-        arrays = encode_tokens(self.model, list(texts), batch_size=self.batch_size,
-                               device=self.device)
+        read = self.read or default_encoder_outputs().get
+        arrays = read(self.request(), list(texts))
         return [TokenBag(a, np.ones(a.shape[0]), None, a.shape[0]) for a in arrays]
 
 

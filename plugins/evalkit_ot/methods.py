@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
@@ -21,6 +21,10 @@ from evalkit_ot.embeddings import (
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from evalkit.encoding import EncoderOutputRequest
+
+    Reader = Callable[[EncoderOutputRequest, list[str]], list[np.ndarray]]
 
 log = logging.getLogger("evalkit.ot")
 
@@ -84,18 +88,20 @@ class OTParams:
         if self.normalize and self.kind == "wrd":
             raise ConfigError("wrd: normalize=True would erase the norms that WRD uses as mass")
 
-    def embedder(self) -> StaticEmbedder | ContextualEmbedder:
-        """The token-vector source these parameters describe (word vectors load lazily, once)."""
+    def embedder(self, read: Reader | None = None) -> StaticEmbedder | ContextualEmbedder:
+        """The token-vector source these parameters describe (word vectors load lazily, once);
+        ``read``: how a contextual embedder reads its ``tokens`` outputs (see
+        :class:`~evalkit_ot.embeddings.ContextualEmbedder`)."""
         if self.vectors:
             return StaticEmbedder(
                 load_vectors(self.vectors, format=self.vectors_format), lowercase=self.lowercase,
                 token_pattern=self.token_pattern, stop_words=self.stop_words, oov=self.oov)
-        return ContextualEmbedder(self.model, batch_size=self.batch_size, device=self.device)
+        return ContextualEmbedder(self.model, batch_size=self.batch_size, device=self.device, read=read)
 
     def distances(self, first: Sequence[str], second: Sequence[str],
-                  names: tuple[str, str]) -> OTResult:
+                  names: tuple[str, str], read: Reader | None = None) -> OTResult:
         """WMD/WRD of each pair of texts (float64 ``(n,)`` in ``.values``; NaN only under
-        ``on_empty="nan"``).
+        ``on_empty="nan"``). ``read``: as :meth:`embedder`.
 
         Raises:
             DataError: an empty or all-OOV text (naming row and role) under ``on_empty="error"``,
@@ -103,7 +109,7 @@ class OTParams:
             ConfigError: invalid parameters.
         """
         self._validate()
-        emb = self.embedder()
+        emb = self.embedder(read)
         texts = list(first) + list(second)
         if isinstance(emb, ContextualEmbedder):
             emb.bags(list(dict.fromkeys(texts)))  # one encoder pass over both sides
@@ -129,10 +135,16 @@ class _OTMethod(OTParams, Method):
         """The folder the contextual encoder loads from, when ``model`` resolves to one."""
         if self.vectors is not None:
             return {}
-        from evalkit_encoders.encoding import model_folder
+        from evalkit.sbert import model_folder
 
         folder = model_folder(self.model)
         return {"model": folder} if folder is not None else {}
+
+    def encoder_outputs(self) -> list[EncoderOutputRequest]:
+        """The ``tokens`` outputs of ``model`` (none with static ``vectors``)."""
+        if self.vectors is not None:
+            return []
+        return [ContextualEmbedder(self.model, batch_size=self.batch_size, device=self.device).request()]
 
     def fit(self, pairs: pd.DataFrame) -> _OTMethod:
         """Validate ``pairs`` (columns ``sentence1``, ``sentence2`` of strings) and the
@@ -145,18 +157,16 @@ class _OTMethod(OTParams, Method):
         self._validate()
         return self
 
-    @property
-    def execution_priority(self) -> int:
-        """-1 with a sentence-transformers encoder: the token pass also caches the sentence
-        embeddings, so cosine and whitening over the same model then encode nothing."""
-        return -1 if self.vectors is None else 0
-
     def distances_of(self, pairs: pd.DataFrame) -> OTResult:
+        """The full result for ``pairs`` (distances in ``.values``, the backend, Sinkhorn's measured
+        gap): what :meth:`predict` turns into similarities, without changing the method's state.
+
+        Raises:
+            DataError: as :meth:`predict`.
+        """
         check_pairs(pairs, what=f"{self.display_name}: pairs")
-        res = self.distances(list(pairs["sentence1"]), list(pairs["sentence2"]),
-                             ("sentence1", "sentence2"))
-        self.result_ = res
-        return res
+        return self.distances(list(pairs["sentence1"]), list(pairs["sentence2"]),
+                              ("sentence1", "sentence2"), read=self.encoder_output)
 
 
 class WMDSimilarity(_OTMethod):

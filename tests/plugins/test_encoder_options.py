@@ -16,8 +16,9 @@ import pandas as pd
 import pytest
 
 from evalkit import ConfigError
-from evalkit.cache import EmbeddingCache, release_cache, use_cache
+from evalkit.cache import EmbeddingCache
 from evalkit.cells import Cell, cell_key
+from evalkit.encoding import EncoderOutputs, use_default_encoder_outputs
 from evalkit.plugins import Host
 from evalkit.suite import ComponentSpec
 
@@ -54,15 +55,15 @@ class FakeST:
 @pytest.fixture()
 def fake_st(monkeypatch: pytest.MonkeyPatch):
     import sentence_transformers
-    from evalkit_encoders import encoding
+
+    from evalkit import sbert
 
     monkeypatch.setattr(sentence_transformers, "SentenceTransformer", FakeST)
     FakeST.instances = []
-    encoding._load_model.cache_clear()
-    token = use_cache(EmbeddingCache(None))
-    yield FakeST
-    release_cache(token)
-    encoding._load_model.cache_clear()
+    sbert._load_model.cache_clear()
+    with use_default_encoder_outputs(EncoderOutputs()):
+        yield FakeST
+    sbert._load_model.cache_clear()
 
 
 def make(**params: Any) -> Any:
@@ -173,12 +174,9 @@ def test_truncate_dim_gives_the_first_128_dimensions(st_model, tmp_path: Path) -
     from evalkit_encoders.options import EncoderOptions
 
     texts = list(PAIRS.sentence1)
-    token = use_cache(EmbeddingCache(tmp_path))
-    try:
+    with use_default_encoder_outputs(EncoderOutputs(EmbeddingCache(tmp_path))):
         cut = encode_sentences("all-MiniLM-L6-v2", texts, options=EncoderOptions(truncate_dim=128))
         full = encode_sentences("all-MiniLM-L6-v2", texts)
-    finally:
-        release_cache(token)
     assert cut.shape == (3, 128) and full.shape == (3, 384)
     np.testing.assert_allclose(cut, st_model.encode(texts)[:, :128], atol=1e-5)
     np.testing.assert_allclose(cut, full[:, :128], atol=1e-5)
@@ -188,12 +186,9 @@ def test_truncate_dim_gives_the_first_128_dimensions(st_model, tmp_path: Path) -
 def test_max_seq_length_truncates_a_long_sentence(st_model, tmp_path: Path) -> None:
     long = " ".join(["the committee approved the annual budget after a long debate"] * 6)
     pairs = pd.DataFrame({"sentence1": [long], "sentence2": ["the committee approved the annual budget"]})
-    token = use_cache(EmbeddingCache(tmp_path))
-    try:
+    with use_default_encoder_outputs(EncoderOutputs(EmbeddingCache(tmp_path))):
         short = Host(autoload=False).methods.create("minilm-cosine", max_seq_length=8)._embed(pairs)[0]
         default = Host(autoload=False).methods.create("minilm-cosine")._embed(pairs)[0]
-    finally:
-        release_cache(token)
     # Reference: sentence-transformers itself with 8 tokens (its own instance, restored after).
     old = st_model.max_seq_length
     st_model.max_seq_length = 8
@@ -209,13 +204,10 @@ def test_max_seq_length_truncates_a_long_sentence(st_model, tmp_path: Path) -> N
 def test_int8_precision_equals_encode_with_precision(st_model, tmp_path: Path) -> None:
     """Quantizing after the cache gives what ``encode(all texts, precision="int8")`` gives."""
     texts = [*PAIRS.sentence1, *PAIRS.sentence2]
-    token = use_cache(EmbeddingCache(tmp_path))
-    try:
+    with use_default_encoder_outputs(EncoderOutputs(EmbeddingCache(tmp_path))):
         method = Host(autoload=False).methods.create("minilm-cosine", precision="int8")
         method._embed(PAIRS.iloc[:1])  # caches some sentences first: must not change the result
         a, b = method._embed(PAIRS)
-    finally:
-        release_cache(token)
     expected = st_model.encode(texts, precision="int8").astype(np.float64)
     diff = np.abs(np.concatenate([a, b]) - expected)
     # Equal up to float noise of batching (a value on a bucket edge may move by one bucket).

