@@ -23,19 +23,15 @@ one thread in the workers) and reused by later calls; :func:`shutdown` stops it.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
 
 from evalkit import DataError
-from evalkit_ot.solver import (
-    RECOMPUTE,
-    Doc,
-    emd_value,
-    finish,
-    same_doc,
-)
+from evalkit_ot.arena import ARENA, Arena, Layout, temp_root, views
+from evalkit_ot.pack import pack_pairs
+from evalkit_ot.solver import Doc, emd_value, finish, same_doc
 
 #: Environment of the worker processes: POT skips importing torch, jax, tensorflow and cupy
 #: (seconds per worker), and BLAS runs on one thread (the workers already fill the cores).
@@ -77,6 +73,7 @@ def shutdown() -> None:
         executor(_LAST[0]).shutdown(wait=True)
     _STARTED.clear()
     _LAST.clear()
+    ARENA.release()
 
 
 def _emd_c() -> Any:
@@ -121,117 +118,107 @@ def solve_chunk(kind: str, max_iter: int, costs: np.ndarray, shapes: np.ndarray,
     return out
 
 
-Packed = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+def solve_shared(layout: Layout, kind: str, max_iter: int, rows: np.ndarray,
+                 sums: np.ndarray) -> np.ndarray:
+    """Exact distances of one chunk of pairs whose token arrays are in the shared file
+    ``layout`` (runs in a worker): float64 ``(k,)``. ``rows``, ``sums``: as
+    :func:`evalkit_ot.pack.pack_pairs`.
+
+    Raises:
+        SolverError: a problem's simplex did not reach optimality.
+    """
+    points, sqnorm, mass = views(layout)
+    packed, known = pack_pairs(points, sqnorm, mass, kind, rows, sums)
+    out = np.zeros(len(rows))
+    keep = np.ones(len(rows), dtype=bool)
+    keep[list(known)] = False
+    out[keep] = solve_chunk(kind, max_iter, *packed)
+    return out
 
 
-def _costs(px: list[Doc], py: list[Doc], n: np.ndarray,
-           m: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict[int, tuple[list[int], list[int]]]]:
-    """The pairs' cost matrices concatenated (the same bits as
-    :func:`~evalkit_ot.solver.cost_and_flag`: one BLAS product per pair, the elementwise steps
-    once over the chunk), their starts, and per WMD pair with zero costs their rows and
-    columns (row-major order)."""
-    nm = n * m
-    ends = np.cumsum(nm)
-    starts = ends - nm
-    buf = np.empty(int(ends[-1]))
-    for x, y, s, e in zip(px, py, starts.tolist(), ends.tolist(), strict=True):
-        np.matmul(x.points, y.points.T, out=buf[s:e].reshape(x.size, y.size))
-    if px[0].kind == "wrd":
-        np.subtract(1.0, buf, out=buf)
-        np.clip(buf, 0.0, 2.0, out=buf)
-        return buf, starts, {}
-    # d2 = -2 x.y + |x|^2 + |y|^2, in the order solver._euclidean adds them.
-    xsq = np.repeat(np.concatenate([x.sqnorm for x in px]), np.repeat(m, n))
-    local = np.arange(buf.size) - np.repeat(starts, nm)
-    col = local % np.repeat(m, nm)
-    ysq = np.concatenate([y.sqnorm for y in py])[np.repeat(np.cumsum(m) - m, nm) + col]
-    buf *= -2.0
-    buf += xsq
-    buf += ysq
-    # Entries that may have lost digits to cancellation: recomputed from the difference vector.
-    close = np.flatnonzero(buf <= RECOMPUTE * (xsq + ysq))
-    zeros: dict[int, tuple[list[int], list[int]]] = {}
-    if close.size:
-        pair = np.searchsorted(starts, close, side="right") - 1
-        cuts = np.flatnonzero(np.diff(pair)) + 1
-        for p, e in zip(pair[np.r_[0, cuts]].tolist(), np.split(close, cuts), strict=True):
-            i, j = np.divmod(local[e], m[p])
-            diff = px[p].points[i] - py[p].points[j]
-            d2 = np.einsum("ij,ij->i", diff, diff)
-            buf[e] = d2
-            if not d2.all():
-                zero = d2 == 0.0
-                zeros[p] = (i[zero].tolist(), j[zero].tolist())
-        np.maximum(buf, 0.0, out=buf)
-    np.sqrt(buf, out=buf)
-    return buf, starts, zeros
+def _distinct(px: list[Doc], py: list[Doc]) -> tuple[list[Doc], np.ndarray, np.ndarray]:
+    """The distinct documents (by identity) of the pairs and each pair's two indices into them.
+
+    Raises:
+        DataError: token vectors of different sizes.
+    """
+    slot: dict[int, int] = {}
+    docs: list[Doc] = []
+    for d in px + py:
+        if id(d) not in slot:
+            slot[id(d)] = len(docs)
+            docs.append(d)
+    dims = {d.dim for d in docs}
+    if len(dims) > 1:
+        raise DataError(f"token vectors of different sizes: {sorted(dims)}")
+    ix = np.fromiter((slot[id(d)] for d in px), np.int64, len(px))
+    iy = np.fromiter((slot[id(d)] for d in py), np.int64, len(py))
+    return docs, ix, iy
 
 
-def _drop_shared(a: np.ndarray, b: np.ndarray, c: np.ndarray, zi: list[int],
-                 zj: list[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """:func:`~evalkit_ot.solver.drop_shared_mass` given the zero costs ``c[zi, zj]`` (row-major
-    order), then ``b`` rescaled as ``ot.emd2`` does: the same operations, so the same bits."""
-    al, bl = a.tolist(), b.tolist()
-    for i, j in zip(zi, zj, strict=True):
-        moved = min(al[i], bl[j])
-        al[i] -= moved
-        bl[j] -= moved
-    rows = [i for i, v in enumerate(al) if v > 0]
-    cols = [j for j, v in enumerate(bl) if v > 0]
-    ra, rb = np.array([al[i] for i in rows]), np.array([bl[j] for j in cols])
-    if rows and cols:
-        sa, sb = ra.sum(), rb.sum()
-        if sa != 1.0 or sb != 1.0:
-            rb = rb * sa / sb
-    return ra, rb, c[rows][:, cols].reshape(-1)
+Part = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
-def pack_chunk(xs: Sequence[Doc], ys: Sequence[Doc], pairs: np.ndarray) -> tuple[Packed, dict[int, float]]:
-    """The exact problems of ``pairs`` (indices into ``xs``/``ys``; documents of one kind and
-    dimension, no identical pair) packed for :func:`solve_chunk`, and the values already known
-    (pairs whose mass is all shared: 0). As :func:`~evalkit_ot.solver.exact_distance`: WMD pairs
-    with a zero cost first drop their shared mass, and ``b`` is rescaled as ``ot.emd2`` does."""
-    px = [xs[i] for i in pairs.tolist()]
-    py = [ys[i] for i in pairs.tolist()]
-    n = np.fromiter((d.size for d in px), np.int64, len(px))
-    m = np.fromiter((d.size for d in py), np.int64, len(py))
-    if len({d.dim for d in px} | {d.dim for d in py}) > 1:
-        raise DataError(f"token vectors of different sizes: {sorted({d.dim for d in px + py})}")
-    buf, starts, zeros = _costs(px, py, n, m)
-    top = np.maximum.reduceat(buf, starts)
-    b = [y.mass if x.mass_sum == 1.0 and y.mass_sum == 1.0 else y.mass * x.mass_sum / y.mass_sum
-         for x, y in zip(px, py, strict=True)]
-    if not zeros:
-        return (buf, np.stack([n, m], axis=1), np.concatenate([x.mass for x in px]),
-                np.concatenate(b), top), {}
-    a = [x.mass for x in px]
-    costs = [buf[s : s + k] for s, k in zip(starts.tolist(), (n * m).tolist(), strict=True)]
-    for p, (zi, zj) in zeros.items():
-        a[p], b[p], costs[p] = _drop_shared(px[p].mass, py[p].mass, costs[p].reshape(n[p], m[p]),
-                                            zi, zj)
-        n[p], m[p] = a[p].size, b[p].size
-    known = {p: 0.0 for p in zeros if n[p] == 0 or m[p] == 0}
-    keep = (n > 0) & (m > 0)
-    return (np.concatenate(costs), np.stack([n, m], axis=1)[keep], np.concatenate(a),
-            np.concatenate(b), top[keep]), known
+def share(xs: Sequence[Doc], ys: Sequence[Doc], todo: np.ndarray, workers: int,
+          arena: Arena = ARENA) -> tuple[Layout, Iterator[Part]]:
+    """Copy every distinct document of the pairs ``todo`` once into ``arena`` (hold its lock),
+    chunk by chunk.
+
+    Returns the layout and an iterator over the chunks (:func:`chunks`) that copies the
+    documents a chunk needs before yielding it (the documents are laid out in order of first
+    use, so each chunk adds a range): ``(positions in todo, rows, sums)``, ``rows`` int64
+    ``(k, 4)`` ``(x start, n, y start, m)`` in token rows and ``sums`` float64 ``(k, 2)`` (the
+    texts' ``mass_sum``). Handing each chunk to the workers as it is yielded overlaps the copy
+    with their work.
+
+    Raises:
+        DataError: token vectors of different sizes.
+    """
+    docs, ix, iy = _distinct([xs[i] for i in todo.tolist()], [ys[i] for i in todo.tolist()])
+    size = np.fromiter((d.size for d in docs), np.int64, len(docs))
+    parts = chunks(size[ix], size[iy], workers)
+    uses = np.concatenate([np.stack([ix[c], iy[c]], axis=1).ravel() for c in parts])
+    ids, first = np.unique(uses, return_index=True)
+    order = ids[np.argsort(first, kind="stable")]  # documents by first use
+    rank = np.empty_like(order)
+    rank[order] = np.arange(order.size)
+    ends = np.cumsum(size[order])
+    start = (ends - size[order])[rank]
+    rows = np.stack([start[ix], size[ix], start[iy], size[iy]], axis=1)
+    msum = np.fromiter((d.mass_sum for d in docs), np.float64, len(docs))
+    sums = np.stack([msum[ix], msum[iy]], axis=1)
+    need = np.maximum.accumulate([int(rank[np.r_[ix[c], iy[c]]].max()) + 1 for c in parts])
+    layout, out = arena.allocate(int(ends[-1]), docs[0].dim)
+
+    def fill() -> Iterator[Part]:
+        done = 0
+        for c, upto in zip(parts, need.tolist(), strict=True):
+            if upto > done:
+                new = [docs[i] for i in order[done:upto].tolist()]
+                lo, hi = int(ends[done - 1]) if done else 0, int(ends[upto - 1])
+                for name in ("points", "sqnorm", "mass"):
+                    np.concatenate([getattr(d, name) for d in new], out=out[name][lo:hi])
+                done = upto
+            yield c, rows[c], sums[c]
+
+    return layout, fill()
 
 
-def _chunks(xs: Sequence[Doc], ys: Sequence[Doc], idx: np.ndarray, workers: int) -> list[np.ndarray]:
-    """``idx`` sorted by problem size, largest first, cut into chunks: about
-    :data:`CHUNKS_PER_WORKER` per worker (between :data:`MIN_CHUNK` and :data:`MAX_CHUNK` pairs,
-    and at most :data:`MAX_ENTRIES` cost entries unless one pair has more)."""
-    n = np.fromiter((xs[i].size for i in idx.tolist()), np.int64, idx.size)
-    m = np.fromiter((ys[i].size for i in idx.tolist()), np.int64, idx.size)
-    sort = np.argsort(-(n * m + n + m), kind="stable")
-    order, cum = idx[sort], np.cumsum((n * m)[sort])
-    size = max(MIN_CHUNK, min(MAX_CHUNK, -(-idx.size // (CHUNKS_PER_WORKER * workers))))
-    chunks, s = [], 0
+def chunks(n: np.ndarray, m: np.ndarray, workers: int) -> list[np.ndarray]:
+    """Positions of the pairs of sizes ``n x m`` sorted by problem size, largest first, cut
+    into chunks: about :data:`CHUNKS_PER_WORKER` per worker (between :data:`MIN_CHUNK` and
+    :data:`MAX_CHUNK` pairs, and at most :data:`MAX_ENTRIES` cost entries unless one pair has
+    more)."""
+    order = np.argsort(-(n * m + n + m), kind="stable")
+    cum = np.cumsum((n * m)[order])
+    size = max(MIN_CHUNK, min(MAX_CHUNK, -(-n.size // (CHUNKS_PER_WORKER * workers))))
+    out, s = [], 0
     while s < order.size:
         base = int(cum[s - 1]) if s else 0
         end = max(s + 1, min(s + size, int(np.searchsorted(cum, base + MAX_ENTRIES, side="right"))))
-        chunks.append(order[s:end])
+        out.append(order[s:end])
         s = end
-    return chunks
+    return out
 
 
 def solve_processes(xs: Sequence[Doc], ys: Sequence[Doc], idx: np.ndarray, *, max_iter: int,
@@ -241,23 +228,28 @@ def solve_processes(xs: Sequence[Doc], ys: Sequence[Doc], idx: np.ndarray, *, ma
     :func:`~evalkit_ot.solver.distance` of each pair.
 
     Raises:
+        DataError: token vectors of different sizes.
         SolverError: a pair's simplex did not reach optimality.
     """
+    from concurrent.futures import wait
+
     values = np.zeros(len(xs))
     todo = np.array([i for i in idx.tolist() if not same_doc(xs[i], ys[i])], dtype=np.int64)
     if todo.size:
         kind = xs[int(todo[0])].kind
         ex = executor(workers)
-        chunks = _chunks(xs, ys, todo, workers)
-        jobs = []
-        for c in chunks:
-            packed, known = pack_chunk(xs, ys, c)
-            rest = np.array([i for p, i in enumerate(c.tolist()) if p not in known], dtype=np.int64)
-            values[[c[p] for p in known]] = list(known.values())
-            jobs.append((rest, ex.submit(solve_chunk, kind, max_iter, *packed) if rest.size else None))
-        for rest, future in jobs:
-            if future is not None:
-                values[rest] = future.result()
+        with ARENA.lock:  # held until every worker is done with the shared file
+            layout, parts = share(xs, ys, todo, workers)
+            jobs = []
+            try:
+                for c, rows, sums in parts:
+                    jobs.append((c, ex.submit(solve_shared, layout, kind, max_iter, rows, sums)))
+                for c, future in jobs:
+                    values[todo[c]] = future.result()
+            finally:
+                for _, future in jobs:
+                    future.cancel()
+                wait([f for _, f in jobs])
     return values[idx]
 
 
@@ -266,17 +258,6 @@ def solve_processes(xs: Sequence[Doc], ys: Sequence[Doc], idx: np.ndarray, *, ma
 #: The corpus a worker has mapped: ``{folder: (documents, packed arrays)}``, one entry.
 _CORPUS: dict[str, tuple[list[Doc], dict[str, np.ndarray]]] = {}
 _FIELDS = ("points", "sqnorm", "mass", "offsets", "centroid", "sums")
-
-
-def _temp_root() -> str | None:
-    """Where the shared files go: ``JOBLIB_TEMP_FOLDER``, else ``/dev/shm`` (memory) where it
-    exists, else the system's temporary folder."""
-    import os
-
-    root = os.environ.get("JOBLIB_TEMP_FOLDER")
-    if root:
-        return root
-    return "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
 
 
 def _write_corpus(folder: str, docs: Sequence[Doc]) -> None:
@@ -330,7 +311,7 @@ def knn_processes(queries: Sequence[Doc], corpus: Sequence[Doc], k: int,
 
     kind = corpus[0].kind
     size = max(1, -(-len(queries) // (4 * workers)))
-    root = _temp_root()
+    root = temp_root()
     with contextlib.ExitStack() as stack:
         folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="evalkit-ot-", dir=root))
         try:

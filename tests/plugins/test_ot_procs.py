@@ -163,7 +163,7 @@ def cost(x: object, y: object) -> np.ndarray:
 
 def test_nothing_left_behind() -> None:
     """The shared corpus files are removed on return; shutdown stops the workers."""
-    root = Path(procs._temp_root() or __import__("tempfile").gettempdir())
+    root = Path(procs.temp_root() or __import__("tempfile").gettempdir())
     before = {p.name for p in root.glob("evalkit-ot-*")}
     corpus = [prepare(np.random.default_rng(i).normal(size=(4, 6))) for i in range(30)]
     knn.knn(corpus[:4], corpus, 3, exclude=[0, 1, 2, 3], n_jobs=2, parallel="processes")
@@ -183,7 +183,9 @@ def test_chunks_cover_every_pair_within_the_limits(monkeypatch: pytest.MonkeyPat
     xs = [prepare(rng.normal(size=(int(k), 2))) for k in rng.integers(1, 120, 700)]
     ys = [prepare(rng.normal(size=(int(k), 2))) for k in rng.integers(1, 120, 700)]
     idx = np.arange(3, 700, 2)
-    chunks = procs._chunks(xs, ys, idx, 2)
+    n = np.array([xs[i].size for i in idx.tolist()])
+    m = np.array([ys[i].size for i in idx.tolist()])
+    chunks = [idx[c] for c in procs.chunks(n, m, 2)]
     assert sorted(np.concatenate(chunks).tolist()) == idx.tolist()
     entries = [sum(xs[i].size * ys[i].size for i in c.tolist()) for c in chunks]
     assert all(len(c) <= procs.MAX_CHUNK for c in chunks)
