@@ -16,19 +16,24 @@ the space is reserved with ``posix_fallocate`` first, so a full ``/dev/shm`` is 
 and not a crash on write). The file is registered with loky's resource tracker (as joblib does
 with its memory-mapped arrays), which removes it if the calling process dies.
 
-Layout of a call (``(path, tokens, dim)``): ``points`` float64 ``(tokens, dim)``, then
-``sqnorm`` and ``mass`` float64 ``(tokens,)``, all C-order from byte 0.
+A call names its arrays (:data:`Fields`: name, shape, 8-byte dtype); they are laid out one after
+the other from byte 0, C-order, and :func:`views` rebuilds them in a worker from the
+:data:`Layout` the call hands over (a few hundred bytes).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 
 import numpy as np
 
-#: What the workers need to map a call's arrays: ``(path, tokens, dim)``.
-Layout = tuple[str, int, int]
+#: What the workers need to map a call's arrays: ``(path, call number, fields)``, each field
+#: ``(name, dtype, shape)``, laid out in this order from byte 0 (all 8-byte types).
+Layout = tuple[str, int, tuple[tuple[str, str, tuple[int, ...]], ...]]
+#: Arrays of a call: ``{name: (shape, dtype)}``.
+Fields = dict[str, tuple[tuple[int, ...], str]]
 
 
 class Arena:
@@ -41,27 +46,29 @@ class Arena:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.path: str | None = None
-        self.capacity = 0  # float64 entries
+        self.capacity = 0  # bytes
         self.map: np.memmap | None = None
+        self.calls = 0
         self._hooked = False
 
-    def allocate(self, tokens: int, dim: int) -> tuple[Layout, dict[str, np.ndarray]]:
-        """Room for ``tokens`` token rows of ``dim`` floats; returns the layout for the workers
-        and writable views ``points``, ``sqnorm``, ``mass`` to fill.
+    def allocate(self, fields: Fields) -> tuple[Layout, dict[str, np.ndarray]]:
+        """Room for ``fields`` (8-byte dtypes); returns the layout for the workers and writable
+        views to fill.
 
         Raises:
             OSError: no folder has room for the file.
         """
-        need = tokens * (dim + 2)
+        spec = tuple((name, np.dtype(dt).str, tuple(int(x) for x in shape))
+                     for name, (shape, dt) in fields.items())
+        need = sum(8 * int(np.prod(shape)) for _, _, shape in spec)
         if self.map is None or need > self.capacity or need < self.capacity // 4:
-            self._replace(max(need, 1) * 5 // 4 + 1024)
+            self._replace(max(need, 8) * 5 // 4 + 8192)
         assert self.map is not None and self.path is not None
-        pts = self.map[: tokens * dim].reshape(tokens, dim)
-        sq = self.map[tokens * dim : tokens * (dim + 1)]
-        mass = self.map[tokens * (dim + 1) : need]
-        return (self.path, tokens, dim), {"points": pts, "sqnorm": sq, "mass": mass}
+        self.calls += 1
+        layout = (self.path, self.calls, spec)
+        return layout, _views(self.map, spec)
 
-    def _replace(self, entries: int) -> None:
+    def _replace(self, nbytes: int) -> None:
         self.release()
         if not self._hooked:
             import atexit
@@ -70,13 +77,13 @@ class Arena:
             self._hooked = True
         root = temp_root()
         try:
-            path = _create(root, entries)
+            path = _create(root, nbytes)
         except OSError:  # /dev/shm too small (containers): the system's temporary folder
             if root is None:
                 raise
-            path = _create(None, entries)
-        self.path, self.capacity = path, entries
-        self.map = np.memmap(path, dtype=np.float64, mode="r+", shape=(entries,))
+            path = _create(None, nbytes)
+        self.path, self.capacity = path, nbytes
+        self.map = np.memmap(path, dtype=np.uint8, mode="r+", shape=(nbytes,))
 
     def release(self) -> None:
         """Remove the file (the next :meth:`allocate` creates a new one)."""
@@ -87,10 +94,17 @@ class Arena:
         self.map = None
         path, self.path, self.capacity = self.path, None, 0
         resource_tracker.unregister(path, "file")
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(path)
-        except FileNotFoundError:
-            pass
+
+
+def _views(buf: np.ndarray, spec: tuple[tuple[str, str, tuple[int, ...]], ...]) -> dict[str, np.ndarray]:
+    out, pos = {}, 0
+    for name, dt, shape in spec:
+        count = int(np.prod(shape))
+        out[name] = np.frombuffer(buf, dtype=dt, count=count, offset=pos).reshape(shape)
+        pos += 8 * count
+    return out
 
 
 def temp_root() -> str | None:
@@ -102,19 +116,19 @@ def temp_root() -> str | None:
     return "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
 
 
-def _create(root: str | None, entries: int) -> str:
-    """A new file of ``entries`` float64 in ``root``, its space reserved, registered with loky's
+def _create(root: str | None, nbytes: int) -> str:
+    """A new file of ``nbytes`` in ``root``, its space reserved, registered with loky's
     resource tracker."""
     import tempfile
 
     from joblib.externals.loky.backend import resource_tracker
 
-    fd, path = tempfile.mkstemp(prefix="evalkit-ot-", suffix=".f64", dir=root)
+    fd, path = tempfile.mkstemp(prefix="evalkit-ot-", suffix=".bin", dir=root)
     try:
         if hasattr(os, "posix_fallocate"):
-            os.posix_fallocate(fd, 0, entries * 8)
+            os.posix_fallocate(fd, 0, nbytes)
         else:  # pragma: no cover - not Linux
-            os.ftruncate(fd, entries * 8)
+            os.ftruncate(fd, nbytes)
     except OSError:
         os.close(fd)
         os.unlink(path)
@@ -126,17 +140,16 @@ def _create(root: str | None, entries: int) -> str:
 
 #: The arena of this process (the calling side).
 ARENA = Arena()
-#: The file a worker has mapped: ``{path: array}``, one entry.
+#: The file a worker has mapped: ``{path: bytes}``, one entry.
 _MAPPED: dict[str, np.ndarray] = {}
 
 
-def views(layout: Layout) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """In a worker: the read-only ``points``, ``sqnorm``, ``mass`` of a call (the file's mapping
-    is cached until a call names another file)."""
-    path, tokens, dim = layout
-    arr = _MAPPED.get(path)
-    if arr is None:
+def views(layout: Layout) -> dict[str, np.ndarray]:
+    """In a worker: the read-only arrays of a call (the file's mapping is cached until a call
+    names another file)."""
+    path, _, spec = layout
+    buf = _MAPPED.get(path)
+    if buf is None:
         _MAPPED.clear()
-        arr = _MAPPED[path] = np.memmap(path, dtype=np.float64, mode="r")
-    return (arr[: tokens * dim].reshape(tokens, dim), arr[tokens * dim : tokens * (dim + 1)],
-            arr[tokens * (dim + 1) : tokens * (dim + 2)])
+        buf = _MAPPED[path] = np.memmap(path, dtype=np.uint8, mode="r")
+    return _views(buf, spec)

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from evalkit import DataError
-from evalkit_ot.arena import ARENA, Arena, Layout, temp_root, views
+from evalkit_ot.arena import ARENA, Arena, Layout, views
 from evalkit_ot.pack import pack_pairs
 from evalkit_ot.solver import Doc, emd_value, finish, same_doc
 
@@ -127,8 +127,8 @@ def solve_shared(layout: Layout, kind: str, max_iter: int, rows: np.ndarray,
     Raises:
         SolverError: a problem's simplex did not reach optimality.
     """
-    points, sqnorm, mass = views(layout)
-    packed, known = pack_pairs(points, sqnorm, mass, kind, rows, sums)
+    arr = views(layout)
+    packed, known = pack_pairs(arr["points"], arr["sqnorm"], arr["mass"], kind, rows, sums)
     out = np.zeros(len(rows))
     keep = np.ones(len(rows), dtype=bool)
     keep[list(known)] = False
@@ -188,7 +188,9 @@ def share(xs: Sequence[Doc], ys: Sequence[Doc], todo: np.ndarray, workers: int,
     msum = np.fromiter((d.mass_sum for d in docs), np.float64, len(docs))
     sums = np.stack([msum[ix], msum[iy]], axis=1)
     need = np.maximum.accumulate([int(rank[np.r_[ix[c], iy[c]]].max()) + 1 for c in parts])
-    layout, out = arena.allocate(int(ends[-1]), docs[0].dim)
+    tokens = int(ends[-1])
+    layout, out = arena.allocate({"points": ((tokens, docs[0].dim), "f8"), "sqnorm": ((tokens,), "f8"),
+                                  "mass": ((tokens,), "f8")})
 
     def fill() -> Iterator[Part]:
         done = 0
@@ -253,50 +255,50 @@ def solve_processes(xs: Sequence[Doc], ys: Sequence[Doc], idx: np.ndarray, *, ma
     return values[idx]
 
 
-# --- k-NN search: queries across processes, the corpus shared through memory-mapped files ---
+# --- k-NN search: queries across processes, the corpus in the shared file ---
 
-#: The corpus a worker has mapped: ``{folder: (documents, packed arrays)}``, one entry.
-_CORPUS: dict[str, tuple[list[Doc], dict[str, np.ndarray]]] = {}
-_FIELDS = ("points", "sqnorm", "mass", "offsets", "centroid", "sums")
-
-
-def _write_corpus(folder: str, docs: Sequence[Doc]) -> None:
-    import os
-
-    arrays = {
-        "points": np.concatenate([d.points for d in docs]),
-        "sqnorm": np.concatenate([d.sqnorm for d in docs]),
-        "mass": np.concatenate([d.mass for d in docs]),
-        "offsets": np.concatenate([[0], np.cumsum([d.size for d in docs])]).astype(np.int64),
-        "centroid": np.stack([d.centroid for d in docs]),
-        "sums": np.array([[d.mass_sum, d.sqnorm_max] for d in docs]),
-    }
-    for name, arr in arrays.items():
-        np.save(os.path.join(folder, name + ".npy"), arr)
+#: The corpus a worker has mapped: ``{(path, call): (documents, packed arrays)}``, one entry.
+_CORPUS: dict[tuple[str, int], tuple[list[Doc], dict[str, np.ndarray]]] = {}
 
 
-def _read_corpus(folder: str, kind: str) -> tuple[list[Doc], dict[str, np.ndarray]]:
-    """The documents of a shared corpus as views of the memory-mapped arrays (cached)."""
-    import os
+def _write_corpus(docs: Sequence[Doc]) -> Layout:
+    """Copy the corpus into :data:`ARENA` (hold its lock): token arrays, offsets, centroids,
+    per-document ``(mass_sum, sqnorm_max)``."""
+    tokens, dim = sum(d.size for d in docs), docs[0].dim
+    layout, out = ARENA.allocate({
+        "points": ((tokens, dim), "f8"), "sqnorm": ((tokens,), "f8"), "mass": ((tokens,), "f8"),
+        "offsets": ((len(docs) + 1,), "i8"), "centroid": ((len(docs), dim), "f8"),
+        "sums": ((len(docs), 2), "f8")})
+    for name in ("points", "sqnorm", "mass"):
+        np.concatenate([getattr(d, name) for d in docs], out=out[name])
+    out["offsets"][0] = 0
+    np.cumsum([d.size for d in docs], out=out["offsets"][1:])
+    np.stack([d.centroid for d in docs], out=out["centroid"])
+    out["sums"][:] = [[d.mass_sum, d.sqnorm_max] for d in docs]
+    return layout
 
-    if folder not in _CORPUS:
+
+def _read_corpus(layout: Layout, kind: str) -> tuple[list[Doc], dict[str, np.ndarray]]:
+    """The documents of a shared corpus as views of the mapped arrays (cached per call)."""
+    key = layout[:2]
+    if key not in _CORPUS:
         _CORPUS.clear()
-        arr = {f: np.load(os.path.join(folder, f + ".npy"), mmap_mode="r") for f in _FIELDS}
+        arr = views(layout)
         off = arr["offsets"].tolist()
         docs = [Doc(kind, arr["points"][s:e], arr["mass"][s:e], arr["sqnorm"][s:e], arr["centroid"][i],
                     float(arr["sums"][i, 0]), float(arr["sums"][i, 1]))
                 for i, (s, e) in enumerate(itertools.pairwise(off))]
-        _CORPUS[folder] = (docs, arr)
-    return _CORPUS[folder]
+        _CORPUS[key] = (docs, arr)
+    return _CORPUS[key]
 
 
-def knn_chunk(folder: str, kind: str, queries: list[Doc], k: int, exclude: list[int | None],
+def knn_chunk(layout: Layout, kind: str, queries: list[Doc], k: int, exclude: list[int | None],
               max_iter: int) -> list[tuple[list[int], list[float], int, int]]:
     """Run :func:`evalkit_ot.knn` 's per-query search for ``queries`` against the corpus shared
-    in ``folder`` (in a worker)."""
+    as ``layout`` (in a worker)."""
     from evalkit_ot.knn import _Corpus, _one
 
-    docs, arr = _read_corpus(folder, kind)
+    docs, arr = _read_corpus(layout, kind)
     corpus = _Corpus(docs, arr)
     return [_one(q, corpus, k, e, max_iter) for q, e in zip(queries, exclude, strict=True)]
 
@@ -305,24 +307,21 @@ def knn_processes(queries: Sequence[Doc], corpus: Sequence[Doc], k: int,
                   exclude: Sequence[int | None], max_iter: int,
                   workers: int) -> list[tuple[list[int], list[float], int, int]]:
     """The k-NN search of each query on ``workers`` processes, in query order. The corpus is
-    written once to memory-mapped files (removed on return) that the workers map read-only."""
-    import contextlib
-    import tempfile
+    copied once into the shared file (:mod:`evalkit_ot.arena`) that the workers map read-only;
+    each worker computes its queries' cost matrices and exact solves from it."""
+    from concurrent.futures import wait
 
     kind = corpus[0].kind
     size = max(1, -(-len(queries) // (4 * workers)))
-    root = temp_root()
-    with contextlib.ExitStack() as stack:
-        folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="evalkit-ot-", dir=root))
-        try:
-            _write_corpus(folder, corpus)
-        except OSError:  # /dev/shm too small (containers): the system's temporary folder
-            if root is None:
-                raise
-            folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="evalkit-ot-"))
-            _write_corpus(folder, corpus)
-        ex = executor(workers)
-        futures = [ex.submit(knn_chunk, folder, kind, list(queries[s : s + size]),
+    ex = executor(workers)
+    with ARENA.lock:  # held until every worker is done with the shared file
+        layout = _write_corpus(corpus)
+        futures = [ex.submit(knn_chunk, layout, kind, list(queries[s : s + size]),
                              k, list(exclude[s : s + size]), max_iter)
                    for s in range(0, len(queries), size)]
-        return [row for f in futures for row in f.result()]
+        try:
+            return [row for f in futures for row in f.result()]
+        finally:
+            for f in futures:
+                f.cancel()
+            wait(futures)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -162,19 +161,39 @@ def cost(x: object, y: object) -> np.ndarray:
 
 
 def test_nothing_left_behind() -> None:
-    """The shared corpus files are removed on return; shutdown stops the workers."""
-    root = Path(procs.temp_root() or __import__("tempfile").gettempdir())
-    before = {p.name for p in root.glob("evalkit-ot-*")}
+    """The shared file is kept between calls (rewritten in place) and removed by shutdown, which
+    also stops the workers."""
     corpus = [prepare(np.random.default_rng(i).normal(size=(4, 6))) for i in range(30)]
     knn.knn(corpus[:4], corpus, 3, exclude=[0, 1, 2, 3], n_jobs=2, parallel="processes")
-    assert {p.name for p in root.glob("evalkit-ot-*")} == before
+    path = procs.ARENA.path
+    assert path is not None and os.path.exists(path)
+    ot_distances(corpus[:20], corpus[10:], n_jobs=2, parallel="processes")
+    assert procs.ARENA.path == path  # a smaller call reuses the file
     pids = {f.result() for f in [procs.executor(2).submit(os.getpid) for _ in range(8)]}
     assert pids and os.getpid() not in pids
     procs.shutdown()
     assert not procs.is_warm(2)
+    assert procs.ARENA.path is None and not os.path.exists(path)
     for pid in pids:
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
+
+
+def test_shared_file_rewritten_and_regrown_between_calls() -> None:
+    """Calls of different sizes and contents through the same shared file: every call's values
+    are those of per-pair ot.emd2 on its own vectors (nothing stale from an earlier call)."""
+    rng = np.random.default_rng(8)
+    seen = []
+    for n_pairs, dim in [(40, 16), (200, 16), (30, 16), (60, 5)]:
+        raw = [rng.normal(size=(int(rng.integers(1, 10)), dim)) for _ in range(2 * n_pairs)]
+        res = ot_distances([prepare(v) for v in raw[:n_pairs]], [prepare(v) for v in raw[n_pairs:]],
+                           n_jobs=2, parallel="processes")
+        ref = [ot.emd2(np.full(len(a), 1 / len(a)), np.full(len(b), 1 / len(b)), cdist(a, b))
+               for a, b in zip(raw[:n_pairs], raw[n_pairs:], strict=True)]
+        np.testing.assert_allclose(res.values, ref, rtol=0, atol=1e-12)
+        seen.append(procs.ARENA.path)
+    assert seen[1] != seen[0]  # grown
+    assert len(set(seen)) >= 2
 
 
 def test_chunks_cover_every_pair_within_the_limits(monkeypatch: pytest.MonkeyPatch) -> None:
