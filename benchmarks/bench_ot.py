@@ -9,25 +9,31 @@ On the same inputs, pairs per second of:
   cost, fast but with ~1e-8 cancellation error for near-identical vectors) and the same loop with
   the exact cost ``ot.dist(..., backend="scipy")`` (scipy's cdist),
 - gensim's ``KeyedVectors.wmdistance`` in a loop (float64 vectors, ``norm=False``),
-- the single-core floor, BLAS on one thread: the cost matrices alone (the chunked computation
-  the process path does, :func:`evalkit_ot.procs.pack_chunk`, including the shared-mass
-  reduction) and POT's network simplex alone (``emd_c`` in a bare loop over the packed
-  problems); single-core pairs/s = pairs / (cost time + simplex time),
+- the single-core floor, in CPU seconds with BLAS on one thread: what the worker processes run
+  (:func:`evalkit_ot.pack.pack_pairs` then :func:`evalkit_ot.procs.solve_chunk` per chunk, on the
+  same packed token arrays), run in this process on all pairs; also the cost matrices alone
+  (shared-mass reduction included) and POT's network simplex alone (``emd_c`` in a bare loop
+  over the packed problems),
 
 on (1) STS-B test pairs with all-MiniLM-L6-v2 contextual token embeddings (special tokens
 dropped; each token its own vector, uniform weights) and (2) all 1225 pairs of the Lee corpus
 (``lee.cor``) with gensim's own static test vectors (``euclidean_vectors.bin``), tokenised with
 scikit-learn's pattern and English stop words removed (as Kusner et al. 2015 remove stop words).
-Efficiency = evalkit's pairs/s / (workers x single-core pairs/s).
+Efficiency = evalkit's pairs/s / (workers x single-core pairs/s). Each round times every
+implementation and the floor once, interleaved, and the best of ``--repeats`` rounds counts, so
+that all see about the same load; the CPU time of evalkit's call (this process and the workers,
+with psutil) against the floor's is printed too: it says how much work the parallel path adds,
+which the load distorts much less than the wall-clock figures.
 
 Then k-NN with k = 10: exact solves of :func:`evalkit_ot.knn.knn` (prefetch and prune) against
 the exhaustive search, with identical neighbours required, on the STS-B test sentences and on
 the 300 ``lee_background.cor`` documents.
 
-The last line is ``speedup_vs_naive=<x> efficiency=<e> knn_solve_reduction=<y>``: the smaller of
-the two datasets' values (evalkit against the faster naive loop; efficiency; exhaustive solves
-over pruned solves). The load average is printed at the start and the end: on a shared machine
-the figures mean little.
+The last line is ``speedup_vs_naive=<x> efficiency=<e> knn_solve_reduction=<y>
+cpu_efficiency=<c>``: the smaller of the two datasets' values (evalkit against the faster naive
+loop; efficiency; exhaustive solves over pruned solves; the floor's CPU time over evalkit's).
+The load average is printed at the start and the end: on a shared machine the wall-clock
+figures mean little.
 
 Run: ``python benchmarks/bench_ot.py`` (needs EVALKIT_DATA_DIR, gensim and the offline MiniLM;
 the first run encodes the STS-B test sentences into evalkit's cache).
@@ -134,9 +140,9 @@ def timings(runs: dict[str, Callable[[], object]], floor: Callable[[], tuple[flo
 
 
 def throughput(name: str, xs: list, ys: list, weights: tuple[list, list], gensim_docs: tuple,
-               kv: object, repeats: int, n_jobs: int) -> tuple[float, float]:
+               kv: object, repeats: int, n_jobs: int) -> tuple[float, float, float]:
     """Print pairs/s of the implementations and the floor on one dataset; return evalkit /
-    fastest naive and the efficiency."""
+    fastest naive, the efficiency and the CPU-time efficiency (floor / evalkit's CPU time)."""
     import ot
     from evalkit_ot.batch import n_workers, ot_distances
 
@@ -188,6 +194,23 @@ def throughput(name: str, xs: list, ys: list, weights: tuple[list, list], gensim
     return speed, eff
 
 
+def crossover(xs: list, ys: list, n_jobs: int, repeats: int) -> None:
+    """Print the best wall time of ``parallel="threads"`` and ``"processes"`` (warm pool) on the
+    first N pairs, for growing N, interleaved in every round: where processes start to pay."""
+    from evalkit_ot.batch import ot_distances
+
+    ot_distances(xs, ys, n_jobs=n_jobs, parallel="processes")  # start the pool, size the file
+    for n in [25, 50, 100, 200, 400, 800, len(xs)]:
+        best = {"threads": np.inf, "processes": np.inf}
+        for _ in range(repeats):
+            for mode in best:
+                t0 = time.perf_counter()
+                ot_distances(xs[:n], ys[:n], n_jobs=n_jobs, parallel=mode)
+                best[mode] = min(best[mode], time.perf_counter() - t0)
+        print(f"  crossover: {n:5d} pairs: threads {1e3 * best['threads']:7.1f} ms, processes "
+              f"{1e3 * best['processes']:7.1f} ms ({best['threads'] / best['processes']:.2f}x)")
+
+
 def knn_check(name: str, corpus: list, queries: list[int], k: int, n_jobs: int) -> float:
     from evalkit_ot.knn import knn, knn_exhaustive
 
@@ -222,6 +245,8 @@ def main() -> int:
     ap.add_argument("--repeats", type=int, default=5, help="best of N interleaved rounds (gensim: 1)")
     ap.add_argument("--knn-queries", type=int, default=40)
     ap.add_argument("--n-jobs", type=int, default=-1)
+    ap.add_argument("--crossover", action="store_true",
+                    help="only time threads against processes on the first N STS-B pairs, N growing")
     args = ap.parse_args()
 
     from evalkit_ot.embeddings import ContextualEmbedder, StaticEmbedder, load_vectors, to_docs
@@ -236,7 +261,7 @@ def main() -> int:
     print(f"cores: {os.cpu_count()}, n_jobs={args.n_jobs}, load average "
           f"{'/'.join(f'{x:.2f}' for x in os.getloadavg())} (1/5/15 min); POT "
           f"{__import__('ot').__version__}, gensim {__import__('gensim').__version__}")
-    speeds, effs, reductions = [], [], []
+    speeds, effs, cpu_effs, reductions = [], [], [], []
 
     # (1) STS-B test, contextual token embeddings.
     pairs = get_host().datasets.create("stsb").load("test", data)
@@ -250,13 +275,17 @@ def main() -> int:
     vec2 = [bags[t].vectors.astype(np.float64) for t in s2]
     xs = [prepare(v) for v in vec1]
     ys = [prepare(v) for v in vec2]
+    if args.crossover:
+        crossover(xs, ys, args.n_jobs, args.repeats)
+        return 0
     kv, keys = gensim_kv(vec1 + vec2)
-    speed, eff = (throughput(
+    speed, eff, cpu_eff = (throughput(
         "STS-B test, MiniLM token embeddings", xs, ys,
         ([np.full(len(v), 1 / len(v)) for v in vec1], [np.full(len(v), 1 / len(v)) for v in vec2]),
         (keys[: len(vec1)], keys[len(vec1):]), kv, args.repeats, args.n_jobs))
     speeds.append(speed)
     effs.append(eff)
+    cpu_effs.append(cpu_eff)
 
     # (2) Lee corpus, gensim's static test vectors.
     path = Path(datapath("euclidean_vectors.bin"))
@@ -267,13 +296,14 @@ def main() -> int:
     lbags = [emb.bag(t) for t in lee]
     kv64 = KeyedVectors.load_word2vec_format(str(path), binary=True, datatype=np.float64)
     toks = [emb.tokenize(t) for t in lee]
-    speed, eff = (throughput(
+    speed, eff, cpu_eff = (throughput(
         "Lee corpus, gensim test vectors", [docs[i] for i in iu[0]], [docs[j] for j in iu[1]],
         ([lbags[i].counts / lbags[i].counts.sum() for i in iu[0]],
          [lbags[j].counts / lbags[j].counts.sum() for j in iu[1]]),
         ([toks[i] for i in iu[0]], [toks[j] for j in iu[1]]), kv64, args.repeats, args.n_jobs))
     speeds.append(speed)
     effs.append(eff)
+    cpu_effs.append(cpu_eff)
 
     # (3) k-NN, k = 10.
     corpus = [d for d in to_docs(list(bags), ContextualEmbedder("all-MiniLM-L6-v2"), kind="wmd")]
@@ -289,7 +319,7 @@ def main() -> int:
                                 args.n_jobs))
     print(f"load average at the end: {'/'.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(f"speedup_vs_naive={min(speeds):.2f} efficiency={min(effs):.2f} "
-          f"knn_solve_reduction={min(reductions):.1f}")
+          f"knn_solve_reduction={min(reductions):.1f} cpu_efficiency={min(cpu_effs):.2f}")
     return 0
 
 

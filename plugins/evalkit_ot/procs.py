@@ -2,22 +2,24 @@
 
 Threads do not scale the exact path: POT's network simplex (``emd_c``) releases the GIL, but the
 per-pair Python and small-NumPy work around it holds it. Processes do not share a GIL, so
-:func:`solve_processes` splits the work in two stages that run at the same time:
+:func:`solve_processes` hands the whole per-pair work to them:
 
-- the calling process computes each pair's cost matrix (one BLAS product per pair, written in
-  place into a chunk's contiguous buffer) and packs the chunk: the cost matrices, the two mass
-  vectors and the pair shapes, each one contiguous float64 or int64 array with offsets;
+- the calling process copies the token vectors, squared norms and masses of every distinct
+  document of the call once into one shared-memory file (:mod:`evalkit_ot.arena`, kept and
+  rewritten in place between calls), in the order the chunks first use them, and submits each
+  chunk as soon as its documents are written (so the copy overlaps with the workers' work). A
+  chunk travels as index ranges: per pair ``(x start, n, y start, m)`` and the two mass sums;
 - worker processes of loky's persistent executor (:func:`executor`, the pool joblib also uses)
-  run a tight loop over a chunk: a view per pair, POT's ``emd_c`` called directly (the routine
-  ``ot.emd2`` calls, so the same values), the shared-mass reduction of WMD
-  (:func:`~evalkit_ot.solver.drop_shared_mass`) where a cost is 0.
+  map the file read-only, compute the chunk's cost matrices (:func:`evalkit_ot.pack.pack_pairs`:
+  the operations of :func:`~evalkit_ot.solver.cost_and_flag` in the same order, so the same bits;
+  WMD's shared-mass reduction where a cost is 0) and run a tight loop over the chunk calling
+  POT's ``emd_c`` directly (the routine ``ot.emd2`` calls, so the same values).
 
-Only the packed cost matrices travel (``n x m`` floats per pair), never the token vectors: for
-contextual embeddings a pair's vectors are ~100 times larger than its cost matrix, and copying
-them costs about as much as the matrix product itself. Chunks are cut from the pairs sorted by
-size, largest first, so the last chunks are small and the workers finish together. The pool
-is started once per process (with POT's torch/jax/tensorflow/cupy backends disabled and BLAS on
-one thread in the workers) and reused by later calls; :func:`shutdown` stops it.
+Chunks are cut from the pairs sorted by size, largest first, so the last chunks are small and
+the workers finish together. The pool is started once per process (with POT's torch/jax/
+tensorflow/cupy backends disabled and BLAS on one thread in the workers) and reused by later
+calls; :func:`shutdown` stops it and removes the shared file. The k-NN search
+(:func:`knn_processes`) shares its corpus through the same file.
 """
 
 from __future__ import annotations
