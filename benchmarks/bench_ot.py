@@ -191,7 +191,7 @@ def throughput(name: str, xs: list, ys: list, weights: tuple[list, list], gensim
           f"{min(best['naive'], best['exact']) / best['threads']:.2f}x")
     if float(np.max(np.abs(ev - np.asarray(outs["exact"])))) > 1e-12:
         raise SystemExit(f"{name}: evalkit differs from the per-pair ot.emd2 loop by more than 1e-12")
-    return speed, eff
+    return speed, eff, t_all / cpu_ev
 
 
 def crossover(xs: list, ys: list, n_jobs: int, repeats: int) -> None:
