@@ -60,12 +60,14 @@ def best_time(fn: Callable[[], object], repeats: int) -> tuple[float, object]:
     return best, out
 
 
-def floors(xs: list, ys: list, workers: int) -> Callable[[], tuple[float, float, float]]:
+def floors(xs: list, ys: list, workers: int) -> tuple[Callable[[], tuple[float, float, float]],
+                                                     Callable[[], None]]:
     """A timer of the single-core floor: with BLAS on one thread, the CPU seconds of what the
     workers run, in this process, on the same packed token arrays and chunks: the cost
     matrices alone (:func:`evalkit_ot.pack.pack_pairs`, shared-mass reduction included), POT's
     network simplex alone (``emd_c`` in a bare loop over the packed problems), and the two
-    together (pack and solve each chunk, as a worker does)."""
+    together (pack and solve each chunk, as a worker does). Also returns a function that
+    removes the floor's copy of the arrays."""
     from evalkit_ot import arena, procs
     from evalkit_ot.pack import pack_pairs
     from ot.lp.emd_wrap import emd_c
@@ -98,7 +100,7 @@ def floors(xs: list, ys: list, workers: int) -> Callable[[], tuple[float, float,
                                     for r, s in chunks])
         return t_cost, t_emd, t_all
 
-    return timer
+    return timer, own.release
 
 
 def cpu_seconds() -> float:
@@ -163,7 +165,9 @@ def throughput(name: str, xs: list, ys: list, weights: tuple[list, list], gensim
         "auto": lambda: ot_distances(xs, ys, n_jobs=n_jobs),
         "threads": lambda: ot_distances(xs, ys, n_jobs=n_jobs, parallel="threads").values,
         "naive": lambda: naive("auto"), "exact": lambda: naive("scipy")}
-    best, outs, cpu_ev, (t_cost, t_emd, t_all) = timings(runs, floors(xs, ys, workers), repeats)
+    floor, release = floors(xs, ys, workers)
+    best, outs, cpu_ev, (t_cost, t_emd, t_all) = timings(runs, floor, repeats)
+    release()
     g1, g2 = gensim_docs
     t_gensim, v_gensim = best_time(
         lambda: np.array([kv.wmdistance(d1, d2, norm=False)  # type: ignore[attr-defined]

@@ -139,22 +139,19 @@ def solve_shared(layout: Layout, kind: str, max_iter: int, rows: np.ndarray,
 
 
 def _distinct(px: list[Doc], py: list[Doc]) -> tuple[list[Doc], np.ndarray, np.ndarray]:
-    """The distinct documents (by identity) of the pairs and each pair's two indices into them.
+    """The distinct documents (by identity: a :class:`Doc` hashes by identity) of the pairs and
+    each pair's two indices into them.
 
     Raises:
         DataError: token vectors of different sizes.
     """
-    slot: dict[int, int] = {}
-    docs: list[Doc] = []
-    for d in px + py:
-        if id(d) not in slot:
-            slot[id(d)] = len(docs)
-            docs.append(d)
-    dims = {d.dim for d in docs}
+    docs = list(dict.fromkeys(px + py))
+    slot = {d: i for i, d in enumerate(docs)}
+    dims = {d.points.shape[1] for d in docs}
     if len(dims) > 1:
         raise DataError(f"token vectors of different sizes: {sorted(dims)}")
-    ix = np.fromiter((slot[id(d)] for d in px), np.int64, len(px))
-    iy = np.fromiter((slot[id(d)] for d in py), np.int64, len(py))
+    ix = np.fromiter(map(slot.__getitem__, px), np.int64, len(px))
+    iy = np.fromiter(map(slot.__getitem__, py), np.int64, len(py))
     return docs, ix, iy
 
 
@@ -177,7 +174,7 @@ def share(xs: Sequence[Doc], ys: Sequence[Doc], todo: np.ndarray, workers: int,
         DataError: token vectors of different sizes.
     """
     docs, ix, iy = _distinct([xs[i] for i in todo.tolist()], [ys[i] for i in todo.tolist()])
-    size = np.fromiter((d.size for d in docs), np.int64, len(docs))
+    size = np.fromiter((d.points.shape[0] for d in docs), np.int64, len(docs))
     parts = chunks(size[ix], size[iy], workers)
     uses = np.concatenate([np.stack([ix[c], iy[c]], axis=1).ravel() for c in parts])
     ids, first = np.unique(uses, return_index=True)
@@ -200,8 +197,9 @@ def share(xs: Sequence[Doc], ys: Sequence[Doc], todo: np.ndarray, workers: int,
             if upto > done:
                 new = [docs[i] for i in order[done:upto].tolist()]
                 lo, hi = int(ends[done - 1]) if done else 0, int(ends[upto - 1])
-                for name in ("points", "sqnorm", "mass"):
-                    np.concatenate([getattr(d, name) for d in new], out=out[name][lo:hi])
+                np.concatenate([d.points for d in new], out=out["points"][lo:hi])
+                np.concatenate([d.sqnorm for d in new], out=out["sqnorm"][lo:hi])
+                np.concatenate([d.mass for d in new], out=out["mass"][lo:hi])
                 done = upto
             yield c, rows[c], sums[c]
 

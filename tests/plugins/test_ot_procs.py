@@ -82,6 +82,25 @@ def test_contextual_like_vectors_and_empty_texts() -> None:
     assert res.values[0] == pytest.approx(1e-9 * np.sqrt(384), rel=1e-6)  # each token moves to its copy
 
 
+@pytest.mark.parametrize("kind", ["wmd", "wrd"])
+def test_documents_reused_across_pairs(kind: str) -> None:
+    """All pairs of a small corpus (each text in many pairs, copied once into the shared file,
+    laid out by first use): every value is per-pair ot.emd2 on scipy's cost, from the raw
+    vectors and counts."""
+    vocab = np.random.default_rng(4).normal(size=(30, 12))
+    raw = texts(26, 9, vocab)
+    docs = [prepare(v, c, kind=kind) for v, c in raw]
+    iu = np.triu_indices(len(docs), 1)
+    xs, ys = [docs[i] for i in iu[0]], [docs[j] for j in iu[1]]
+    res = ot_distances(xs, ys, n_jobs=2, parallel="processes")
+    assert res.parallel == "processes"
+    expected = [reference(raw[i], raw[j], kind) for i, j in zip(*iu, strict=True)]
+    np.testing.assert_allclose(res.values, expected, rtol=0, atol=1e-12)
+    # The same pairs in reverse order (another layout of the file): the same values.
+    back = ot_distances(xs[::-1], ys[::-1], n_jobs=2, parallel="processes")
+    np.testing.assert_allclose(back.values[::-1], expected, rtol=0, atol=1e-12)
+
+
 def test_n_jobs_as_in_joblib() -> None:
     import joblib
 
