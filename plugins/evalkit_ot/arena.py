@@ -9,7 +9,7 @@ The file is kept between calls and rewritten in place: writing into fresh shared
 a page fault per 4 KiB (on a 2-core machine about 140 ms for the 103 MB of the STS-B test set's
 MiniLM token vectors, against about 17 ms to overwrite pages already mapped), and the workers
 keep their mapping too. It is replaced by a larger one when a call needs more room (or a much
-smaller one when a call needs under a quarter of it), and removed by :func:`release` (called by
+smaller one when a call needs well under a quarter of it), and removed by :func:`release` (called by
 :func:`evalkit_ot.procs.shutdown` and at exit). It lives in ``JOBLIB_TEMP_FOLDER``, else
 ``/dev/shm`` (memory), else the system's temporary folder (also when ``/dev/shm`` has no room:
 the space is reserved with ``posix_fallocate`` first, so a full ``/dev/shm`` is an ``OSError``
@@ -61,8 +61,9 @@ class Arena:
         spec = tuple((name, np.dtype(dt).str, tuple(int(x) for x in shape))
                      for name, (shape, dt) in fields.items())
         need = sum(8 * int(np.prod(shape)) for _, _, shape in spec)
-        if self.map is None or need > self.capacity or need < self.capacity // 4:
-            self._replace(max(need, 8) * 5 // 4 + 8192)
+        size = need * 5 // 4 + 8192  # room to grow a little without a new file
+        if self.map is None or need > self.capacity or size < self.capacity // 4:
+            self._replace(size)
         assert self.map is not None and self.path is not None
         self.calls += 1
         layout = (self.path, self.calls, spec)
