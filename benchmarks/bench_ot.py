@@ -243,6 +243,63 @@ def gensim_kv(vectors: list[np.ndarray]) -> tuple[object, list[list[str]]]:
     return kv, keys
 
 
+def stsb(data: Path, limit: int | None) -> tuple[dict, list[np.ndarray], list[np.ndarray]]:
+    """STS-B test: the MiniLM token bags of the distinct sentences and each pair's float64
+    token vectors."""
+    from evalkit_ot.embeddings import ContextualEmbedder
+
+    from evalkit.plugins import get_host
+
+    pairs = get_host().datasets.create("stsb").load("test", data)
+    if limit:
+        pairs = pairs.iloc[:limit]
+    s1, s2 = list(pairs.sentence1), list(pairs.sentence2)
+    texts = list(dict.fromkeys(s1 + s2))
+    bags = dict(zip(texts, ContextualEmbedder("all-MiniLM-L6-v2").bags(texts), strict=True))
+    return (bags, [bags[t].vectors.astype(np.float64) for t in s1],
+            [bags[t].vectors.astype(np.float64) for t in s2])
+
+
+def lee_pairs(data: Path, repeats: int, n_jobs: int) -> tuple[float, float, float]:
+    """:func:`throughput` on all pairs of the Lee corpus with gensim's test vectors."""
+    from evalkit_ot.embeddings import StaticEmbedder, load_vectors, to_docs
+    from gensim.models import KeyedVectors
+    from gensim.test.utils import datapath
+
+    path = Path(datapath("euclidean_vectors.bin"))
+    emb = StaticEmbedder(load_vectors(path), stop_words="english")
+    lee = (data / "lee" / "lee.cor").read_text(encoding="latin-1").splitlines()
+    iu = np.triu_indices(len(lee), 1)
+    docs = to_docs(lee, emb, kind="wmd")
+    lbags = [emb.bag(t) for t in lee]
+    kv64 = KeyedVectors.load_word2vec_format(str(path), binary=True, datatype=np.float64)
+    toks = [emb.tokenize(t) for t in lee]
+    return throughput(
+        "Lee corpus, gensim test vectors", [docs[i] for i in iu[0]], [docs[j] for j in iu[1]],
+        ([lbags[i].counts / lbags[i].counts.sum() for i in iu[0]],
+         [lbags[j].counts / lbags[j].counts.sum() for j in iu[1]]),
+        ([toks[i] for i in iu[0]], [toks[j] for j in iu[1]]), kv64, repeats, n_jobs)
+
+
+def knn_runs(data: Path, bags: dict, queries: int, n_jobs: int) -> list[float]:
+    """:func:`knn_check` on the STS-B test sentences and the Lee background documents."""
+    from evalkit_ot.embeddings import ContextualEmbedder, StaticEmbedder, load_vectors, to_docs
+    from gensim.test.utils import datapath
+
+    out = []
+    corpus = to_docs(list(bags), ContextualEmbedder("all-MiniLM-L6-v2"), kind="wmd")
+    step = max(1, len(corpus) // queries)
+    out.append(knn_check("STS-B test sentences", corpus, list(range(0, len(corpus), step))[:queries],
+                         10, n_jobs))
+    emb = StaticEmbedder(load_vectors(Path(datapath("euclidean_vectors.bin"))), stop_words="english")
+    bg = (data / "lee" / "lee_background.cor").read_text(encoding="latin-1").splitlines()
+    bg_docs = to_docs(bg, emb, kind="wmd")
+    step = max(1, len(bg_docs) // queries)
+    out.append(knn_check("Lee background documents", bg_docs,
+                         list(range(0, len(bg_docs), step))[:queries], 10, n_jobs))
+    return out
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--stsb-pairs", type=int, default=None, help="first N STS-B test pairs (all)")
@@ -253,77 +310,34 @@ def main() -> int:
                     help="only time threads against processes on the first N STS-B pairs, N growing")
     args = ap.parse_args()
 
-    from evalkit_ot.embeddings import ContextualEmbedder, StaticEmbedder, load_vectors, to_docs
     from evalkit_ot.solver import prepare
-    from gensim.models import KeyedVectors
-    from gensim.test.utils import datapath
 
     from evalkit.data import resolve_data_dir
-    from evalkit.plugins import get_host
 
     data = resolve_data_dir(None)
     print(f"cores: {os.cpu_count()}, n_jobs={args.n_jobs}, load average "
           f"{'/'.join(f'{x:.2f}' for x in os.getloadavg())} (1/5/15 min); POT "
           f"{__import__('ot').__version__}, gensim {__import__('gensim').__version__}")
-    speeds, effs, cpu_effs, reductions = [], [], [], []
-
     # (1) STS-B test, contextual token embeddings.
-    pairs = get_host().datasets.create("stsb").load("test", data)
-    if args.stsb_pairs:
-        pairs = pairs.iloc[: args.stsb_pairs]
-    s1, s2 = list(pairs.sentence1), list(pairs.sentence2)
-    bags = dict(zip(list(dict.fromkeys(s1 + s2)),
-                    ContextualEmbedder("all-MiniLM-L6-v2").bags(list(dict.fromkeys(s1 + s2))),
-                    strict=True))
-    vec1 = [bags[t].vectors.astype(np.float64) for t in s1]
-    vec2 = [bags[t].vectors.astype(np.float64) for t in s2]
+    bags, vec1, vec2 = stsb(data, args.stsb_pairs)
     xs = [prepare(v) for v in vec1]
     ys = [prepare(v) for v in vec2]
     if args.crossover:
         crossover(xs, ys, args.n_jobs, args.repeats)
         return 0
     kv, keys = gensim_kv(vec1 + vec2)
-    speed, eff, cpu_eff = (throughput(
+    results = [throughput(
         "STS-B test, MiniLM token embeddings", xs, ys,
         ([np.full(len(v), 1 / len(v)) for v in vec1], [np.full(len(v), 1 / len(v)) for v in vec2]),
-        (keys[: len(vec1)], keys[len(vec1):]), kv, args.repeats, args.n_jobs))
-    speeds.append(speed)
-    effs.append(eff)
-    cpu_effs.append(cpu_eff)
-
+        (keys[: len(vec1)], keys[len(vec1):]), kv, args.repeats, args.n_jobs)]
     # (2) Lee corpus, gensim's static test vectors.
-    path = Path(datapath("euclidean_vectors.bin"))
-    emb = StaticEmbedder(load_vectors(path), stop_words="english")
-    lee = (data / "lee" / "lee.cor").read_text(encoding="latin-1").splitlines()
-    iu = np.triu_indices(len(lee), 1)
-    docs = to_docs(lee, emb, kind="wmd")
-    lbags = [emb.bag(t) for t in lee]
-    kv64 = KeyedVectors.load_word2vec_format(str(path), binary=True, datatype=np.float64)
-    toks = [emb.tokenize(t) for t in lee]
-    speed, eff, cpu_eff = (throughput(
-        "Lee corpus, gensim test vectors", [docs[i] for i in iu[0]], [docs[j] for j in iu[1]],
-        ([lbags[i].counts / lbags[i].counts.sum() for i in iu[0]],
-         [lbags[j].counts / lbags[j].counts.sum() for j in iu[1]]),
-        ([toks[i] for i in iu[0]], [toks[j] for j in iu[1]]), kv64, args.repeats, args.n_jobs))
-    speeds.append(speed)
-    effs.append(eff)
-    cpu_effs.append(cpu_eff)
-
+    results.append(lee_pairs(data, args.repeats, args.n_jobs))
     # (3) k-NN, k = 10.
-    corpus = [d for d in to_docs(list(bags), ContextualEmbedder("all-MiniLM-L6-v2"), kind="wmd")]
-    step = max(1, len(corpus) // args.knn_queries)
-    reductions.append(knn_check("STS-B test sentences", corpus,
-                                list(range(0, len(corpus), step))[: args.knn_queries], 10,
-                                args.n_jobs))
-    bg = (data / "lee" / "lee_background.cor").read_text(encoding="latin-1").splitlines()
-    bg_docs = to_docs(bg, emb, kind="wmd")
-    step = max(1, len(bg_docs) // args.knn_queries)
-    reductions.append(knn_check("Lee background documents", bg_docs,
-                                list(range(0, len(bg_docs), step))[: args.knn_queries], 10,
-                                args.n_jobs))
+    reductions = knn_runs(data, bags, args.knn_queries, args.n_jobs)
+    speed, eff, cpu_eff = (min(r[i] for r in results) for i in range(3))
     print(f"load average at the end: {'/'.join(f'{x:.2f}' for x in os.getloadavg())}")
-    print(f"speedup_vs_naive={min(speeds):.2f} efficiency={min(effs):.2f} "
-          f"knn_solve_reduction={min(reductions):.1f} cpu_efficiency={min(cpu_effs):.2f}")
+    print(f"speedup_vs_naive={speed:.2f} efficiency={eff:.2f} "
+          f"knn_solve_reduction={min(reductions):.1f} cpu_efficiency={cpu_eff:.2f}")
     return 0
 
 
