@@ -50,6 +50,7 @@ class Arena:
         self.map: np.memmap | None = None
         self.calls = 0
         self._hooked = False
+        self._owner = 0  # the pid that created the file (a forked child must not remove it)
 
     def allocate(self, fields: Fields) -> tuple[Layout, dict[str, np.ndarray]]:
         """Room for ``fields`` (8-byte dtypes); returns the layout for the workers and writable
@@ -83,17 +84,20 @@ class Arena:
             if root is None:
                 raise
             path = _create(None, nbytes)
-        self.path, self.capacity = path, nbytes
+        self.path, self.capacity, self._owner = path, nbytes, os.getpid()
         self.map = np.memmap(path, dtype=np.uint8, mode="r+", shape=(nbytes,))
 
     def release(self) -> None:
-        """Remove the file (the next :meth:`allocate` creates a new one)."""
+        """Remove the file (the next :meth:`allocate` creates a new one). In a forked child, only
+        forget it: the file belongs to the parent."""
         if self.path is None:
             return
         from joblib.externals.loky.backend import resource_tracker
 
         self.map = None
         path, self.path, self.capacity = self.path, None, 0
+        if self._owner != os.getpid():
+            return
         resource_tracker.unregister(path, "file")
         with contextlib.suppress(FileNotFoundError):
             os.unlink(path)

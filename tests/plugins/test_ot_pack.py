@@ -4,6 +4,7 @@ token arrays against the per-pair code and scipy, and the shared file's life cyc
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -94,3 +95,22 @@ def test_arena_file_follows_joblib_temp_folder(tmp_path: Path, monkeypatch: pyte
     bigger = own.path
     own.release()
     assert own.path is None and not os.path.exists(str(bigger))
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_forked_child_does_not_remove_the_parents_file(tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("JOBLIB_TEMP_FOLDER", str(tmp_path))
+    own = arena.Arena()
+    layout, _ = own.allocate({"x": ((4,), "f8")})
+    with warnings.catch_warnings():  # Python 3.12+ warns about forking a threaded process
+        warnings.simplefilter("ignore", DeprecationWarning)
+        pid = os.fork()
+    if pid == 0:  # the child forgets the file at exit without removing it
+        own.release()
+        os._exit(0 if own.path is None else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert os.path.exists(layout[0])
+    own.release()
+    assert not os.path.exists(layout[0])
