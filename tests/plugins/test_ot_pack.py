@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from evalkit_ot import arena
 from evalkit_ot.pack import chunk_costs, pack_pairs, ragged
-from evalkit_ot.solver import cost_and_flag, prepare
+from evalkit_ot.solver import Doc, cost_and_flag, prepare
 
 cdist = pytest.importorskip("scipy.spatial.distance").cdist
 
@@ -23,7 +23,13 @@ def test_ragged_is_the_concatenated_ranges() -> None:
     assert ragged(np.array([], dtype=np.int64), np.array([], dtype=np.int64)).tolist() == []
 
 
-def packed(docs: list) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def prep(vectors: np.ndarray, kind: str = "wmd") -> Doc:
+    doc = prepare(vectors, kind=kind)
+    assert doc is not None
+    return doc
+
+
+def packed(docs: list[Doc]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The docs' arrays concatenated, as the caller writes them, and each doc's first row."""
     size = np.array([d.size for d in docs])
     return (np.concatenate([d.points for d in docs]), np.concatenate([d.sqnorm for d in docs]),
@@ -38,7 +44,7 @@ def test_chunk_costs_are_the_per_pair_costs(kind: str) -> None:
     raw = [rng.normal(size=(int(rng.integers(1, 9)), 20)) for _ in range(30)]
     raw[1] = raw[0] + 1e-9
     raw[3] = np.vstack([raw[2][:2], rng.normal(size=(3, 20))])  # two tokens shared with raw[2]
-    docs = [prepare(v, kind=kind) for v in raw]
+    docs = [prep(v, kind) for v in raw]
     pts, sq, _, first = packed(docs)
     pairs = [(0, 1), (2, 3), (4, 5), (3, 2), (7, 29), (10, 10)]
     rows = np.array([[first[i], docs[i].size, first[j], docs[j].size] for i, j in pairs])
@@ -62,7 +68,7 @@ def test_pack_pairs_drops_shared_mass_and_knows_all_shared_pairs() -> None:
     to a's total as ot.emd2 does."""
     rng = np.random.default_rng(1)
     v = rng.normal(size=(4, 6))
-    docs = [prepare(v), prepare(v[::-1]), prepare(np.vstack([v[:2], rng.normal(size=(1, 6))]))]
+    docs = [prep(v), prep(v[::-1]), prep(np.vstack([v[:2], rng.normal(size=(1, 6))]))]
     pts, sq, mass, first = packed(docs)
     rows = np.array([[first[0], 4, first[1], 4], [first[0], 4, first[2], 3]])
     sums = np.array([[d.mass_sum for d in docs[:2]], [docs[0].mass_sum, docs[2].mass_sum]])
