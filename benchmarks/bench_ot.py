@@ -9,25 +9,31 @@ On the same inputs, pairs per second of:
   cost, fast but with ~1e-8 cancellation error for near-identical vectors) and the same loop with
   the exact cost ``ot.dist(..., backend="scipy")`` (scipy's cdist),
 - gensim's ``KeyedVectors.wmdistance`` in a loop (float64 vectors, ``norm=False``),
-- the single-core floor, BLAS on one thread: the cost matrices alone (the chunked computation
-  the process path does, :func:`evalkit_ot.procs.pack_chunk`, including the shared-mass
-  reduction) and POT's network simplex alone (``emd_c`` in a bare loop over the packed
-  problems); single-core pairs/s = pairs / (cost time + simplex time),
+- the single-core floor, in CPU seconds with BLAS on one thread: what the worker processes run
+  (:func:`evalkit_ot.pack.pack_pairs` then :func:`evalkit_ot.procs.solve_chunk` per chunk, on the
+  same packed token arrays), run in this process on all pairs; also the cost matrices alone
+  (shared-mass reduction included) and POT's network simplex alone (``emd_c`` in a bare loop
+  over the packed problems),
 
 on (1) STS-B test pairs with all-MiniLM-L6-v2 contextual token embeddings (special tokens
 dropped; each token its own vector, uniform weights) and (2) all 1225 pairs of the Lee corpus
 (``lee.cor``) with gensim's own static test vectors (``euclidean_vectors.bin``), tokenised with
 scikit-learn's pattern and English stop words removed (as Kusner et al. 2015 remove stop words).
-Efficiency = evalkit's pairs/s / (workers x single-core pairs/s).
+Efficiency = evalkit's pairs/s / (workers x single-core pairs/s). Each round times every
+implementation and the floor once, interleaved, and the best of ``--repeats`` rounds counts, so
+that all see about the same load; the CPU time of evalkit's call (this process and the workers,
+with psutil) against the floor's is printed too: it says how much work the parallel path adds,
+which the load distorts much less than the wall-clock figures.
 
 Then k-NN with k = 10: exact solves of :func:`evalkit_ot.knn.knn` (prefetch and prune) against
 the exhaustive search, with identical neighbours required, on the STS-B test sentences and on
 the 300 ``lee_background.cor`` documents.
 
-The last line is ``speedup_vs_naive=<x> efficiency=<e> knn_solve_reduction=<y>``: the smaller of
-the two datasets' values (evalkit against the faster naive loop; efficiency; exhaustive solves
-over pruned solves). The load average is printed at the start and the end: on a shared machine
-the figures mean little.
+The last line is ``speedup_vs_naive=<x> efficiency=<e> knn_solve_reduction=<y>
+cpu_efficiency=<c>``: the smaller of the two datasets' values (evalkit against the faster naive
+loop; efficiency; exhaustive solves over pruned solves; the floor's CPU time over evalkit's).
+The load average is printed at the start and the end: on a shared machine the wall-clock
+figures mean little.
 
 Run: ``python benchmarks/bench_ot.py`` (needs EVALKIT_DATA_DIR, gensim and the offline MiniLM;
 the first run encodes the STS-B test sentences into evalkit's cache).
@@ -54,30 +60,91 @@ def best_time(fn: Callable[[], object], repeats: int) -> tuple[float, object]:
     return best, out
 
 
-def floors(xs: list, ys: list, workers: int, repeats: int) -> tuple[float, float]:
-    """Seconds of the cost matrices alone and of the simplex alone, one core, all pairs."""
-    from evalkit_ot import procs
+def floors(xs: list, ys: list, workers: int) -> tuple[Callable[[], tuple[float, float, float]],
+                                                     Callable[[], None]]:
+    """A timer of the single-core floor: with BLAS on one thread, the CPU seconds of what the
+    workers run, in this process, on the same packed token arrays and chunks: the cost
+    matrices alone (:func:`evalkit_ot.pack.pack_pairs`, shared-mass reduction included), POT's
+    network simplex alone (``emd_c`` in a bare loop over the packed problems), and the two
+    together (pack and solve each chunk, as a worker does). Also returns a function that
+    removes the floor's copy of the arrays."""
+    from evalkit_ot import arena, procs
+    from evalkit_ot.pack import pack_pairs
     from ot.lp.emd_wrap import emd_c
     from threadpoolctl import threadpool_limits
 
     idx = np.array([i for i in range(len(xs)) if xs[i] is not ys[i]], dtype=np.int64)
-    chunks = procs._chunks(xs, ys, idx, workers)
-    with threadpool_limits(1):
-        t_cost, packs = best_time(lambda: [procs.pack_chunk(xs, ys, c)[0] for c in chunks], repeats)
-        problems = []
-        for costs, shapes, a, b, _ in packs:  # type: ignore[union-attr]
-            co = ao = bo = 0
-            for n, m in shapes.tolist():
-                problems.append((a[ao : ao + n], b[bo : bo + m], costs[co : co + n * m].reshape(n, m)))
-                co, ao, bo = co + n * m, ao + n, bo + m
-        t_emd, _ = best_time(lambda: [emd_c(a, b, c, 1_000_000, 1) for a, b, c in problems], repeats)
-    return t_cost, t_emd
+    kind = xs[0].kind
+    own = arena.Arena()  # a separate file: the process path keeps its own between calls
+    layout, parts = procs.share(xs, ys, idx, workers, own)
+    chunks = [(rows, sums) for _, rows, sums in parts]
+    arr = arena.views(layout)
+    pts, sq, mass = arr["points"], arr["sqnorm"], arr["mass"]
+
+    def cpu(fn: Callable[[], object]) -> tuple[float, object]:
+        t0 = time.process_time()
+        out = fn()
+        return time.process_time() - t0, out
+
+    def timer() -> tuple[float, float, float]:
+        with threadpool_limits(1):
+            t_cost, packs = cpu(lambda: [pack_pairs(pts, sq, mass, kind, r, s)[0] for r, s in chunks])
+            problems = []
+            for costs, shapes, a, b, _ in packs:  # type: ignore[attr-defined]
+                co = ao = bo = 0
+                for n, m in shapes.tolist():
+                    problems.append((a[ao : ao + n], b[bo : bo + m], costs[co : co + n * m].reshape(n, m)))
+                    co, ao, bo = co + n * m, ao + n, bo + m
+            t_emd, _ = cpu(lambda: [emd_c(a, b, c, 1_000_000, 1) for a, b, c in problems])
+            t_all, _ = cpu(lambda: [procs.solve_chunk(kind, 1_000_000, *pack_pairs(pts, sq, mass, kind, r, s)[0])
+                                    for r, s in chunks])
+        return t_cost, t_emd, t_all
+
+    return timer, own.release
+
+
+def cpu_seconds() -> float:
+    """CPU seconds used so far by this process and its live children (the worker processes),
+    or NaN without psutil."""
+    try:
+        import psutil
+    except ImportError:
+        return float("nan")
+    me = psutil.Process()
+    procs = [me, *me.children(recursive=True)]
+    total = 0.0
+    for p in procs:
+        try:
+            t = p.cpu_times()
+        except psutil.Error:
+            continue
+        total += t.user + t.system
+    return total
+
+
+def timings(runs: dict[str, Callable[[], object]], floor: Callable[[], tuple[float, float, float]],
+            repeats: int) -> tuple[dict[str, float], dict[str, object], float, tuple[float, ...]]:
+    """Best wall seconds of each run over ``repeats`` rounds, the runs interleaved with the floor
+    in every round (so all see the same load), their last outputs, the best CPU seconds (this
+    process and the workers) of the first run, and the best floor CPU seconds."""
+    best = dict.fromkeys(runs, np.inf)
+    outs: dict[str, object] = {}
+    cpu_best, floor_best = np.inf, (np.inf, np.inf, np.inf)
+    for _ in range(repeats):
+        for i, (key, fn) in enumerate(runs.items()):
+            c0, t0 = cpu_seconds(), time.perf_counter()
+            outs[key] = fn()
+            best[key] = min(best[key], time.perf_counter() - t0)
+            if i == 0:
+                cpu_best = min(cpu_best, cpu_seconds() - c0)
+        floor_best = tuple(min(x, y) for x, y in zip(floor_best, floor(), strict=True))  # type: ignore[assignment]
+    return best, outs, cpu_best, floor_best
 
 
 def throughput(name: str, xs: list, ys: list, weights: tuple[list, list], gensim_docs: tuple,
-               kv: object, repeats: int, n_jobs: int) -> tuple[float, float]:
+               kv: object, repeats: int, n_jobs: int) -> tuple[float, float, float]:
     """Print pairs/s of the implementations and the floor on one dataset; return evalkit /
-    fastest naive and the efficiency."""
+    fastest naive, the efficiency and the CPU-time efficiency (floor / evalkit's CPU time)."""
     import ot
     from evalkit_ot.batch import n_workers, ot_distances
 
@@ -89,43 +156,63 @@ def throughput(name: str, xs: list, ys: list, weights: tuple[list, list], gensim
     ot_distances(xs[:500], ys[:500], n_jobs=n_jobs, parallel="processes")  # warm-up: imports, pools
     start = time.perf_counter() - t0
     ot_distances(xs[:500], ys[:500], n_jobs=n_jobs, parallel="threads")
-    t_ev, out = best_time(lambda: ot_distances(xs, ys, n_jobs=n_jobs), repeats)
-    res = out.values  # type: ignore[attr-defined]
-    t_thr, v_thr = best_time(lambda: ot_distances(xs, ys, n_jobs=n_jobs, parallel="threads").values,
-                             repeats)
 
     def naive(backend: str) -> np.ndarray:
         return np.array([ot.emd2(a, b, ot.dist(x, y, metric="euclidean", backend=backend))
                          for x, y, a, b in pts])
 
-    t_naive, v_naive = best_time(lambda: naive("auto"), repeats)
-    t_exact, v_exact = best_time(lambda: naive("scipy"), repeats)
+    runs: dict[str, Callable[[], object]] = {
+        "auto": lambda: ot_distances(xs, ys, n_jobs=n_jobs),
+        "threads": lambda: ot_distances(xs, ys, n_jobs=n_jobs, parallel="threads").values,
+        "naive": lambda: naive("auto"), "exact": lambda: naive("scipy")}
+    floor, release = floors(xs, ys, workers)
+    best, outs, cpu_ev, (t_cost, t_emd, t_all) = timings(runs, floor, repeats)
+    release()
     g1, g2 = gensim_docs
     t_gensim, v_gensim = best_time(
         lambda: np.array([kv.wmdistance(d1, d2, norm=False)  # type: ignore[attr-defined]
                           for d1, d2 in zip(g1, g2, strict=True)]), 1)
-    t_cost, t_emd = floors(xs, ys, workers, repeats)
-    ev = np.asarray(res)
+    out = outs["auto"]
+    ev = np.asarray(out.values)  # type: ignore[attr-defined]
     print(f"[{name}] {n} pairs, mean tokens per text "
           f"{np.mean([x.size for x in xs] + [y.size for y in ys]):.1f}, dim {xs[0].dim}")
     print(f"  warm-up call on worker processes (includes the pool start-up the first time): {start:.2f} s")
-    rows = [(f"evalkit exact, auto: {out.parallel}", t_ev, ev),  # type: ignore[attr-defined]
-            ("evalkit exact, threads", t_thr, v_thr),
-            ("naive ot.dist+ot.emd2", t_naive, v_naive), ("naive, scipy cdist cost", t_exact, v_exact),
+    rows = [(f"evalkit exact, auto: {out.parallel}", best["auto"], ev),  # type: ignore[attr-defined]
+            ("evalkit exact, threads", best["threads"], outs["threads"]),
+            ("naive ot.dist+ot.emd2", best["naive"], outs["naive"]),
+            ("naive, scipy cdist cost", best["exact"], outs["exact"]),
             ("gensim wmdistance loop", t_gensim, v_gensim)]
     for label, t, v in rows:
         diff = float(np.max(np.abs(np.asarray(v) - ev)))
         print(f"  {label:30s} {n / t:10.1f} pairs/s   max |diff to evalkit| {diff:.2e}")
-    single = n / (t_cost + t_emd)
-    print(f"  floor, 1 core: cost matrices alone {n / t_cost:.1f} pairs/s, simplex (emd_c) alone "
-          f"{n / t_emd:.1f} pairs/s, together {single:.1f} pairs/s")
-    speed = min(t_naive, t_exact) / t_ev
-    eff = (n / t_ev) / (workers * single)
-    print(f"  speedup vs the faster naive loop: {speed:.2f}x; vs gensim: {t_gensim / t_ev:.2f}x; "
-          f"efficiency on {workers} workers: {eff:.2f}; threads vs naive: {min(t_naive, t_exact) / t_thr:.2f}x")
-    if float(np.max(np.abs(ev - np.asarray(v_exact)))) > 1e-12:
+    print(f"  floor, 1 core (CPU time): cost matrices alone {n / t_cost:.1f} pairs/s, simplex (emd_c) "
+          f"alone {n / t_emd:.1f} pairs/s, together {n / t_all:.1f} pairs/s")
+    speed = min(best["naive"], best["exact"]) / best["auto"]
+    eff = (n / best["auto"]) / (workers * n / t_all)
+    print(f"  speedup vs the faster naive loop: {speed:.2f}x; vs gensim: {t_gensim / best['auto']:.2f}x; "
+          f"efficiency on {workers} workers: {eff:.2f}; CPU time of the floor / CPU time of evalkit "
+          f"(caller and workers): {t_all / cpu_ev:.2f}; threads vs naive: "
+          f"{min(best['naive'], best['exact']) / best['threads']:.2f}x")
+    if float(np.max(np.abs(ev - np.asarray(outs["exact"])))) > 1e-12:
         raise SystemExit(f"{name}: evalkit differs from the per-pair ot.emd2 loop by more than 1e-12")
-    return speed, eff
+    return speed, eff, t_all / cpu_ev
+
+
+def crossover(xs: list, ys: list, n_jobs: int, repeats: int) -> None:
+    """Print the best wall time of ``parallel="threads"`` and ``"processes"`` (warm pool) on the
+    first N pairs, for growing N, interleaved in every round: where processes start to pay."""
+    from evalkit_ot.batch import ot_distances
+
+    ot_distances(xs, ys, n_jobs=n_jobs, parallel="processes")  # start the pool, size the file
+    for n in [25, 50, 100, 200, 400, 800, len(xs)]:
+        best = {"threads": np.inf, "processes": np.inf}
+        for _ in range(repeats):
+            for mode in best:
+                t0 = time.perf_counter()
+                ot_distances(xs[:n], ys[:n], n_jobs=n_jobs, parallel=mode)
+                best[mode] = min(best[mode], time.perf_counter() - t0)
+        print(f"  crossover: {n:5d} pairs: threads {1e3 * best['threads']:7.1f} ms, processes "
+              f"{1e3 * best['processes']:7.1f} ms ({best['threads'] / best['processes']:.2f}x)")
 
 
 def knn_check(name: str, corpus: list, queries: list[int], k: int, n_jobs: int) -> float:
@@ -156,49 +243,29 @@ def gensim_kv(vectors: list[np.ndarray]) -> tuple[object, list[list[str]]]:
     return kv, keys
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--stsb-pairs", type=int, default=None, help="first N STS-B test pairs (all)")
-    ap.add_argument("--repeats", type=int, default=3, help="best of N timings (gensim: 1)")
-    ap.add_argument("--knn-queries", type=int, default=40)
-    ap.add_argument("--n-jobs", type=int, default=-1)
-    args = ap.parse_args()
+def stsb(data: Path, limit: int | None) -> tuple[dict, list[np.ndarray], list[np.ndarray]]:
+    """STS-B test: the MiniLM token bags of the distinct sentences and each pair's float64
+    token vectors."""
+    from evalkit_ot.embeddings import ContextualEmbedder
 
-    from evalkit_ot.embeddings import ContextualEmbedder, StaticEmbedder, load_vectors, to_docs
-    from evalkit_ot.solver import prepare
+    from evalkit.plugins import get_host
+
+    pairs = get_host().datasets.create("stsb").load("test", data)
+    if limit:
+        pairs = pairs.iloc[:limit]
+    s1, s2 = list(pairs.sentence1), list(pairs.sentence2)
+    texts = list(dict.fromkeys(s1 + s2))
+    bags = dict(zip(texts, ContextualEmbedder("all-MiniLM-L6-v2").bags(texts), strict=True))
+    return (bags, [bags[t].vectors.astype(np.float64) for t in s1],
+            [bags[t].vectors.astype(np.float64) for t in s2])
+
+
+def lee_pairs(data: Path, repeats: int, n_jobs: int) -> tuple[float, float, float]:
+    """:func:`throughput` on all pairs of the Lee corpus with gensim's test vectors."""
+    from evalkit_ot.embeddings import StaticEmbedder, load_vectors, to_docs
     from gensim.models import KeyedVectors
     from gensim.test.utils import datapath
 
-    from evalkit.data import resolve_data_dir
-    from evalkit.plugins import get_host
-
-    data = resolve_data_dir(None)
-    print(f"cores: {os.cpu_count()}, n_jobs={args.n_jobs}, load average "
-          f"{'/'.join(f'{x:.2f}' for x in os.getloadavg())} (1/5/15 min); POT "
-          f"{__import__('ot').__version__}, gensim {__import__('gensim').__version__}")
-    speeds, effs, reductions = [], [], []
-
-    # (1) STS-B test, contextual token embeddings.
-    pairs = get_host().datasets.create("stsb").load("test", data)
-    if args.stsb_pairs:
-        pairs = pairs.iloc[: args.stsb_pairs]
-    s1, s2 = list(pairs.sentence1), list(pairs.sentence2)
-    bags = dict(zip(list(dict.fromkeys(s1 + s2)),
-                    ContextualEmbedder("all-MiniLM-L6-v2").bags(list(dict.fromkeys(s1 + s2))),
-                    strict=True))
-    vec1 = [bags[t].vectors.astype(np.float64) for t in s1]
-    vec2 = [bags[t].vectors.astype(np.float64) for t in s2]
-    xs = [prepare(v) for v in vec1]
-    ys = [prepare(v) for v in vec2]
-    kv, keys = gensim_kv(vec1 + vec2)
-    speed, eff = (throughput(
-        "STS-B test, MiniLM token embeddings", xs, ys,
-        ([np.full(len(v), 1 / len(v)) for v in vec1], [np.full(len(v), 1 / len(v)) for v in vec2]),
-        (keys[: len(vec1)], keys[len(vec1):]), kv, args.repeats, args.n_jobs))
-    speeds.append(speed)
-    effs.append(eff)
-
-    # (2) Lee corpus, gensim's static test vectors.
     path = Path(datapath("euclidean_vectors.bin"))
     emb = StaticEmbedder(load_vectors(path), stop_words="english")
     lee = (data / "lee" / "lee.cor").read_text(encoding="latin-1").splitlines()
@@ -207,29 +274,70 @@ def main() -> int:
     lbags = [emb.bag(t) for t in lee]
     kv64 = KeyedVectors.load_word2vec_format(str(path), binary=True, datatype=np.float64)
     toks = [emb.tokenize(t) for t in lee]
-    speed, eff = (throughput(
+    return throughput(
         "Lee corpus, gensim test vectors", [docs[i] for i in iu[0]], [docs[j] for j in iu[1]],
         ([lbags[i].counts / lbags[i].counts.sum() for i in iu[0]],
          [lbags[j].counts / lbags[j].counts.sum() for j in iu[1]]),
-        ([toks[i] for i in iu[0]], [toks[j] for j in iu[1]]), kv64, args.repeats, args.n_jobs))
-    speeds.append(speed)
-    effs.append(eff)
+        ([toks[i] for i in iu[0]], [toks[j] for j in iu[1]]), kv64, repeats, n_jobs)
 
-    # (3) k-NN, k = 10.
-    corpus = [d for d in to_docs(list(bags), ContextualEmbedder("all-MiniLM-L6-v2"), kind="wmd")]
-    step = max(1, len(corpus) // args.knn_queries)
-    reductions.append(knn_check("STS-B test sentences", corpus,
-                                list(range(0, len(corpus), step))[: args.knn_queries], 10,
-                                args.n_jobs))
+
+def knn_runs(data: Path, bags: dict, queries: int, n_jobs: int) -> list[float]:
+    """:func:`knn_check` on the STS-B test sentences and the Lee background documents."""
+    from evalkit_ot.embeddings import ContextualEmbedder, StaticEmbedder, load_vectors, to_docs
+    from gensim.test.utils import datapath
+
+    out = []
+    corpus = to_docs(list(bags), ContextualEmbedder("all-MiniLM-L6-v2"), kind="wmd")
+    step = max(1, len(corpus) // queries)
+    out.append(knn_check("STS-B test sentences", corpus, list(range(0, len(corpus), step))[:queries],
+                         10, n_jobs))
+    emb = StaticEmbedder(load_vectors(Path(datapath("euclidean_vectors.bin"))), stop_words="english")
     bg = (data / "lee" / "lee_background.cor").read_text(encoding="latin-1").splitlines()
     bg_docs = to_docs(bg, emb, kind="wmd")
-    step = max(1, len(bg_docs) // args.knn_queries)
-    reductions.append(knn_check("Lee background documents", bg_docs,
-                                list(range(0, len(bg_docs), step))[: args.knn_queries], 10,
-                                args.n_jobs))
+    step = max(1, len(bg_docs) // queries)
+    out.append(knn_check("Lee background documents", bg_docs,
+                         list(range(0, len(bg_docs), step))[:queries], 10, n_jobs))
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--stsb-pairs", type=int, default=None, help="first N STS-B test pairs (all)")
+    ap.add_argument("--repeats", type=int, default=5, help="best of N interleaved rounds (gensim: 1)")
+    ap.add_argument("--knn-queries", type=int, default=40)
+    ap.add_argument("--n-jobs", type=int, default=-1)
+    ap.add_argument("--crossover", action="store_true",
+                    help="only time threads against processes on the first N STS-B pairs, N growing")
+    args = ap.parse_args()
+
+    from evalkit_ot.solver import prepare
+
+    from evalkit.data import resolve_data_dir
+
+    data = resolve_data_dir(None)
+    print(f"cores: {os.cpu_count()}, n_jobs={args.n_jobs}, load average "
+          f"{'/'.join(f'{x:.2f}' for x in os.getloadavg())} (1/5/15 min); POT "
+          f"{__import__('ot').__version__}, gensim {__import__('gensim').__version__}")
+    # (1) STS-B test, contextual token embeddings.
+    bags, vec1, vec2 = stsb(data, args.stsb_pairs)
+    xs = [prepare(v) for v in vec1]
+    ys = [prepare(v) for v in vec2]
+    if args.crossover:
+        crossover(xs, ys, args.n_jobs, args.repeats)
+        return 0
+    kv, keys = gensim_kv(vec1 + vec2)
+    results = [throughput(
+        "STS-B test, MiniLM token embeddings", xs, ys,
+        ([np.full(len(v), 1 / len(v)) for v in vec1], [np.full(len(v), 1 / len(v)) for v in vec2]),
+        (keys[: len(vec1)], keys[len(vec1):]), kv, args.repeats, args.n_jobs)]
+    # (2) Lee corpus, gensim's static test vectors.
+    results.append(lee_pairs(data, args.repeats, args.n_jobs))
+    # (3) k-NN, k = 10.
+    reductions = knn_runs(data, bags, args.knn_queries, args.n_jobs)
+    speed, eff, cpu_eff = (min(r[i] for r in results) for i in range(3))
     print(f"load average at the end: {'/'.join(f'{x:.2f}' for x in os.getloadavg())}")
-    print(f"speedup_vs_naive={min(speeds):.2f} efficiency={min(effs):.2f} "
-          f"knn_solve_reduction={min(reductions):.1f}")
+    print(f"speedup_vs_naive={speed:.2f} efficiency={eff:.2f} "
+          f"knn_solve_reduction={min(reductions):.1f} cpu_efficiency={cpu_eff:.2f}")
     return 0
 
 

@@ -228,8 +228,9 @@ def knn(queries: Sequence[Doc], corpus: Sequence[Doc], k: int = 10, *,
         k: neighbours per query.
         exclude: per query, a corpus index to leave out (the query itself), or ``None``.
         n_jobs: workers over queries (joblib convention: -1 all cores).
-        parallel: ``"processes"`` (loky's persistent pool; the corpus is shared through
-            memory-mapped files, :func:`evalkit_ot.procs.knn_processes`), ``"threads"``, or
+        parallel: ``"processes"`` (loky's persistent pool; the corpus is copied once into the
+            shared file of :mod:`evalkit_ot.arena`, :func:`evalkit_ot.procs.knn_processes`),
+            ``"threads"``, or
             ``"auto"``: processes when there are enough queries to pay for them. The result is
             the same either way.
 

@@ -2,40 +2,38 @@
 
 Threads do not scale the exact path: POT's network simplex (``emd_c``) releases the GIL, but the
 per-pair Python and small-NumPy work around it holds it. Processes do not share a GIL, so
-:func:`solve_processes` splits the work in two stages that run at the same time:
+:func:`solve_processes` hands the whole per-pair work to them:
 
-- the calling process computes each pair's cost matrix (one BLAS product per pair, written in
-  place into a chunk's contiguous buffer) and packs the chunk: the cost matrices, the two mass
-  vectors and the pair shapes, each one contiguous float64 or int64 array with offsets;
+- the calling process copies the token vectors, squared norms and masses of every distinct
+  document of the call once into one shared-memory file (:mod:`evalkit_ot.arena`, kept and
+  rewritten in place between calls), in the order the chunks first use them, and submits each
+  chunk as soon as its documents are written (so the copy overlaps with the workers' work). A
+  chunk travels as index ranges: per pair ``(x start, n, y start, m)`` and the two mass sums;
 - worker processes of loky's persistent executor (:func:`executor`, the pool joblib also uses)
-  run a tight loop over a chunk: a view per pair, POT's ``emd_c`` called directly (the routine
-  ``ot.emd2`` calls, so the same values), the shared-mass reduction of WMD
-  (:func:`~evalkit_ot.solver.drop_shared_mass`) where a cost is 0.
+  map the file read-only, compute the chunk's cost matrices (:func:`evalkit_ot.pack.pack_pairs`:
+  the operations of :func:`~evalkit_ot.solver.cost_and_flag` in the same order, so the same bits;
+  WMD's shared-mass reduction where a cost is 0) and run a tight loop over the chunk calling
+  POT's ``emd_c`` directly (the routine ``ot.emd2`` calls, so the same values).
 
-Only the packed cost matrices travel (``n x m`` floats per pair), never the token vectors: for
-contextual embeddings a pair's vectors are ~100 times larger than its cost matrix, and copying
-them costs about as much as the matrix product itself. Chunks are cut from the pairs sorted by
-size, largest first, so the last chunks are small and the workers finish together. The pool
-is started once per process (with POT's torch/jax/tensorflow/cupy backends disabled and BLAS on
-one thread in the workers) and reused by later calls; :func:`shutdown` stops it.
+Chunks are cut from the pairs sorted by size, largest first, so the last chunks are small and
+the workers finish together. The pool is started once per process (with POT's torch/jax/
+tensorflow/cupy backends disabled and BLAS on one thread in the workers) and reused by later
+calls; :func:`shutdown` stops it and removes the shared file. The k-NN search
+(:func:`knn_processes`) shares its corpus through the same file.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
 
 from evalkit import DataError
-from evalkit_ot.solver import (
-    RECOMPUTE,
-    Doc,
-    emd_value,
-    finish,
-    same_doc,
-)
+from evalkit_ot.arena import ARENA, Arena, Layout, views
+from evalkit_ot.pack import pack_pairs
+from evalkit_ot.solver import Doc, emd_value, finish, same_doc
 
 #: Environment of the worker processes: POT skips importing torch, jax, tensorflow and cupy
 #: (seconds per worker), and BLAS runs on one thread (the workers already fill the cores).
@@ -77,6 +75,7 @@ def shutdown() -> None:
         executor(_LAST[0]).shutdown(wait=True)
     _STARTED.clear()
     _LAST.clear()
+    ARENA.release()
 
 
 def _emd_c() -> Any:
@@ -121,117 +120,107 @@ def solve_chunk(kind: str, max_iter: int, costs: np.ndarray, shapes: np.ndarray,
     return out
 
 
-Packed = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+def solve_shared(layout: Layout, kind: str, max_iter: int, rows: np.ndarray,
+                 sums: np.ndarray) -> np.ndarray:
+    """Exact distances of one chunk of pairs whose token arrays are in the shared file
+    ``layout`` (runs in a worker): float64 ``(k,)``. ``rows``, ``sums``: as
+    :func:`evalkit_ot.pack.pack_pairs`.
+
+    Raises:
+        SolverError: a problem's simplex did not reach optimality.
+    """
+    arr = views(layout)
+    packed, known = pack_pairs(arr["points"], arr["sqnorm"], arr["mass"], kind, rows, sums)
+    out = np.zeros(len(rows))
+    keep = np.ones(len(rows), dtype=bool)
+    keep[list(known)] = False
+    out[keep] = solve_chunk(kind, max_iter, *packed)
+    return out
 
 
-def _costs(px: list[Doc], py: list[Doc], n: np.ndarray,
-           m: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict[int, tuple[list[int], list[int]]]]:
-    """The pairs' cost matrices concatenated (the same bits as
-    :func:`~evalkit_ot.solver.cost_and_flag`: one BLAS product per pair, the elementwise steps
-    once over the chunk), their starts, and per WMD pair with zero costs their rows and
-    columns (row-major order)."""
-    nm = n * m
-    ends = np.cumsum(nm)
-    starts = ends - nm
-    buf = np.empty(int(ends[-1]))
-    for x, y, s, e in zip(px, py, starts.tolist(), ends.tolist(), strict=True):
-        np.matmul(x.points, y.points.T, out=buf[s:e].reshape(x.size, y.size))
-    if px[0].kind == "wrd":
-        np.subtract(1.0, buf, out=buf)
-        np.clip(buf, 0.0, 2.0, out=buf)
-        return buf, starts, {}
-    # d2 = -2 x.y + |x|^2 + |y|^2, in the order solver._euclidean adds them.
-    xsq = np.repeat(np.concatenate([x.sqnorm for x in px]), np.repeat(m, n))
-    local = np.arange(buf.size) - np.repeat(starts, nm)
-    col = local % np.repeat(m, nm)
-    ysq = np.concatenate([y.sqnorm for y in py])[np.repeat(np.cumsum(m) - m, nm) + col]
-    buf *= -2.0
-    buf += xsq
-    buf += ysq
-    # Entries that may have lost digits to cancellation: recomputed from the difference vector.
-    close = np.flatnonzero(buf <= RECOMPUTE * (xsq + ysq))
-    zeros: dict[int, tuple[list[int], list[int]]] = {}
-    if close.size:
-        pair = np.searchsorted(starts, close, side="right") - 1
-        cuts = np.flatnonzero(np.diff(pair)) + 1
-        for p, e in zip(pair[np.r_[0, cuts]].tolist(), np.split(close, cuts), strict=True):
-            i, j = np.divmod(local[e], m[p])
-            diff = px[p].points[i] - py[p].points[j]
-            d2 = np.einsum("ij,ij->i", diff, diff)
-            buf[e] = d2
-            if not d2.all():
-                zero = d2 == 0.0
-                zeros[p] = (i[zero].tolist(), j[zero].tolist())
-        np.maximum(buf, 0.0, out=buf)
-    np.sqrt(buf, out=buf)
-    return buf, starts, zeros
+def _distinct(px: list[Doc], py: list[Doc]) -> tuple[list[Doc], np.ndarray, np.ndarray]:
+    """The distinct documents (by identity: a :class:`Doc` hashes by identity) of the pairs and
+    each pair's two indices into them.
+
+    Raises:
+        DataError: token vectors of different sizes.
+    """
+    docs = list(dict.fromkeys(px + py))
+    slot = {d: i for i, d in enumerate(docs)}
+    dims = {d.points.shape[1] for d in docs}
+    if len(dims) > 1:
+        raise DataError(f"token vectors of different sizes: {sorted(dims)}")
+    ix = np.fromiter(map(slot.__getitem__, px), np.int64, len(px))
+    iy = np.fromiter(map(slot.__getitem__, py), np.int64, len(py))
+    return docs, ix, iy
 
 
-def _drop_shared(a: np.ndarray, b: np.ndarray, c: np.ndarray, zi: list[int],
-                 zj: list[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """:func:`~evalkit_ot.solver.drop_shared_mass` given the zero costs ``c[zi, zj]`` (row-major
-    order), then ``b`` rescaled as ``ot.emd2`` does: the same operations, so the same bits."""
-    al, bl = a.tolist(), b.tolist()
-    for i, j in zip(zi, zj, strict=True):
-        moved = min(al[i], bl[j])
-        al[i] -= moved
-        bl[j] -= moved
-    rows = [i for i, v in enumerate(al) if v > 0]
-    cols = [j for j, v in enumerate(bl) if v > 0]
-    ra, rb = np.array([al[i] for i in rows]), np.array([bl[j] for j in cols])
-    if rows and cols:
-        sa, sb = ra.sum(), rb.sum()
-        if sa != 1.0 or sb != 1.0:
-            rb = rb * sa / sb
-    return ra, rb, c[rows][:, cols].reshape(-1)
+Part = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
-def pack_chunk(xs: Sequence[Doc], ys: Sequence[Doc], pairs: np.ndarray) -> tuple[Packed, dict[int, float]]:
-    """The exact problems of ``pairs`` (indices into ``xs``/``ys``; documents of one kind and
-    dimension, no identical pair) packed for :func:`solve_chunk`, and the values already known
-    (pairs whose mass is all shared: 0). As :func:`~evalkit_ot.solver.exact_distance`: WMD pairs
-    with a zero cost first drop their shared mass, and ``b`` is rescaled as ``ot.emd2`` does."""
-    px = [xs[i] for i in pairs.tolist()]
-    py = [ys[i] for i in pairs.tolist()]
-    n = np.fromiter((d.size for d in px), np.int64, len(px))
-    m = np.fromiter((d.size for d in py), np.int64, len(py))
-    if len({d.dim for d in px} | {d.dim for d in py}) > 1:
-        raise DataError(f"token vectors of different sizes: {sorted({d.dim for d in px + py})}")
-    buf, starts, zeros = _costs(px, py, n, m)
-    top = np.maximum.reduceat(buf, starts)
-    b = [y.mass if x.mass_sum == 1.0 and y.mass_sum == 1.0 else y.mass * x.mass_sum / y.mass_sum
-         for x, y in zip(px, py, strict=True)]
-    if not zeros:
-        return (buf, np.stack([n, m], axis=1), np.concatenate([x.mass for x in px]),
-                np.concatenate(b), top), {}
-    a = [x.mass for x in px]
-    costs = [buf[s : s + k] for s, k in zip(starts.tolist(), (n * m).tolist(), strict=True)]
-    for p, (zi, zj) in zeros.items():
-        a[p], b[p], costs[p] = _drop_shared(px[p].mass, py[p].mass, costs[p].reshape(n[p], m[p]),
-                                            zi, zj)
-        n[p], m[p] = a[p].size, b[p].size
-    known = {p: 0.0 for p in zeros if n[p] == 0 or m[p] == 0}
-    keep = (n > 0) & (m > 0)
-    return (np.concatenate(costs), np.stack([n, m], axis=1)[keep], np.concatenate(a),
-            np.concatenate(b), top[keep]), known
+def share(xs: Sequence[Doc], ys: Sequence[Doc], todo: np.ndarray, workers: int,
+          arena: Arena = ARENA) -> tuple[Layout, Iterator[Part]]:
+    """Copy every distinct document of the pairs ``todo`` once into ``arena`` (hold its lock),
+    chunk by chunk.
+
+    Returns the layout and an iterator over the chunks (:func:`chunks`) that copies the
+    documents a chunk needs before yielding it (the documents are laid out in order of first
+    use, so each chunk adds a range): ``(positions in todo, rows, sums)``, ``rows`` int64
+    ``(k, 4)`` ``(x start, n, y start, m)`` in token rows and ``sums`` float64 ``(k, 2)`` (the
+    texts' ``mass_sum``). Handing each chunk to the workers as it is yielded overlaps the copy
+    with their work.
+
+    Raises:
+        DataError: token vectors of different sizes.
+    """
+    docs, ix, iy = _distinct([xs[i] for i in todo.tolist()], [ys[i] for i in todo.tolist()])
+    size = np.fromiter((d.points.shape[0] for d in docs), np.int64, len(docs))
+    parts = chunks(size[ix], size[iy], workers)
+    uses = np.concatenate([np.stack([ix[c], iy[c]], axis=1).ravel() for c in parts])
+    ids, first = np.unique(uses, return_index=True)
+    order = ids[np.argsort(first, kind="stable")]  # documents by first use
+    rank = np.empty_like(order)
+    rank[order] = np.arange(order.size)
+    ends = np.cumsum(size[order])
+    start = (ends - size[order])[rank]
+    rows = np.stack([start[ix], size[ix], start[iy], size[iy]], axis=1)
+    msum = np.fromiter((d.mass_sum for d in docs), np.float64, len(docs))
+    sums = np.stack([msum[ix], msum[iy]], axis=1)
+    need = np.maximum.accumulate([int(rank[np.r_[ix[c], iy[c]]].max()) + 1 for c in parts])
+    tokens = int(ends[-1])
+    layout, out = arena.allocate({"points": ((tokens, docs[0].dim), "f8"), "sqnorm": ((tokens,), "f8"),
+                                  "mass": ((tokens,), "f8")})
+
+    def fill() -> Iterator[Part]:
+        done = 0
+        for c, upto in zip(parts, need.tolist(), strict=True):
+            if upto > done:
+                new = [docs[i] for i in order[done:upto].tolist()]
+                lo, hi = int(ends[done - 1]) if done else 0, int(ends[upto - 1])
+                np.concatenate([d.points for d in new], out=out["points"][lo:hi])
+                np.concatenate([d.sqnorm for d in new], out=out["sqnorm"][lo:hi])
+                np.concatenate([d.mass for d in new], out=out["mass"][lo:hi])
+                done = upto
+            yield c, rows[c], sums[c]
+
+    return layout, fill()
 
 
-def _chunks(xs: Sequence[Doc], ys: Sequence[Doc], idx: np.ndarray, workers: int) -> list[np.ndarray]:
-    """``idx`` sorted by problem size, largest first, cut into chunks: about
-    :data:`CHUNKS_PER_WORKER` per worker (between :data:`MIN_CHUNK` and :data:`MAX_CHUNK` pairs,
-    and at most :data:`MAX_ENTRIES` cost entries unless one pair has more)."""
-    n = np.fromiter((xs[i].size for i in idx.tolist()), np.int64, idx.size)
-    m = np.fromiter((ys[i].size for i in idx.tolist()), np.int64, idx.size)
-    sort = np.argsort(-(n * m + n + m), kind="stable")
-    order, cum = idx[sort], np.cumsum((n * m)[sort])
-    size = max(MIN_CHUNK, min(MAX_CHUNK, -(-idx.size // (CHUNKS_PER_WORKER * workers))))
-    chunks, s = [], 0
+def chunks(n: np.ndarray, m: np.ndarray, workers: int) -> list[np.ndarray]:
+    """Positions of the pairs of sizes ``n x m`` sorted by problem size, largest first, cut
+    into chunks: about :data:`CHUNKS_PER_WORKER` per worker (between :data:`MIN_CHUNK` and
+    :data:`MAX_CHUNK` pairs, and at most :data:`MAX_ENTRIES` cost entries unless one pair has
+    more)."""
+    order = np.argsort(-(n * m + n + m), kind="stable")
+    cum = np.cumsum((n * m)[order])
+    size = max(MIN_CHUNK, min(MAX_CHUNK, -(-n.size // (CHUNKS_PER_WORKER * workers))))
+    out, s = [], 0
     while s < order.size:
         base = int(cum[s - 1]) if s else 0
         end = max(s + 1, min(s + size, int(np.searchsorted(cum, base + MAX_ENTRIES, side="right"))))
-        chunks.append(order[s:end])
+        out.append(order[s:end])
         s = end
-    return chunks
+    return out
 
 
 def solve_processes(xs: Sequence[Doc], ys: Sequence[Doc], idx: np.ndarray, *, max_iter: int,
@@ -241,81 +230,75 @@ def solve_processes(xs: Sequence[Doc], ys: Sequence[Doc], idx: np.ndarray, *, ma
     :func:`~evalkit_ot.solver.distance` of each pair.
 
     Raises:
+        DataError: token vectors of different sizes.
         SolverError: a pair's simplex did not reach optimality.
     """
+    from concurrent.futures import wait
+
     values = np.zeros(len(xs))
     todo = np.array([i for i in idx.tolist() if not same_doc(xs[i], ys[i])], dtype=np.int64)
     if todo.size:
         kind = xs[int(todo[0])].kind
         ex = executor(workers)
-        chunks = _chunks(xs, ys, todo, workers)
-        jobs = []
-        for c in chunks:
-            packed, known = pack_chunk(xs, ys, c)
-            rest = np.array([i for p, i in enumerate(c.tolist()) if p not in known], dtype=np.int64)
-            values[[c[p] for p in known]] = list(known.values())
-            jobs.append((rest, ex.submit(solve_chunk, kind, max_iter, *packed) if rest.size else None))
-        for rest, future in jobs:
-            if future is not None:
-                values[rest] = future.result()
+        with ARENA.lock:  # held until every worker is done with the shared file
+            layout, parts = share(xs, ys, todo, workers)
+            jobs = []
+            try:
+                for c, rows, sums in parts:
+                    jobs.append((c, ex.submit(solve_shared, layout, kind, max_iter, rows, sums)))
+                for c, future in jobs:
+                    values[todo[c]] = future.result()
+            finally:
+                for _, future in jobs:
+                    future.cancel()
+                wait([f for _, f in jobs])
     return values[idx]
 
 
-# --- k-NN search: queries across processes, the corpus shared through memory-mapped files ---
+# --- k-NN search: queries across processes, the corpus in the shared file ---
 
-#: The corpus a worker has mapped: ``{folder: (documents, packed arrays)}``, one entry.
-_CORPUS: dict[str, tuple[list[Doc], dict[str, np.ndarray]]] = {}
-_FIELDS = ("points", "sqnorm", "mass", "offsets", "centroid", "sums")
-
-
-def _temp_root() -> str | None:
-    """Where the shared files go: ``JOBLIB_TEMP_FOLDER``, else ``/dev/shm`` (memory) where it
-    exists, else the system's temporary folder."""
-    import os
-
-    root = os.environ.get("JOBLIB_TEMP_FOLDER")
-    if root:
-        return root
-    return "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
+#: The corpus a worker has mapped: ``{(path, call): (documents, packed arrays)}``, one entry.
+_CORPUS: dict[tuple[str, int], tuple[list[Doc], dict[str, np.ndarray]]] = {}
 
 
-def _write_corpus(folder: str, docs: Sequence[Doc]) -> None:
-    import os
+def _write_corpus(docs: Sequence[Doc]) -> Layout:
+    """Copy the corpus into :data:`ARENA` (hold its lock): token arrays, offsets, centroids,
+    per-document ``(mass_sum, sqnorm_max)``."""
+    tokens, dim = sum(d.size for d in docs), docs[0].dim
+    layout, out = ARENA.allocate({
+        "points": ((tokens, dim), "f8"), "sqnorm": ((tokens,), "f8"), "mass": ((tokens,), "f8"),
+        "offsets": ((len(docs) + 1,), "i8"), "centroid": ((len(docs), dim), "f8"),
+        "sums": ((len(docs), 2), "f8")})
+    for name in ("points", "sqnorm", "mass"):
+        np.concatenate([getattr(d, name) for d in docs], out=out[name])
+    out["offsets"][0] = 0
+    np.cumsum([d.size for d in docs], out=out["offsets"][1:])
+    np.stack([d.centroid for d in docs], out=out["centroid"])
+    out["sums"][:] = [[d.mass_sum, d.sqnorm_max] for d in docs]
+    return layout
 
-    arrays = {
-        "points": np.concatenate([d.points for d in docs]),
-        "sqnorm": np.concatenate([d.sqnorm for d in docs]),
-        "mass": np.concatenate([d.mass for d in docs]),
-        "offsets": np.concatenate([[0], np.cumsum([d.size for d in docs])]).astype(np.int64),
-        "centroid": np.stack([d.centroid for d in docs]),
-        "sums": np.array([[d.mass_sum, d.sqnorm_max] for d in docs]),
-    }
-    for name, arr in arrays.items():
-        np.save(os.path.join(folder, name + ".npy"), arr)
 
-
-def _read_corpus(folder: str, kind: str) -> tuple[list[Doc], dict[str, np.ndarray]]:
-    """The documents of a shared corpus as views of the memory-mapped arrays (cached)."""
-    import os
-
-    if folder not in _CORPUS:
+def _read_corpus(layout: Layout, kind: str) -> tuple[list[Doc], dict[str, np.ndarray]]:
+    """The documents of a shared corpus as views of the mapped arrays (cached per call)."""
+    key = layout[:2]
+    if key not in _CORPUS:
         _CORPUS.clear()
-        arr = {f: np.load(os.path.join(folder, f + ".npy"), mmap_mode="r") for f in _FIELDS}
+        arr = views(layout)
         off = arr["offsets"].tolist()
         docs = [Doc(kind, arr["points"][s:e], arr["mass"][s:e], arr["sqnorm"][s:e], arr["centroid"][i],
                     float(arr["sums"][i, 0]), float(arr["sums"][i, 1]))
                 for i, (s, e) in enumerate(itertools.pairwise(off))]
-        _CORPUS[folder] = (docs, arr)
-    return _CORPUS[folder]
+        _CORPUS[key] = (docs, arr)
+    return _CORPUS[key]
 
 
-def knn_chunk(folder: str, kind: str, queries: list[Doc], k: int, exclude: list[int | None],
+def knn_chunk(layout: Layout, kind: str, queries: list[Doc], k: int, exclude: list[int | None],
               max_iter: int) -> list[tuple[list[int], list[float], int, int]]:
     """Run :func:`evalkit_ot.knn` 's per-query search for ``queries`` against the corpus shared
-    in ``folder`` (in a worker)."""
+    as ``layout`` (in a worker)."""
     from evalkit_ot.knn import _Corpus, _one
 
-    docs, arr = _read_corpus(folder, kind)
+    docs, arr = _read_corpus(layout, kind)
     corpus = _Corpus(docs, arr)
     return [_one(q, corpus, k, e, max_iter) for q, e in zip(queries, exclude, strict=True)]
 
@@ -324,24 +307,21 @@ def knn_processes(queries: Sequence[Doc], corpus: Sequence[Doc], k: int,
                   exclude: Sequence[int | None], max_iter: int,
                   workers: int) -> list[tuple[list[int], list[float], int, int]]:
     """The k-NN search of each query on ``workers`` processes, in query order. The corpus is
-    written once to memory-mapped files (removed on return) that the workers map read-only."""
-    import contextlib
-    import tempfile
+    copied once into the shared file (:mod:`evalkit_ot.arena`) that the workers map read-only;
+    each worker computes its queries' cost matrices and exact solves from it."""
+    from concurrent.futures import wait
 
     kind = corpus[0].kind
     size = max(1, -(-len(queries) // (4 * workers)))
-    root = _temp_root()
-    with contextlib.ExitStack() as stack:
-        folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="evalkit-ot-", dir=root))
-        try:
-            _write_corpus(folder, corpus)
-        except OSError:  # /dev/shm too small (containers): the system's temporary folder
-            if root is None:
-                raise
-            folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="evalkit-ot-"))
-            _write_corpus(folder, corpus)
-        ex = executor(workers)
-        futures = [ex.submit(knn_chunk, folder, kind, list(queries[s : s + size]),
+    ex = executor(workers)
+    with ARENA.lock:  # held until every worker is done with the shared file
+        layout = _write_corpus(corpus)
+        futures = [ex.submit(knn_chunk, layout, kind, list(queries[s : s + size]),
                              k, list(exclude[s : s + size]), max_iter)
                    for s in range(0, len(queries), size)]
-        return [row for f in futures for row in f.result()]
+        try:
+            return [row for f in futures for row in f.result()]
+        finally:
+            for f in futures:
+                f.cancel()
+            wait(futures)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -81,6 +80,25 @@ def test_contextual_like_vectors_and_empty_texts() -> None:
         ref = ot.emd2(np.full(len(a), 1 / len(a)), np.full(len(b), 1 / len(b)), cdist(a, b))
         assert res.values[i] == pytest.approx(ref, abs=1e-12)
     assert res.values[0] == pytest.approx(1e-9 * np.sqrt(384), rel=1e-6)  # each token moves to its copy
+
+
+@pytest.mark.parametrize("kind", ["wmd", "wrd"])
+def test_documents_reused_across_pairs(kind: str) -> None:
+    """All pairs of a small corpus (each text in many pairs, copied once into the shared file,
+    laid out by first use): every value is per-pair ot.emd2 on scipy's cost, from the raw
+    vectors and counts."""
+    vocab = np.random.default_rng(4).normal(size=(30, 12))
+    raw = texts(26, 9, vocab)
+    docs = [prepare(v, c, kind=kind) for v, c in raw]
+    iu = np.triu_indices(len(docs), 1)
+    xs, ys = [docs[i] for i in iu[0]], [docs[j] for j in iu[1]]
+    res = ot_distances(xs, ys, n_jobs=2, parallel="processes")
+    assert res.parallel == "processes"
+    expected = [reference(raw[i], raw[j], kind) for i, j in zip(*iu, strict=True)]
+    np.testing.assert_allclose(res.values, expected, rtol=0, atol=1e-12)
+    # The same pairs in reverse order (another layout of the file): the same values.
+    back = ot_distances(xs[::-1], ys[::-1], n_jobs=2, parallel="processes")
+    np.testing.assert_allclose(back.values[::-1], expected, rtol=0, atol=1e-12)
 
 
 def test_n_jobs_as_in_joblib() -> None:
@@ -162,19 +180,39 @@ def cost(x: object, y: object) -> np.ndarray:
 
 
 def test_nothing_left_behind() -> None:
-    """The shared corpus files are removed on return; shutdown stops the workers."""
-    root = Path(procs._temp_root() or __import__("tempfile").gettempdir())
-    before = {p.name for p in root.glob("evalkit-ot-*")}
+    """The shared file is kept between calls (rewritten in place) and removed by shutdown, which
+    also stops the workers."""
     corpus = [prepare(np.random.default_rng(i).normal(size=(4, 6))) for i in range(30)]
     knn.knn(corpus[:4], corpus, 3, exclude=[0, 1, 2, 3], n_jobs=2, parallel="processes")
-    assert {p.name for p in root.glob("evalkit-ot-*")} == before
+    path = procs.ARENA.path
+    assert path is not None and os.path.exists(path)
+    ot_distances(corpus[:20], corpus[10:], n_jobs=2, parallel="processes")
+    assert procs.ARENA.path == path  # a smaller call reuses the file
     pids = {f.result() for f in [procs.executor(2).submit(os.getpid) for _ in range(8)]}
     assert pids and os.getpid() not in pids
     procs.shutdown()
     assert not procs.is_warm(2)
+    assert procs.ARENA.path is None and not os.path.exists(path)
     for pid in pids:
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
+
+
+def test_shared_file_rewritten_and_regrown_between_calls() -> None:
+    """Calls of different sizes and contents through the same shared file: every call's values
+    are those of per-pair ot.emd2 on its own vectors (nothing stale from an earlier call)."""
+    rng = np.random.default_rng(8)
+    seen = []
+    for n_pairs, dim in [(40, 16), (200, 16), (30, 16), (60, 5)]:
+        raw = [rng.normal(size=(int(rng.integers(1, 10)), dim)) for _ in range(2 * n_pairs)]
+        res = ot_distances([prepare(v) for v in raw[:n_pairs]], [prepare(v) for v in raw[n_pairs:]],
+                           n_jobs=2, parallel="processes")
+        ref = [ot.emd2(np.full(len(a), 1 / len(a)), np.full(len(b), 1 / len(b)), cdist(a, b))
+               for a, b in zip(raw[:n_pairs], raw[n_pairs:], strict=True)]
+        np.testing.assert_allclose(res.values, ref, rtol=0, atol=1e-12)
+        seen.append(procs.ARENA.path)
+    assert seen[1] != seen[0]  # grown
+    assert len(set(seen)) >= 2
 
 
 def test_chunks_cover_every_pair_within_the_limits(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -183,7 +221,9 @@ def test_chunks_cover_every_pair_within_the_limits(monkeypatch: pytest.MonkeyPat
     xs = [prepare(rng.normal(size=(int(k), 2))) for k in rng.integers(1, 120, 700)]
     ys = [prepare(rng.normal(size=(int(k), 2))) for k in rng.integers(1, 120, 700)]
     idx = np.arange(3, 700, 2)
-    chunks = procs._chunks(xs, ys, idx, 2)
+    n = np.array([xs[i].size for i in idx.tolist()])
+    m = np.array([ys[i].size for i in idx.tolist()])
+    chunks = [idx[c] for c in procs.chunks(n, m, 2)]
     assert sorted(np.concatenate(chunks).tolist()) == idx.tolist()
     entries = [sum(xs[i].size * ys[i].size for i in c.tolist()) for c in chunks]
     assert all(len(c) <= procs.MAX_CHUNK for c in chunks)
