@@ -1,6 +1,11 @@
-"""A third-party plugin written only against evalkit's public API (issue 12): a dataset whose file
-is fetched from its "official" location (a ``file://`` URL to ``upstream/pairs.tsv`` next to this
-module, standing in for a web server) and sha256-verified before it is read.
+"""A third-party plugin written only against evalkit's public API (issue 12):
+
+- a dataset whose file is fetched from its "official" location (a ``file://`` URL to
+  ``upstream/pairs.tsv`` next to this module, standing in for a web server) and sha256-verified
+  before it is read;
+- a method that reuses the MiniLM token embeddings another method (``minilm-wmd``) requests:
+  it declares the encoder output it needs and the run computes each text's embeddings once;
+- a suite, ``public-probe``, that compares it with TF-IDF cosine and WMD.
 
 tests/test_public_api_plugin.py registers it, checks its imports and runs it through
 ``evalkit compare``.
@@ -12,10 +17,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 import evalkit
-from evalkit import DataError, DataFile, Dataset
+from evalkit import DataError, DataFile, Dataset, Method, check_pairs
 from evalkit.datafiles import check_rows, locate, parse_float, read_fields, verify_sha256
+from evalkit.encoding import TOKENS, EncoderOutputRequest
+from evalkit.sbert import SentenceTransformerEncoder
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
 
 UPSTREAM = Path(__file__).resolve().parent / "upstream" / "pairs.tsv"
@@ -59,6 +67,55 @@ class ProbePairs(Dataset):
         }).astype({"score": "float64"})
 
 
+class MeanTokenCosine(Method):
+    """Cosine of the mean contextual token embeddings of the two sentences, in -1..1.
+
+    The token embeddings are the ``tokens`` output of all-MiniLM-L6-v2 (float32 ``(n_tokens, 384)``
+    per text, special tokens dropped), the output ``minilm-wmd`` requests too: in one run each
+    text is encoded once for both methods.
+    """
+
+    name = "probe-mean-tokens"
+
+    def __init__(self, model: str = "all-MiniLM-L6-v2") -> None:
+        self.model = model
+
+    def encoder_outputs(self) -> list[EncoderOutputRequest]:
+        return [EncoderOutputRequest(SentenceTransformerEncoder(self.model), TOKENS)]
+
+    def predict(self, pairs: pd.DataFrame) -> np.ndarray:
+        """float64 ``(n,)`` cosine of the mean token vectors of each pair.
+
+        Raises:
+            DataError: malformed pairs, or a text with no tokens (row named).
+        """
+        import numpy as np
+
+        check_pairs(pairs, what=f"{self.name}: pairs")
+        (request,) = self.encoder_outputs()
+        means = []
+        for column in ("sentence1", "sentence2"):
+            tokens = self.encoder_output(request, list(pairs[column]))
+            for row, t in enumerate(tokens):
+                if len(t) == 0:
+                    raise DataError(f"{self.name}: row {row}, {column} has no tokens")
+            means.append(np.stack([t.astype(np.float64).mean(axis=0) for t in tokens]))
+        a, b = means
+        return np.einsum("ij,ij->i", a, b) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
+
+
 @evalkit.hookimpl
 def register_datasets(register: evalkit.Register) -> None:
     register(ProbePairs)
+
+
+@evalkit.hookimpl
+def register_methods(register: evalkit.Register) -> None:
+    register(MeanTokenCosine)
+
+
+@evalkit.hookimpl
+def register_suites(register: evalkit.SuiteRegister) -> None:
+    register({"datasets": ["public-probe"], "methods": ["tfidf-cosine", "minilm-wmd", "probe-mean-tokens"],
+              "metrics": ["spearman"], "aggregate": ["mean"]},
+             "public-probe", description="The probe pairs: TF-IDF cosine, WMD and mean-token cosine")
