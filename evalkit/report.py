@@ -302,7 +302,7 @@ def comparison_report(
     payload: dict[str, Any] = {
         "results": records(run.results),
         "tables": payload_tables,
-        "provenance": run.provenance,
+        "provenance": dict(run.provenance),
     }
     if stats is not None:
         payload["tests"] = all_tests

@@ -52,6 +52,7 @@ def score(
     from evalkit import __version__
     from evalkit.data import sha256_file
     from evalkit.plugins import get_host
+    from evalkit.provenance import Provenance
     from evalkit.report import comparison_report
     from evalkit.rescore import parse_params, read_table, rescore, resolve_inputs
 
@@ -65,7 +66,7 @@ def score(
     overrides = parse_params(params, names)
     metric_objs = {n: host.metrics.create(n, **overrides.get(n, {})) for n in names}
     run = rescore(frame, metric_objs, path=file, inputs=inputs, tune_on=tune_on, dev_split=dev_split)
-    run.provenance = {
+    run.provenance = Provenance.from_dict({
         "evalkit_version": __version__,
         "plugins": host.plugin_versions(),
         "source": str(file),
@@ -76,6 +77,6 @@ def score(
         "metrics": {n: {"metric": m.name, "params": m.get_params(), "higher_is_better": m.higher_is_better}
                     for n, m in metric_objs.items()},
         "scored_at": _dt.datetime.now(_dt.timezone.utc).isoformat(),
-    }
+    })
     report = comparison_report(run, metric_objs, [], extra_payload={"source": str(file)})
     write_output(render(reporter, report), output)
