@@ -123,7 +123,7 @@ def test_a_run_in_a_hostile_repository_records_the_commit_and_runs_nothing(
     prov = run_suite(suite, cache_dir=None).provenance
     assert prov["git_commit"] == git(repo, "rev-parse", "HEAD") + "-dirty"  # a.txt is modified
     assert prov["git"]["branch"] == "main"
-    json.dumps(prov)  # JSON-ready
+    json.dumps(prov.to_dict())  # JSON-ready
     assert not marker.exists()
 
 
