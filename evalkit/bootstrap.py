@@ -233,16 +233,12 @@ def bootstrap_examples(
     import pandas as pd
 
     _check_args(n_resamples, confidence)
-    preds = run.predictions
-    rng = np.random.default_rng(seed)
+    preds, rng = run.predictions, np.random.default_rng(seed)
     failures: dict[str, int] = {}
     cell_rows: list[dict[str, Any]] = []
     agg_frames: list[pd.DataFrame] = []
     groups = {key: g for key, g in preds.groupby(["dataset", "split"], sort=False)} if len(preds) else {}
-    draws = {
-        key: rng.integers(0, g["row"].nunique(), size=(n_resamples, g["row"].nunique()))
-        for key, g in groups.items()
-    }
+    draws = {k: rng.integers(0, g["row"].nunique(), size=(n_resamples, g["row"].nunique())) for k, g in groups.items()}
     for label, metric in metrics.items():
         res = run.results[run.results["metric"] == label]
         if res.empty:
@@ -263,8 +259,8 @@ def bootstrap_examples(
         agg_frames += [_aggregate_reps(reps, table, label, metric, agg_label, agg, seed=seed, confidence=confidence)
                        for agg_label, agg in aggregators]
     cells = pd.DataFrame(cell_rows, columns=["method", "dataset", "split", "metric", "ci_low", "ci_high", "n_ok"])
-    aggregates = pd.concat(agg_frames, ignore_index=True) if agg_frames else pd.DataFrame()
-    return ExampleBootstrap(cells, aggregates, n_resamples, seed, confidence, failures)
+    return ExampleBootstrap(cells, pd.concat(agg_frames, ignore_index=True) if agg_frames else pd.DataFrame(),
+                            n_resamples, seed, confidence, failures)
 
 
 def _cell_reps(metric: Metric, g: pd.DataFrame, where: tuple[str, str, str, str], draws: np.ndarray,

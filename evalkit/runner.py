@@ -117,16 +117,14 @@ def run_suite(
         backend, jobs, scheduler: where cells run (:func:`evalkit.backends.run_cells`).
         force: recompute every cell even if stored.
         device: torch device for methods that take one (``cpu``, ``cuda``, ``cuda:1``).
-        tune_on: where tuned metrics fit their parameters: ``dev`` (the dataset's validation
-            split, falling back to ``cv`` where there is none), ``cv`` (cross-fitting on the
-            evaluated rows) or ``self`` (the evaluated rows: the labelled oracle).
+        tune_on: where tuned metrics fit: ``dev`` (the validation split, else ``cv``), ``cv``
+            (cross-fitting on the evaluated rows) or ``self`` (the evaluated rows: the oracle).
         on_cell: called with one line of text when the computation starts and as each cell
             finishes (``[3/12] minilm-cosine on stsb/test: 41.2s, 2758 texts encoded``): the
             progress report where there is no terminal for bars.
-        limit: load only the first ``limit`` rows of every split (evaluated, tuning and
-            training splits), as lm-evaluation-harness's ``--limit``, for a quick look. It is part
-            of every cell's key, recorded in the provenance, and every results row's ``note`` says
-            so. ``None``: whole splits.
+        limit: load only the first ``limit`` rows of every split (evaluated, tuning, training),
+            as lm-evaluation-harness's ``--limit``; part of every cell's key, recorded in the
+            provenance and in every results row's ``note``. ``None``: whole splits.
 
     Raises:
         ConfigError: unknown names, a metric that fits none of the datasets, a bad backend or

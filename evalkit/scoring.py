@@ -102,10 +102,14 @@ def score(
     Raises:
         ConfigError: bad ``tune_on``. DataError: invalid values. PluginError: a metric failed.
     """
+    import pandas as pd
+
     from evalkit.results import results_frame
 
-    role = predictions["role"] if "role" in predictions.columns else None
-    is_tune = (role == "tune") if role is not None else predictions["method"].map(lambda _: False)
+    if "role" in predictions.columns:
+        is_tune = (predictions["role"] == "tune").to_numpy(dtype=bool)
+    else:
+        is_tune = pd.Series(False, index=predictions.index).to_numpy(dtype=bool)
     evaluated, tuning = predictions[~is_tune], predictions[is_tune]
     rows: list[dict[str, Any]] = []
     for (method, dataset, split), group in evaluated.groupby(CELL, sort=False):

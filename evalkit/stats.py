@@ -212,9 +212,8 @@ def paired_bootstrap(
         seed: seed of ``numpy.random.default_rng``; the same indices are used for both systems.
 
     Returns:
-        :class:`PairedTest`; ``p_value`` is the shifted-null bootstrap p-value
-        (Berg-Kirkpatrick et al. 2012): the share of ``delta* - delta`` at least as extreme as
-        ``delta``.
+        :class:`PairedTest`; ``p_value`` is the shifted-null bootstrap p-value (Berg-Kirkpatrick
+        et al. 2012): the share of ``delta* - delta`` at least as extreme as ``delta``.
 
     Raises:
         DataError: inputs of different lengths, fewer than 2 examples, or a metric undefined on
@@ -226,9 +225,7 @@ def paired_bootstrap(
     a, b, r = _check_inputs(pred_a, pred_b, references, n_resamples, alternative, confidence)
     if ci_method not in CI_METHODS:
         raise ConfigError(f"ci_method must be one of {', '.join(CI_METHODS)}, not {ci_method!r}")
-    n = a.shape[0]
-    rng = np.random.default_rng(seed)
-    bca = ci_method == "bca"
+    n, rng, bca = a.shape[0], np.random.default_rng(seed), ci_method == "bca"
     if np.array_equal(a, b):
         # Identical predictions: every resample gives delta = 0 exactly, whatever the metric.
         float(metric(a, r))  # still raise where the metric itself is undefined
