@@ -143,7 +143,7 @@ def _task_rule(table: pd.DataFrame, label: str, agg: Aggregator, draws: np.ndarr
     stats = _intervals(values, ranks, confidence)
     p_beat = np.full(len(rows), np.nan)
     if reference is not None and reference in rows:
-        p_beat = _p_beat(values, rows.get_loc(reference), direction)
+        p_beat = _p_beat(values, int(rows.get_loc(reference)), direction)  # type: ignore[arg-type]
     frame = pd.DataFrame({"rule": label, "system": rows, **stats, "p_beat_reference": p_beat})
     unscored = table.index.difference(rows, sort=False)
     if len(unscored):

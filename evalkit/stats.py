@@ -226,16 +226,18 @@ def paired_bootstrap(
     if ci_method not in CI_METHODS:
         raise ConfigError(f"ci_method must be one of {', '.join(CI_METHODS)}, not {ci_method!r}")
     n, rng, bca = a.shape[0], np.random.default_rng(seed), ci_method == "bca"
+    boot: _Boot
     if np.array_equal(a, b):
         # Identical predictions: every resample gives delta = 0 exactly, whatever the metric.
         float(metric(a, r))  # still raise where the metric itself is undefined
-        delta, dist, jackknife = 0.0, np.zeros(n_resamples), np.zeros(n)
+        boot = 0.0, np.zeros(n_resamples), np.zeros(n)
     elif per_example is not None:
-        delta, dist, jackknife = _boot_per_example(per_example, a, b, r, rng, n_resamples, bca)
+        boot = _boot_per_example(per_example, a, b, r, rng, n_resamples, bca)
     elif resampled is not None:
-        delta, dist, jackknife = _boot_resampled(metric, resampled, a, b, r, rng, n_resamples)
+        boot = _boot_resampled(metric, resampled, a, b, r, rng, n_resamples)
     else:
-        delta, dist, jackknife = _boot_loop(metric, a, b, r, rng, n_resamples, bca)
+        boot = _boot_loop(metric, a, b, r, rng, n_resamples, bca)
+    delta, dist, jackknife = boot
     return _finish(dist, delta, jackknife, confidence=confidence, alternative=alternative,
                    ci_method=ci_method, n=n, n_resamples=n_resamples, seed=seed)
 
