@@ -89,3 +89,27 @@ def test_limit_is_recorded_in_provenance(limited_run: tuple[str, RunResult]) -> 
     _, run = limited_run
     assert run.provenance.limit == LIMIT
     assert run.provenance.to_dict()["limit"] == LIMIT
+
+
+@pytest.mark.data
+@pytest.mark.model
+def test_processes_resume_and_rescore_match_main(data_dir: Path, tmp_path: Path) -> None:
+    """The ``processes`` backend (workers rebuild components and cut their own splits), a resumed
+    run (every cell read back from the store) and a re-scored saved run all give main's values."""
+    from evalkit.history import load_source, rescore
+
+    suite = load_suite("pairclass")
+    want = reference(f"pairclass-{LIMIT}", "results")
+    cache = tmp_path / "cache"
+    parallel = run_suite(suite, data_dir=data_dir, cache_dir=cache, limit=LIMIT, backend="processes", jobs=2)
+    assert parallel.provenance.cells["computed"] == parallel.provenance.cells["total"]
+    assert_identical(as_text(parallel.results), want, "processes backend")
+    resumed = run_suite(suite, data_dir=data_dir, cache_dir=cache, limit=LIMIT)
+    assert resumed.provenance.cells["computed"] == 0
+    assert_identical(as_text(resumed.results), want, "resumed run")
+    assert_identical(as_text(resumed.predictions)[list(reference(f"pairclass-{LIMIT}", "predictions").columns)],
+                     reference(f"pairclass-{LIMIT}", "predictions"), "resumed predictions")
+    folder = resumed.save(tmp_path / "runs", "r")
+    again = rescore(load_source(folder).run)
+    assert_identical(as_text(again.results), want, "rescored run")
+    assert set(as_text(again.results)["note"]) == {limit_notes(LIMIT)[0]}
