@@ -340,12 +340,16 @@ def rescore(run: RunResult, metrics: list[ComponentSpec] | None = None, *, host:
 
 
 def task_infos(run: RunResult) -> dict[str, TaskInfo]:
-    """Dataset label -> the scorer's :class:`~evalkit.scoring.TaskInfo`, from the run's provenance."""
+    """Dataset label -> the scorer's :class:`~evalkit.scoring.TaskInfo`, from the run's provenance
+    (task type; what each split is, recorded by runs since the pipeline split, for ``tuned_rows``)."""
     from evalkit.scoring import TaskInfo
 
     ds_prov = run.provenance.get("datasets") or {}
-    return {str(d): TaskInfo((ds_prov.get(d) or {}).get("task_type"))
-            for d in dict.fromkeys(run.predictions["dataset"])}
+    out = {}
+    for d in dict.fromkeys(run.predictions["dataset"]):
+        info = ds_prov.get(d) or {}
+        out[str(d)] = TaskInfo(info.get("task_type"), rows=dict(info.get("splits") or {}))
+    return out
 
 
 def _version() -> str:

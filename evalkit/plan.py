@@ -46,7 +46,8 @@ class Plan:
         frames: (dataset label, split) -> the loaded (and cut) split.
         cells: ``(cell, key)`` in suite order (datasets, their splits, then methods).
         datasets_info: label -> the provenance record of a dataset (registry name, plugin,
-            params, task type, data files with sha256 and whether they are the official ones).
+            params, task type, data files with sha256 and whether they are the official ones,
+            ``splits``: what each loaded split is, :meth:`~evalkit.interfaces.Dataset.describe_split`).
         fingerprints: ``"method:<label>"``/``"dataset:<label>"`` ->
             :func:`evalkit.fingerprint.component_inputs`.
     """
@@ -72,7 +73,7 @@ class Plan:
             out[label] = TaskInfo(
                 ds.task_type,
                 notes={s: [str(n) for n in self.frames[(label, s)].attrs.get(NOTES_ATTR, [])] for s in splits},
-                rows={s: ds.describe_split(s) for s in splits},
+                rows=dict(self.datasets_info[label].get("splits") or {}),
             )
         return out
 
@@ -172,8 +173,10 @@ def load(plan: Plan, label: str, split: str) -> None:
     plan.frames[(label, split)] = cut(load_split(ds, split, plan.data_dir), plan.limit)
     located = locate(ds.display_name, plugin_call(ds, "files", ds.files, split), plan.data_dir, download=False)
     plan.digests[(label, split)] = {p: lf.sha256 for p, lf in sorted(located.items())}
-    plan.datasets_info[label]["files"].update(
-        {p: {"sha256": lf.sha256, "official": lf.verified} for p, lf in located.items()})
+    info = plan.datasets_info[label]
+    info["files"].update({p: {"sha256": lf.sha256, "official": lf.verified} for p, lf in located.items()})
+    # Which rows each split is, so a re-scored run records ``tuned_rows`` as the fresh run did.
+    info.setdefault("splits", {})[split] = ds.describe_split(split)
 
 
 def cut(frame: pd.DataFrame, limit: int | None) -> pd.DataFrame:
