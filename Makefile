@@ -56,6 +56,7 @@ docs: install
 ## make reproduce: full reproductions of published numbers (slow; not part of make test).
 reproduce: install
 	$(BIN)/python benchmarks/reproduce_mteb.py
+	$(BIN)/python benchmarks/reproduce_pipeline.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache build/site

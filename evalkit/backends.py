@@ -9,8 +9,9 @@
   ``distributed.as_completed``.
 
 Results do not depend on the backend: every cell is computed by the same function
-(:func:`evalkit.cells.compute_cell`) from the same inputs, and scores are computed afterwards in
-the calling process.
+(:func:`evalkit.execute.run_cell`) from the same inputs, and scores are computed afterwards in
+the calling process. The sequential backend reuses the plan's built components and loaded splits;
+workers rebuild them from the cells' specs.
 """
 
 from __future__ import annotations
@@ -22,12 +23,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from evalkit.cells import Cell, CellOutcome, compute_cell
+from evalkit.cells import Cell, CellOutcome
 from evalkit.errors import ConfigError
 
 if TYPE_CHECKING:
-    import pandas as pd
-
+    from evalkit.execute import RunContext
+    from evalkit.plan import Plan
     from evalkit.plugins import Host
 
 BACKENDS = ("sequential", "processes", "dask")
@@ -35,36 +36,39 @@ BACKENDS = ("sequential", "processes", "dask")
 
 def run_cells(
     todo: list[tuple[Cell, str]],
+    ctx: RunContext,
     *,
-    backend: str = "sequential",
-    jobs: int = 1,
-    scheduler: str | None = None,
     host: Host | None = None,
-    frames: dict[tuple[str, str], pd.DataFrame] | None = None,
-    **kwargs: Any,
+    plan: Plan | None = None,
 ) -> Iterator[tuple[Cell, CellOutcome]]:
-    """Compute ``todo`` cells (with their keys) on ``backend``; yield ``(cell, outcome)`` as they finish.
+    """Compute ``todo`` cells (with their keys) on ``ctx.backend``; yield ``(cell, outcome)`` as they finish.
 
-    ``kwargs`` go to :func:`~evalkit.cells.compute_cell` (``data_dir``, ``cache_dir``, ``cell_dir``,
-    ``device``, ``progress``). ``host`` and ``frames`` (splits already loaded, keyed by dataset label
-    and split) are used by the sequential backend only; worker processes build their own.
+    Each cell goes through :func:`evalkit.execute.run_cell` with ``ctx``. ``host`` and ``plan``
+    (its built datasets and methods, its loaded splits) are used by the sequential backend only;
+    worker processes build their own from the cells' specs.
 
     Raises:
         ConfigError: unknown backend, ``jobs`` < 1, or dask not installed / scheduler unreachable.
     """
-    if backend not in BACKENDS:
-        raise ConfigError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
-    if jobs < 1:
-        raise ConfigError(f"--jobs must be at least 1, got {jobs}")
+    from evalkit.execute import run_cell
+
+    if ctx.backend not in BACKENDS:
+        raise ConfigError(f"unknown backend {ctx.backend!r}; choose one of {', '.join(BACKENDS)}")
+    if ctx.jobs < 1:
+        raise ConfigError(f"--jobs must be at least 1, got {ctx.jobs}")
     if not todo:
         return
-    if backend == "sequential":
+    if ctx.backend == "sequential":
         for cell, key in todo:
-            yield cell, compute_cell(cell, key, host=host, frames=frames, **kwargs)
-    elif backend == "processes":
-        yield from _joblib(todo, jobs, kwargs)
+            built: dict[str, Any] = {}
+            if plan is not None:
+                built = {"dataset": plan.datasets[cell.dataset.label][1], "method": plan.methods[cell.method.label][1],
+                         "frames": plan.frames}
+            yield cell, run_cell(cell, key, ctx, host=host, **built)
+    elif ctx.backend == "processes":
+        yield from _joblib(todo, ctx.jobs, ctx.for_workers())
     else:
-        yield from _dask(todo, jobs, scheduler, kwargs)
+        yield from _dask(todo, ctx.jobs, ctx.scheduler, ctx.for_workers())
 
 
 @dataclass
@@ -80,11 +84,13 @@ class _Failure:
     detail: str
 
 
-def _worker(cell: Cell, key: str, kwargs: dict[str, Any]) -> tuple[Cell, CellOutcome | _Failure]:
+def _worker(cell: Cell, key: str, ctx: RunContext) -> tuple[Cell, CellOutcome | _Failure]:
     import traceback
 
+    from evalkit.execute import run_cell
+
     try:
-        return cell, compute_cell(cell, key, **kwargs)
+        return cell, run_cell(cell, key, ctx)
     except (KeyboardInterrupt, GeneratorExit):
         raise
     except BaseException as exc:
@@ -106,20 +112,20 @@ def _unwrap(item: tuple[Cell, CellOutcome | _Failure]) -> tuple[Cell, CellOutcom
     return cell, out
 
 
-def _joblib(todo: list[tuple[Cell, str]], jobs: int, kwargs: dict[str, Any]) -> Iterator[tuple[Cell, CellOutcome]]:
+def _joblib(todo: list[tuple[Cell, str]], jobs: int, ctx: RunContext) -> Iterator[tuple[Cell, CellOutcome]]:
     from joblib import Parallel, delayed
 
     parallel = Parallel(n_jobs=jobs, backend="loky", return_as="generator_unordered")
-    for item in parallel(delayed(_worker)(cell, key, kwargs) for cell, key in todo):
+    for item in parallel(delayed(_worker)(cell, key, ctx) for cell, key in todo):
         yield _unwrap(item)
 
 
-def _dask_task(cell: Cell, key: str, kwargs: dict[str, Any]) -> tuple[Cell, CellOutcome | _Failure]:
-    return _worker(cell, key, kwargs)
+def _dask_task(cell: Cell, key: str, ctx: RunContext) -> tuple[Cell, CellOutcome | _Failure]:
+    return _worker(cell, key, ctx)
 
 
 def _dask(
-    todo: list[tuple[Cell, str]], jobs: int, scheduler: str | None, kwargs: dict[str, Any]
+    todo: list[tuple[Cell, str]], jobs: int, scheduler: str | None, ctx: RunContext
 ) -> Iterator[tuple[Cell, CellOutcome]]:
     try:
         from distributed import Client, LocalCluster, as_completed
@@ -136,7 +142,7 @@ def _dask(
     except OSError as exc:
         raise ConfigError(f"cannot reach the dask scheduler {scheduler!r}: {exc}") from None
     try:
-        futures = [client.submit(_dask_task, cell, key, kwargs, key=f"evalkit-cell-{key}", pure=False)
+        futures = [client.submit(_dask_task, cell, key, ctx, key=f"evalkit-cell-{key}", pure=False)
                    for cell, key in todo]
         for fut in as_completed(futures):
             yield _unwrap(fut.result())

@@ -110,48 +110,61 @@ def bootstrap_tasks(
     rng = np.random.default_rng(seed)
     k = table.shape[1]
     draws = rng.integers(0, k, size=(n_resamples, k))
-    frames = []
-    for label, agg in aggregators:
-        direction = aggregate_direction(agg, higher_is_better)
-        full = agg.aggregate(table, higher_is_better=higher_is_better)
-        rows = table.index[full.notna().to_numpy()]
-        sub = table.loc[rows]
-        values = np.full((n_resamples, len(rows)), np.nan)
-        ranks = np.full((n_resamples, len(rows)), np.nan)
-        for b in range(n_resamples):
-            cols = draws[b]
-            resampled = pd.DataFrame(
-                sub.to_numpy()[:, cols],
-                index=sub.index,
-                columns=[f"{table.columns[c]}#{j}" for j, c in enumerate(cols)],
-            )
-            try:
-                vals = agg.aggregate(resampled, higher_is_better=higher_is_better)
-            except DataError as exc:
-                raise DataError(f"bootstrap resample {b} (seed {seed}): {exc}") from None
-            values[b] = vals.to_numpy(dtype=float)
-            ranks[b] = rank(vals, higher_is_better=direction).to_numpy(dtype=float)
-        stats = _intervals(values, ranks, confidence)
-        p_beat = np.full(len(rows), np.nan)
-        if reference is not None and reference in rows:
-            ref = snap_ties(values[:, rows.get_loc(reference)])[:, None]
-            mine = snap_ties(values)
-            better = mine > ref if direction else mine < ref
-            valid = np.isfinite(mine) & np.isfinite(ref)
-            wins = np.where(valid, better + 0.5 * (mine == ref), 0.0).sum(axis=0)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                p_beat = np.where(valid.sum(axis=0) > 0, wins / valid.sum(axis=0), np.nan)
-            p_beat[rows.get_loc(reference)] = np.nan
-        frame = pd.DataFrame({"rule": label, "system": rows, **stats, "p_beat_reference": p_beat})
-        unscored = table.index.difference(rows, sort=False)
-        if len(unscored):
-            frame = pd.concat(
-                [frame, pd.DataFrame({"rule": label, "system": unscored})], ignore_index=True
-            )
-        frames.append(frame)
+    frames = [_task_rule(table, label, agg, draws, reference=reference, seed=seed, confidence=confidence,
+                         higher_is_better=higher_is_better) for label, agg in aggregators]
     out = pd.concat(frames, ignore_index=True)
     out.attrs.update(n_resamples=n_resamples, seed=seed, confidence=confidence, reference=reference)
     return out
+
+
+def _task_rule(table: pd.DataFrame, label: str, agg: Aggregator, draws: np.ndarray, *, reference: str | None,
+               seed: int, confidence: float, higher_is_better: bool) -> pd.DataFrame:
+    """The rows of :func:`bootstrap_tasks` for one aggregation rule, over the column ``draws`` ``(B, k)``."""
+    import numpy as np
+    import pandas as pd
+
+    direction = aggregate_direction(agg, higher_is_better)
+    full = agg.aggregate(table, higher_is_better=higher_is_better)
+    rows = table.index[full.notna().to_numpy()]
+    sub = table.loc[rows]
+    n_resamples = draws.shape[0]
+    values = np.full((n_resamples, len(rows)), np.nan)
+    ranks = np.full((n_resamples, len(rows)), np.nan)
+    for b in range(n_resamples):
+        cols = draws[b]
+        resampled = pd.DataFrame(sub.to_numpy()[:, cols], index=sub.index,
+                                 columns=[f"{table.columns[c]}#{j}" for j, c in enumerate(cols)])
+        try:
+            vals = agg.aggregate(resampled, higher_is_better=higher_is_better)
+        except DataError as exc:
+            raise DataError(f"bootstrap resample {b} (seed {seed}): {exc}") from None
+        values[b] = vals.to_numpy(dtype=float)
+        ranks[b] = rank(vals, higher_is_better=direction).to_numpy(dtype=float)
+    stats = _intervals(values, ranks, confidence)
+    p_beat = np.full(len(rows), np.nan)
+    if reference is not None and reference in rows:
+        p_beat = _p_beat(values, int(rows.get_loc(reference)), direction)  # type: ignore[arg-type]
+    frame = pd.DataFrame({"rule": label, "system": rows, **stats, "p_beat_reference": p_beat})
+    unscored = table.index.difference(rows, sort=False)
+    if len(unscored):
+        frame = pd.concat([frame, pd.DataFrame({"rule": label, "system": unscored})], ignore_index=True)
+    return frame
+
+
+def _p_beat(values: np.ndarray, ref_col: int, direction: bool) -> np.ndarray:
+    """Per column of ``values`` ``(B, n)``: the share of resamples strictly better than column
+    ``ref_col``, ties counting half (NaN for the reference itself and never-valid columns)."""
+    import numpy as np
+
+    ref = snap_ties(values[:, ref_col])[:, None]
+    mine = snap_ties(values)
+    better = mine > ref if direction else mine < ref
+    valid = np.isfinite(mine) & np.isfinite(ref)
+    wins = np.where(valid, better + 0.5 * (mine == ref), 0.0).sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p_beat = np.where(valid.sum(axis=0) > 0, wins / valid.sum(axis=0), np.nan)
+    p_beat[ref_col] = np.nan
+    return np.asarray(p_beat, dtype=float)
 
 
 @dataclass
@@ -220,18 +233,12 @@ def bootstrap_examples(
     import pandas as pd
 
     _check_args(n_resamples, confidence)
-    preds = run.predictions
-    rng = np.random.default_rng(seed)
+    preds, rng = run.predictions, np.random.default_rng(seed)
     failures: dict[str, int] = {}
     cell_rows: list[dict[str, Any]] = []
     agg_frames: list[pd.DataFrame] = []
-    groups = (
-        {key: g for key, g in preds.groupby(["dataset", "split"], sort=False)} if len(preds) else {}
-    )
-    draws = {
-        key: rng.integers(0, g["row"].nunique(), size=(n_resamples, g["row"].nunique()))
-        for key, g in groups.items()
-    }
+    groups = {key: g for key, g in preds.groupby(["dataset", "split"], sort=False)} if len(preds) else {}
+    draws = {k: rng.integers(0, g["row"].nunique(), size=(n_resamples, g["row"].nunique())) for k, g in groups.items()}
     for label, metric in metrics.items():
         res = run.results[run.results["metric"] == label]
         if res.empty:
@@ -244,66 +251,80 @@ def bootstrap_examples(
             g = groups.get((dataset, split))
             if g is None:
                 raise DataError(f"the run has no per-example predictions for {dataset}/{split}")
-            refs = g.pivot(index="row", columns="method", values="reference")
-            if not (refs.nunique(axis=1, dropna=False) <= 1).all():
-                raise DataError(f"{dataset}/{split}: the methods' stored references disagree")
-            ref = refs.iloc[:, 0].to_numpy(dtype=float)
             for method in cell["method"]:
-                mg = g[g["method"] == method]
-                if mg.empty:
-                    raise DataError(
-                        f"the run has no per-example predictions for {method} on {dataset}/{split}"
-                    )
-                # (n,) scores or (n, K) class probabilities, in the order of ``refs``' rows.
-                pred = prediction_values(mg.set_index("row").reindex(refs.index))
-                row = table.index.get_loc(method)
-                where = f"{label} on {method}/{dataset}/{split}"
-                for b in range(n_resamples):
-                    idx = draws[(dataset, split)][b]
-                    try:
-                        reps[b, row, col] = _metric_value(metric, pred[idx], ref[idx])
-                    except EvalkitError:
-                        failures[where] = failures.get(where, 0) + 1
-                alpha = (1 - confidence) / 2
-                draws_of_cell = reps[:, row, col]
-                ok = np.isfinite(draws_of_cell)
-                cell_rows.append(
-                    {
-                        "method": method,
-                        "dataset": dataset,
-                        "split": split,
-                        "metric": label,
-                        "ci_low": float(np.quantile(draws_of_cell[ok], alpha))
-                        if ok.any()
-                        else np.nan,
-                        "ci_high": float(np.quantile(draws_of_cell[ok], 1 - alpha))
-                        if ok.any()
-                        else np.nan,
-                        "n_ok": int(ok.sum()),
-                    }
-                )
-        for agg_label, agg in aggregators:
-            direction = aggregate_direction(agg, metric.higher_is_better)
-            values = np.full((n_resamples, table.shape[0]), np.nan)
-            ranks = np.full_like(values, np.nan)
-            for b in range(n_resamples):
-                frame = pd.DataFrame(reps[b], index=table.index, columns=table.columns)
-                try:
-                    vals = agg.aggregate(frame, higher_is_better=metric.higher_is_better)
-                except DataError as exc:
-                    raise DataError(
-                        f"bootstrap resample {b} (seed {seed}), {label}: {exc}"
-                    ) from None
-                values[b] = vals.to_numpy(dtype=float)
-                ranks[b] = rank(vals, higher_is_better=direction).to_numpy(dtype=float)
-            stats = _intervals(values, ranks, confidence)
-            agg_frames.append(
-                pd.DataFrame(
-                    {"metric": label, "aggregator": agg_label, "method": table.index, **stats}
-                )
-            )
-    cells = pd.DataFrame(
-        cell_rows, columns=["method", "dataset", "split", "metric", "ci_low", "ci_high", "n_ok"]
-    )
-    aggregates = pd.concat(agg_frames, ignore_index=True) if agg_frames else pd.DataFrame()
-    return ExampleBootstrap(cells, aggregates, n_resamples, seed, confidence, failures)
+                where = (label, method, str(dataset), str(split))
+                reps[:, table.index.get_loc(method), col] = _cell_reps(metric, g, where, draws[(dataset, split)],
+                                                                       failures)
+                cell_rows.append(_cell_interval(reps[:, table.index.get_loc(method), col], where, confidence))
+        agg_frames += [_aggregate_reps(reps, table, label, metric, agg_label, agg, seed=seed, confidence=confidence)
+                       for agg_label, agg in aggregators]
+    cells = pd.DataFrame(cell_rows, columns=["method", "dataset", "split", "metric", "ci_low", "ci_high", "n_ok"])
+    return ExampleBootstrap(cells, pd.concat(agg_frames, ignore_index=True) if agg_frames else pd.DataFrame(),
+                            n_resamples, seed, confidence, failures)
+
+
+def _cell_reps(metric: Metric, g: pd.DataFrame, where: tuple[str, str, str, str], draws: np.ndarray,
+               failures: dict[str, int]) -> np.ndarray:
+    """The metric on each resample ``draws[b]`` of one method's rows of ``g`` (one dataset/split):
+    shape ``(B,)``, NaN where undefined (counted in ``failures``).
+
+    Raises:
+        DataError: the methods' stored references disagree, or the method has no rows in ``g``.
+    """
+    import numpy as np
+
+    label, method, dataset, split = where
+    refs = g.pivot(index="row", columns="method", values="reference")
+    if not (refs.nunique(axis=1, dropna=False) <= 1).all():
+        raise DataError(f"{dataset}/{split}: the methods' stored references disagree")
+    ref = refs.iloc[:, 0].to_numpy(dtype=float)
+    mg = g[g["method"] == method]
+    if mg.empty:
+        raise DataError(f"the run has no per-example predictions for {method} on {dataset}/{split}")
+    # (n,) scores or (n, K) class probabilities, in the order of ``refs``' rows.
+    pred = prediction_values(mg.set_index("row").reindex(refs.index))
+    name = f"{label} on {method}/{dataset}/{split}"
+    out = np.full(draws.shape[0], np.nan)
+    for b in range(draws.shape[0]):
+        idx = draws[b]
+        try:
+            out[b] = _metric_value(metric, pred[idx], ref[idx])
+        except EvalkitError:
+            failures[name] = failures.get(name, 0) + 1
+    return out
+
+
+def _cell_interval(reps: np.ndarray, where: tuple[str, str, str, str], confidence: float) -> dict[str, Any]:
+    """The ``cells`` row of :class:`ExampleBootstrap` for one cell's resampled values ``reps``."""
+    import numpy as np
+
+    label, method, dataset, split = where
+    alpha = (1 - confidence) / 2
+    ok = np.isfinite(reps)
+    return {
+        "method": method, "dataset": dataset, "split": split, "metric": label,
+        "ci_low": float(np.quantile(reps[ok], alpha)) if ok.any() else np.nan,
+        "ci_high": float(np.quantile(reps[ok], 1 - alpha)) if ok.any() else np.nan,
+        "n_ok": int(ok.sum()),
+    }
+
+
+def _aggregate_reps(reps: np.ndarray, table: pd.DataFrame, label: str, metric: Metric, agg_label: str,
+                    agg: Aggregator, *, seed: int, confidence: float) -> pd.DataFrame:
+    """The ``aggregates`` rows of one (metric, aggregator) from the resampled tables ``reps`` ``(B, m, d)``."""
+    import numpy as np
+    import pandas as pd
+
+    direction = aggregate_direction(agg, metric.higher_is_better)
+    values = np.full((reps.shape[0], table.shape[0]), np.nan)
+    ranks = np.full_like(values, np.nan)
+    for b in range(reps.shape[0]):
+        frame = pd.DataFrame(reps[b], index=table.index, columns=table.columns)
+        try:
+            vals = agg.aggregate(frame, higher_is_better=metric.higher_is_better)
+        except DataError as exc:
+            raise DataError(f"bootstrap resample {b} (seed {seed}), {label}: {exc}") from None
+        values[b] = vals.to_numpy(dtype=float)
+        ranks[b] = rank(vals, higher_is_better=direction).to_numpy(dtype=float)
+    stats = _intervals(values, ranks, confidence)
+    return pd.DataFrame({"metric": label, "aggregator": agg_label, "method": table.index, **stats})

@@ -8,7 +8,9 @@ dataset, and for the method and the dataset :func:`evalkit.fingerprint.component
 source of their code (plugin packages, local packages they import, evalkit's own modules), a
 fingerprint of every local file or folder a parameter names (model weights, vocabularies, word
 vectors), the hub revision a model name resolves to, the versions of the libraries they declare
-(``requires``) and import, and the device a method given none runs on.
+(``requires``) and import, the device a method given none runs on, and the row ``limit`` when the
+run loads only the first rows of every split. The plan (:mod:`evalkit.plan`) is the only place
+cells are keyed; the executor (:mod:`evalkit.execute`) computes them.
 
 A finished cell's predictions and its key inputs are written atomically to
 ``<cell dir>/<key[:2]>/<key>.npz`` (temporary file, then ``os.replace``), so an interrupted run
@@ -27,23 +29,17 @@ import hashlib
 import json
 import os
 import tempfile
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from evalkit.classification import CLASSIFICATION
-from evalkit.errors import EvalkitError, PluginError
 from evalkit.fsutil import apply_umask
-from evalkit.guard import describe, origin, plugin_call
 from evalkit.interfaces import Dataset, Method
 from evalkit.suite import ComponentSpec
 
 if TYPE_CHECKING:
     import numpy as np
-    import pandas as pd
 
-    from evalkit.encoding import EncoderOutputs
     from evalkit.plugins import Host
 
 
@@ -86,14 +82,22 @@ def cell_key_inputs(
     cell: Cell, *, method_params: dict[str, Any], dataset_params: dict[str, Any],
     file_sha256: dict[str, str], versions: dict[str, str | None],
     method_inputs: dict[str, Any] | None = None, dataset_inputs: dict[str, Any] | None = None,
+    limit: int | None = None,
 ) -> dict[str, Any]:
-    """The JSON-ready document a cell's key hashes (see the module docstring for what it covers)."""
-    return {
+    """The JSON-ready document a cell's key hashes (see the module docstring for what it covers).
+
+    ``limit`` (every split cut to its first ``limit`` rows) is part of the document only when set,
+    so the keys of whole-split cells are those of earlier evalkit versions.
+    """
+    doc: dict[str, Any] = {
         "method": cell.method.component, "method_params": method_params,
         "dataset": cell.dataset.component, "dataset_params": dataset_params,
         "split": cell.split, "tune_split": cell.tune_split, "files": file_sha256, "versions": versions,
         "method_inputs": method_inputs or {}, "dataset_inputs": dataset_inputs or {},
     }
+    if limit is not None:
+        doc["limit"] = limit
+    return doc
 
 
 def cell_key(cell: Cell, **inputs: Any) -> str:
@@ -200,127 +204,3 @@ def create_method(host: Host, spec: ComponentSpec, *, device: str | None = None)
     method: Method = entry.create(**params)
     method.registered_name = spec.label
     return method
-
-
-def compute_cell(
-    cell: Cell,
-    key: str,
-    *,
-    data_dir: Path,
-    cache_dir: Path | None,
-    cell_dir: Path | None,
-    device: str | None = None,
-    progress: bool = False,
-    host: Host | None = None,
-    frames: dict[tuple[str, str], pd.DataFrame] | None = None,
-    readonly: bool = False,
-    encoders: EncoderOutputs | None = None,
-) -> CellOutcome:
-    """Fit and run the cell's method on its split, validate and store the predictions.
-
-    Runs in the calling process or in a worker (``host`` defaults to the worker's own
-    :func:`evalkit.plugins.get_host`). ``device`` is passed to methods that take a ``device``
-    parameter and were not given one. ``frames`` holds splits the caller already loaded, keyed by
-    (dataset label, split); other splits are loaded here (worker processes load their own).
-    ``readonly``: read the embedding cache but store neither embeddings nor the cell.
-    ``encoders``: the run's shared encoder outputs (:func:`evalkit.encoding.run_encoder_outputs`),
-    bound to the method when it requests any; default: this cell's own, over ``cache_dir``.
-
-    Raises:
-        PluginError: the method returned the wrong number of scores or non-finite scores.
-        EvalkitError: anything the dataset or method raises for bad input.
-    """
-    from evalkit.encoding import bind_method, run_encoder_outputs
-    from evalkit.plugins import get_host
-
-    host = host or get_host()
-    t0 = time.perf_counter()
-    ds = create_dataset(host, cell.dataset)
-    loaded = frames or {}
-
-    def load(split: str) -> pd.DataFrame:
-        from evalkit.inputs import load_split
-
-        frame = loaded.get((cell.dataset.label, split))
-        return load_split(ds, split, data_dir) if frame is None else frame
-
-    frame = load(cell.split)
-    method = create_method(host, cell.method, device=device)
-    encoders = encoders or run_encoder_outputs((), cache_dir=cache_dir, readonly=readonly)
-    encoders.progress, encoded = progress, encoders.texts_encoded
-    bind_method(method, encoders)
-    where = f"method {cell.method.label!r} on {cell.dataset.label}/{cell.split}"
-    tune_pred = None
-    try:
-        plugin_call(method, "fit", method.fit, frame[["sentence1", "sentence2"]], cell=cell.label)
-        if ds.task_type == CLASSIFICATION:
-            fit_classifier(method, ds, load, where, cell=cell.label)
-        n_classes = len(ds.class_names) or None
-        pred = checked_predict(method, frame, where, cell=cell.label, n_classes=n_classes)
-        if cell.tune_split:
-            # The same fitted instance scores the validation pairs that tuned metrics fit on.
-            tune_frame = load(cell.tune_split)
-            tune_pred = checked_predict(method, tune_frame, f"{where} (scoring {cell.tune_split} for tuning)",
-                                        cell=f"{cell.label} (tuning rows of {cell.tune_split})",
-                                        n_classes=n_classes)
-    finally:
-        encoders.progress = False
-    inputs = json.loads(cell.inputs) if cell.inputs else None
-    meta = {"cell": cell.label, "params": method.get_params(), "inputs": inputs}
-    CellStore(cell_dir, readonly=readonly).save(key, pred, meta, tune_pred)
-    return CellOutcome(key, pred, time.perf_counter() - t0, encoders.texts_encoded - encoded, False,
-                       tune_pred)
-
-
-def fit_classifier(method: Any, ds: Dataset, load: Any, where: str, *, cell: str | None = None) -> None:
-    """Fit a classification method on the dataset's labelled ``train_split`` (and ``dev_split``).
-
-    Raises:
-        ConfigError: the method is not a :class:`~evalkit.classification.ClassificationMethod`.
-        PluginError: the dataset declares no ``train_split`` or ``class_names``; ``fit_labelled``
-            raised or did not return self.
-    """
-    from evalkit.classification import ClassificationMethod, LabelledData
-    from evalkit.errors import ConfigError
-
-    if not isinstance(method, ClassificationMethod):
-        raise ConfigError(f"{where}: {ds.display_name!r} is a classification dataset, but the method is not a "
-                          f"classification method (its task types: {list(method.task_types)})")
-    if not ds.train_split or not ds.class_names:
-        raise PluginError(f"classification dataset {ds.display_name!r} must declare train_split and class_names")
-    cols = ["sentence1", "sentence2", "label"]
-    dev = load(ds.dev_split)[cols] if ds.dev_split else None
-    data = LabelledData(load(ds.train_split)[cols], tuple(ds.class_names), dev)
-    fitted = plugin_call(method, "fit_labelled", method.fit_labelled, data, cell=cell)
-    if fitted is not method:
-        raise PluginError(f"{where}: fit_labelled() must return self")
-
-
-def checked_predict(
-    method: Any, frame: Any, where: str, *, cell: str | None = None, n_classes: int | None = None
-) -> np.ndarray:
-    """``method.predict`` on ``frame``'s pairs, checked: one finite real score per pair (float64),
-    or, for a classification method (``n_classes`` given), class probabilities of shape
-    ``(len(frame), n_classes)`` validated by :func:`evalkit.classification.as_probabilities`.
-
-    Raises:
-        PluginError: ``predict`` raised or called ``sys.exit``; it returned something that is not a
-            1-D array of real numbers (complex, text, 2-D), the wrong number of scores, or NaN/inf
-            (naming the rows); for probabilities, any failed check of ``as_probabilities``. The
-            message names plugin, distribution, version, method and cell.
-    """
-    from evalkit.inputs import real_scores
-
-    raw = plugin_call(method, "predict", method.predict, frame[["sentence1", "sentence2"]], cell=cell)
-    ctx = {**origin(method), "cell": cell}
-    if n_classes is not None:
-        from evalkit.classification import as_probabilities
-
-        try:
-            return as_probabilities(raw, n_rows=len(frame), n_classes=n_classes, what=f"{where} predictions")
-        except EvalkitError as exc:
-            raise PluginError(f"{describe(ctx)}: {exc}", call="predict", **ctx) from None
-    problem, pred = real_scores(raw, len(frame))
-    if problem:
-        raise PluginError(f"{describe(ctx)}: predict returned {problem}", call="predict", **ctx)
-    return pred

@@ -368,7 +368,7 @@ def write_baseline(source: Source, path: Path, *, check: CheckResult | None = No
     if check is not None:
         record["replaced_verdict"] = "pass" if check.passed else "fail"
         record["replaced"] = check.baseline.label
-    prov = {**source.run.provenance, "baseline": record}
+    prov = source.run.provenance.with_record("baseline", record)
     as_json = path.suffix.lower() == ".json"
     if path.exists() and path.is_dir() == as_json:
         raise ConfigError(
@@ -376,7 +376,7 @@ def write_baseline(source: Source, path: Path, *, check: CheckResult | None = No
             "a .json path is written as a results JSON, any other path as a run folder"
         )
     if as_json:
-        doc = {"schema": 1, "kind": "evalkit-baseline", "provenance": prov,
+        doc = {"schema": 1, "kind": "evalkit-baseline", "provenance": prov.to_dict(),
                "results": records(source.run.results)}
         from evalkit.fsutil import atomic_write
 

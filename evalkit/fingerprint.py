@@ -39,8 +39,8 @@ from typing import Any
 
 #: evalkit modules whose code every prediction depends on: component bases and validation, data
 #: location and parsing, the cell runner and the embedding cache.
-CORE_MODULES = ("evalkit.interfaces", "evalkit.validation", "evalkit.data", "evalkit.cells", "evalkit.cache",
-                "evalkit.fingerprint")
+CORE_MODULES = ("evalkit.interfaces", "evalkit.validation", "evalkit.data", "evalkit.cells", "evalkit.execute",
+                "evalkit.cache", "evalkit.fingerprint")
 _SKIP_DIRS = {".git", "__pycache__", ".cache", ".hg", ".svn"}
 _MEMO_NAME = "fingerprints.json"
 

@@ -9,9 +9,10 @@ A *results source* is one of
   ``evalkit check --update-baseline BASELINE.json``; it has no per-example predictions;
 - a run reference: a run id in the runs folder, a unique prefix of one, or ``latest``.
 
-:func:`rescore` recomputes metrics from a run's stored predictions with exactly the code path of
-:func:`evalkit.runner.run_suite` (:func:`evalkit.runner.score_predictions`), so the values equal a
-fresh run's while no method is created, fitted or called.
+:func:`rescore` recomputes metrics from a run's stored predictions with the scorer of
+:func:`evalkit.runner.run_suite` (:func:`evalkit.scoring.score`, one rule for tuning rows), so the
+values equal a fresh run's while no method is created, fitted or called. Nothing here imports
+the executor (runner, plan, execute, backends).
 """
 
 from __future__ import annotations
@@ -20,17 +21,20 @@ import datetime as _dt
 import json
 import math
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from evalkit.errors import ConfigError, DataError
-from evalkit.results import PREDICTION_COLUMNS, RunResult, load_run, prediction_values
+from evalkit.provenance import Provenance
+from evalkit.results import PREDICTION_COLUMNS, RunResult, load_run
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from evalkit.plugins import Host
+    from evalkit.scoring import TaskInfo
     from evalkit.suite import ComponentSpec
 
 KEY = ["method", "dataset", "split", "metric"]
@@ -232,7 +236,8 @@ def _load_json(path: Path) -> Source:
     provenance = doc.get("provenance") or {}
     if not isinstance(provenance, dict):
         raise DataError(f"{path}: 'provenance' must be an object")
-    return Source(RunResult(results, pd.DataFrame(columns=PREDICTION_COLUMNS), provenance), path, "json")
+    return Source(RunResult(results, pd.DataFrame(columns=PREDICTION_COLUMNS), Provenance.from_dict(provenance)),
+                  path, "json")
 
 
 def load_source(ref: str | Path, *, runs_dir: Path | None = None) -> Source:
@@ -275,7 +280,7 @@ def cell_predictions(source: Source, method: str, dataset: str, split: str) -> p
     return sub.sort_values("row", kind="stable")
 
 
-def metric_specs_from_provenance(provenance: dict[str, Any]) -> list[ComponentSpec]:
+def metric_specs_from_provenance(provenance: Mapping[str, Any]) -> list[ComponentSpec]:
     """The metrics a run was scored with, as suite specs (label, registry name, params)."""
     from evalkit.suite import ComponentSpec
 
@@ -289,25 +294,21 @@ def metric_specs_from_provenance(provenance: dict[str, Any]) -> list[ComponentSp
 def rescore(run: RunResult, metrics: list[ComponentSpec] | None = None, *, host: Host | None = None) -> RunResult:
     """Score a stored run's predictions with ``metrics`` (default: the run's own metrics).
 
-    No method is created or called: each (method, dataset, split) cell's stored predictions and
-    gold references are passed to :func:`evalkit.runner.score_predictions`, in the run's cell order,
-    as :func:`~evalkit.runner.run_suite` does. A metric is applied to the datasets whose task type
-    (from the run's provenance) it supports. The result carries the run's provenance with the
-    new metrics and a ``rescore`` record (source run, time, plugin versions).
+    No method is created or called: the stored predictions (evaluated rows and the tuning rows
+    tuned metrics fit on) go through :func:`evalkit.scoring.score` under the run's ``tune_on``,
+    in the run's cell order, as :func:`~evalkit.runner.run_suite` does. A metric is applied to
+    the datasets whose task type (from the run's provenance) it supports. The result carries
+    the run's provenance with the new metrics and a ``rescore`` record (source run, time, plugin
+    versions).
 
     Raises:
         DataError: the run has no per-example predictions.
         ConfigError: unknown metric, or one that applies to none of the run's datasets.
         PluginError: a metric returned something that is not a number.
     """
-    import pandas as pd
-
-    from evalkit import __version__
-    from evalkit.inputs import class_notes
     from evalkit.plugins import get_host
-    from evalkit.results import results_frame
-    from evalkit.runner import score_predictions
-    from evalkit.tuning import FitData
+    from evalkit.provenance import metric_records
+    from evalkit.scoring import limit_notes, score
 
     host = host or get_host()
     source = str(run.run_dir) if run.run_dir else "the run"
@@ -317,49 +318,41 @@ def rescore(run: RunResult, metrics: list[ComponentSpec] | None = None, *, host:
     if not specs:
         raise ConfigError("no metrics to score with: pass --metrics")
     objs = {s.label: host.metrics.create(s.component, **s.params) for s in specs}
-    ds_prov = run.provenance.get("datasets") or {}
-    task_of = {d: (ds_prov.get(d) or {}).get("task_type") for d in dict.fromkeys(run.predictions["dataset"])}
+    tasks = task_infos(run)
     for label, m in objs.items():
-        if all(t is not None and t not in m.task_types for t in task_of.values()):
+        if all(t.task_type is not None and t.task_type not in m.task_types for t in tasks.values()):
             raise ConfigError(
                 f"metric {label!r} applies to task types {list(m.task_types)}, but the run's "
-                f"datasets are of type {sorted({str(t) for t in task_of.values()})}"
+                f"datasets are of type {sorted({str(t.task_type) for t in tasks.values()})}"
             )
-    # Validation rows a tuned metric fitted on (role "tune") are not cells of their own: they feed
-    # the same protocol as the original run (its tune_on), so tuned values re-score identically.
-    preds = run.predictions
-    role = preds["role"] if "role" in preds.columns else pd.Series("eval", index=preds.index)
-    evaluated, tune_rows = preds[role != "tune"], preds[role == "tune"]
-    tune_on = str(run.provenance.get("tune_on", "dev"))
-    rows: list[dict[str, Any]] = []
-    for (method, dataset, split), group in evaluated.groupby(CELL, sort=False):
-        group = group.sort_values("row", kind="stable")
-        pred = prediction_values(group)
-        refs = group["reference"].to_numpy()
-        t = tune_rows[(tune_rows["method"] == method) & (tune_rows["dataset"] == dataset)]
-        t = t.sort_values("row", kind="stable")
-        fit = (FitData(prediction_values(t), t["reference"].to_numpy(), str(t["split"].iloc[0]))
-               if len(t) else None)
-        for label, metric in objs.items():
-            task = task_of.get(dataset)
-            if task is not None and task not in metric.task_types:
-                continue
-            value, extras = score_predictions(metric, label, pred, refs, tune_on=tune_on, fit=fit)
-            row = {"method": method, "dataset": dataset, "split": split, "metric": label,
-                   "value": value, "n": len(group), **extras}
-            notes = class_notes(refs, where=f"{dataset}/{split}") if task == "pair_classification" else []
-            if notes:
-                row["note"] = "; ".join(notes)
-            rows.append(row)
-    results = results_frame(rows)
-    prov = dict(run.provenance)
-    prov["metrics"] = {label: {"metric": m.name, "params": m.get_params(), "higher_is_better": m.higher_is_better}
-                       for label, m in objs.items()}
+    results = score(run.predictions, objs, tasks, tune_on=str(run.provenance.get("tune_on", "dev")),
+                    notes=limit_notes(run.provenance.limit))
+    prov = run.provenance.copy()
+    prov.metrics = metric_records(objs)
     prov["rescore"] = {
         "from_run": run.run_dir.name if run.run_dir else None,
         "from_path": str(run.run_dir) if run.run_dir else None,
         "at": _dt.datetime.now(_dt.timezone.utc).isoformat(),
-        "evalkit_version": __version__,
+        "evalkit_version": _version(),
         "plugins": host.plugin_versions(),
     }
     return RunResult(results, run.predictions.copy(), prov)
+
+
+def task_infos(run: RunResult) -> dict[str, TaskInfo]:
+    """Dataset label -> the scorer's :class:`~evalkit.scoring.TaskInfo`, from the run's provenance
+    (task type; what each split is, recorded by runs since the pipeline split, for ``tuned_rows``)."""
+    from evalkit.scoring import TaskInfo
+
+    ds_prov = run.provenance.get("datasets") or {}
+    out = {}
+    for d in dict.fromkeys(run.predictions["dataset"]):
+        info = ds_prov.get(d) or {}
+        out[str(d)] = TaskInfo(info.get("task_type"), rows=dict(info.get("splits") or {}))
+    return out
+
+
+def _version() -> str:
+    from evalkit import __version__
+
+    return __version__

@@ -135,10 +135,10 @@ def cell_test(
     settings: PairedSettings, key: tuple[str, ...], alternative: str = "two-sided",
 ) -> PairedTest:
     """Paired test of ``metric(pred_b) - metric(pred_a)`` with a seed derived from ``key``."""
-    from evalkit.runner import score_predictions
+    from evalkit.scoring import score_cell
 
     def fn(p: np.ndarray, r: np.ndarray) -> float:
-        value, extras = score_predictions(metric, label, p, r)
+        value, extras = score_cell(metric, label, p, r)
         if "undefined" in extras:  # keep the test's own handling of undefined resamples
             from evalkit.errors import UndefinedValueError
 
@@ -202,13 +202,29 @@ def diff_runs(
         DataError: the sides scored different examples in a cell; ConfigError: unknown metric
             direction, or ``method_a``/``method_b`` absent.
     """
-    import numpy as np
     import pandas as pd
 
     from evalkit.plugins import get_host
 
     host = host or get_host()
     settings = settings or PairedSettings()
+    merged = _merged(a, b, method_a, method_b)
+    missing = _missing(merged, a, b)
+    both = merged[merged["_merge"] == "both"]
+    can_test = a.has_predictions and b.has_predictions
+    rows = [_diff_row(r, a, b, host, settings, method_a if can_test else None, can_test) for _, r in both.iterrows()]
+    cols = [*KEY, "higher_is_better", "a", "b", "delta", "ci_low", "ci_high", "p_value", "n", "better"]
+    cells = pd.DataFrame(rows, columns=cols)
+    cells["n"] = pd.Series([int(v) if pd.notna(v) else None for v in cells["n"]], index=cells.index, dtype=object)
+    return cells, missing
+
+
+def _merged(a: Source, b: Source, method_a: str | None, method_b: str | None) -> pd.DataFrame:
+    """The outer join of both results on :data:`KEY` (method ``method_a`` of ``a`` shown as ``method_b``).
+
+    Raises:
+        ConfigError: only one of ``method_a``/``method_b``, or a method a side lacks.
+    """
     ra, rb = a.run.results, b.run.results
     if (method_a is None) != (method_b is None):
         raise ConfigError("give both --method-a and --method-b, or neither")
@@ -218,29 +234,35 @@ def diff_runs(
                 raise ConfigError(f"{src.label} has no method {m!r}; it has {sorted(set(res['method']))}")
         ra = ra[ra["method"] == method_a].assign(method=method_b)
         rb = rb[rb["method"] == method_b]
-    merged = outer_join(ra, rb, ("_a", "_b"))
-    missing = merged[merged["_merge"] != "both"][KEY].assign(
-        only_in=np.where(merged.loc[merged["_merge"] != "both", "_merge"] == "left_only", a.label, b.label)
+    return outer_join(ra, rb, ("_a", "_b"))
+
+
+def _missing(merged: pd.DataFrame, a: Source, b: Source) -> pd.DataFrame:
+    """The cells of only one side, with ``only_in`` naming it."""
+    import numpy as np
+
+    one = merged["_merge"] != "both"
+    return merged[one][KEY].assign(
+        only_in=np.where(merged.loc[one, "_merge"] == "left_only", a.label, b.label)
     ).reset_index(drop=True)
-    both = merged[merged["_merge"] == "both"]
-    can_test = a.has_predictions and b.has_predictions
-    rows = []
-    for _, r in both.iterrows():
-        hib = metric_direction(r["metric"], [b, a], host)
-        va, vb = float(r["value_a"]), float(r["value_b"])
-        delta = vb - va
-        row: dict[str, Any] = {k: r[k] for k in KEY}
-        row.update(higher_is_better=hib, a=va, b=vb, delta=delta, ci_low=math.nan, ci_high=math.nan,
-                   p_value=math.nan, n=r["n_b"] if pd.notna(r["n_b"]) else r["n_a"])
-        if can_test:
-            metric = metric_object(r["metric"], [b, a], host)
-            pa, pb, refs = paired_arrays(a, b, method_a or r["method"], r["method"], r["dataset"], r["split"])
-            t = cell_test(metric, r["metric"], pa, pb, refs, settings, tuple(str(r[k]) for k in KEY))
-            row.update(ci_low=t.ci_low, ci_high=t.ci_high, p_value=t.p_value, n=t.n)
-        good = delta > 0 if hib else delta < 0
-        row["better"] = "=" if delta == 0 else ("b" if good else "a")
-        rows.append(row)
-    cols = [*KEY, "higher_is_better", "a", "b", "delta", "ci_low", "ci_high", "p_value", "n", "better"]
-    cells = pd.DataFrame(rows, columns=cols)
-    cells["n"] = pd.Series([int(v) if pd.notna(v) else None for v in cells["n"]], index=cells.index, dtype=object)
-    return cells, missing
+
+
+def _diff_row(r: Any, a: Source, b: Source, host: Host, settings: PairedSettings, method_a: str | None,
+              can_test: bool) -> dict[str, Any]:
+    """One shared cell's row of :func:`diff_runs` (the paired test when both sides hold predictions)."""
+    import pandas as pd
+
+    hib = metric_direction(r["metric"], [b, a], host)
+    va, vb = float(r["value_a"]), float(r["value_b"])
+    delta = vb - va
+    row: dict[str, Any] = {k: r[k] for k in KEY}
+    row.update(higher_is_better=hib, a=va, b=vb, delta=delta, ci_low=math.nan, ci_high=math.nan,
+               p_value=math.nan, n=r["n_b"] if pd.notna(r["n_b"]) else r["n_a"])
+    if can_test:
+        metric = metric_object(r["metric"], [b, a], host)
+        pa, pb, refs = paired_arrays(a, b, method_a or r["method"], r["method"], r["dataset"], r["split"])
+        t = cell_test(metric, r["metric"], pa, pb, refs, settings, tuple(str(r[k]) for k in KEY))
+        row.update(ci_low=t.ci_low, ci_high=t.ci_high, p_value=t.p_value, n=t.n)
+    good = delta > 0 if hib else delta < 0
+    row["better"] = "=" if delta == 0 else ("b" if good else "a")
+    return row

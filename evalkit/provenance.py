@@ -13,13 +13,23 @@ in its configuration (``core.fsmonitor``, filters, ``diff.external``) can execut
 
 from __future__ import annotations
 
+import copy
+import datetime as _dt
 import os
 import platform
 import re
 import sys
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from evalkit.cells import CellOutcome
+    from evalkit.execute import RunContext
+    from evalkit.interfaces import Metric
+    from evalkit.plan import Plan
+    from evalkit.plugins import Host
 
 _SHA = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
 
@@ -223,32 +233,51 @@ def machine() -> dict[str, Any]:
 # ------------------------------------------------------------------------------------------------
 # The record
 # ------------------------------------------------------------------------------------------------
-@dataclass
-class Provenance:
+#: Neutral values of the fields a loaded record lacks (JSON baselines, older runs); such fields are
+#: left out again when the record is saved.
+_EMPTY: dict[str, Any] = {
+    "evalkit_version": "", "suite": "", "suite_source": "", "tune_on": "dev", "limit": None, "methods": {},
+    "metrics": {}, "datasets": {}, "data_dir": "", "started": "", "finished": "", "seconds": 0.0, "execution": {},
+    "cells": {}, "texts_encoded": 0, "plugins": {}, "libraries": {}, "python": "", "python_implementation": "",
+    "platform": "", "machine": {}, "git": None,
+}
+
+
+@dataclass(eq=False)
+class Provenance(Mapping[str, Any]):
     """Everything about a run that another person needs to reproduce it.
 
-    ``to_dict()`` gives the JSON saved in ``run.json``. ``suite`` is the suite's name, or
-    ``ad-hoc`` when datasets, methods or metrics were chosen on the command line (``suite_source``
-    then says what it was derived from). ``methods`` and ``datasets`` map each label to its
-    registry name, plugin, parameters and :func:`evalkit.fingerprint.component_inputs` (code,
-    model files or hub revision, library versions); ``libraries`` holds the versions of every
-    library a component declares plus numpy, scipy and pandas.
+    Built in one place for a fresh run (:meth:`for_run`), read back from a saved run with
+    :meth:`from_dict`, written with :meth:`to_dict` (the JSON saved as ``run.json``'s
+    ``provenance``; a record read with :meth:`from_dict` is written back unchanged, key order
+    included). ``suite`` is the suite's name, or ``ad-hoc`` when datasets, methods or metrics were
+    chosen on the command line (``suite_source`` then says what it was derived from). ``methods``
+    and ``datasets`` map each label to its registry name, plugin, parameters and
+    :func:`evalkit.fingerprint.component_inputs` (code, model files or hub revision, library
+    versions); ``libraries`` holds the versions of every library a component declares plus
+    numpy, scipy and pandas. ``limit`` is the row limit of every split (``None``: whole splits).
+    Records added after the run (``bootstrap``, ``rescore``, ``baseline``, and any key an older or
+    newer evalkit wrote) live in ``extra``.
+
+    It reads like the JSON dict it is saved as (``prov["cells"]["computed"]``, ``prov.get("rescore")``,
+    ``dict(prov)``), and ``prov[key] = value`` sets a field or an extra record.
     """
 
-    evalkit_version: str
-    suite: str
-    suite_source: str
-    tune_on: str
-    methods: dict[str, Any]
-    metrics: dict[str, Any]
-    datasets: dict[str, Any]
-    data_dir: str
-    started: str
-    finished: str
-    seconds: float
-    execution: dict[str, Any]
-    cells: dict[str, Any]
-    texts_encoded: int
+    evalkit_version: str = ""
+    suite: str = ""
+    suite_source: str = ""
+    tune_on: str = "dev"
+    limit: int | None = None
+    methods: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    datasets: dict[str, Any] = field(default_factory=dict)
+    data_dir: str = ""
+    started: str = ""
+    finished: str = ""
+    seconds: float = 0.0
+    execution: dict[str, Any] = field(default_factory=dict)
+    cells: dict[str, Any] = field(default_factory=dict)
+    texts_encoded: int = 0
     plugins: dict[str, Any] = field(default_factory=dict)
     libraries: dict[str, str | None] = field(default_factory=dict)
     python: str = field(default_factory=lambda: sys.version.split()[0])
@@ -256,16 +285,108 @@ class Provenance:
     platform: str = field(default_factory=platform.platform)
     machine: dict[str, Any] = field(default_factory=machine)
     git: dict[str, Any] | None = field(default_factory=git_head)
+    extra: dict[str, Any] = field(default_factory=dict)
+    #: The keys of the dict a loaded record was read from, in order (``None``: built fresh).
+    loaded_keys: tuple[str, ...] | None = field(default=None, repr=False)
 
     @property
     def git_commit(self) -> str | None:
         """The commit, with ``-dirty`` when tracked files differ from it."""
         if self.git is None or self.git.get("commit") is None:
-            return None
+            saved = self.extra.get("git_commit")
+            return None if saved is None else str(saved)
         return str(self.git["commit"]) + ("-dirty" if self.git.get("modified") else "")
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> Provenance:
+        """The record saved as ``data`` (``run.json``'s ``provenance``, a baseline's, ``{}``).
+
+        Known keys fill the typed fields, everything else goes to ``extra``; nothing is computed
+        (no git or machine look-up), and :meth:`to_dict` gives ``data`` back.
+        """
+        if isinstance(data, Provenance):
+            return data.copy()
+        data = dict(data or {})
+        kwargs = {name: data.get(name, copy.deepcopy(empty)) for name, empty in _EMPTY.items()}
+        extra = {k: v for k, v in data.items() if k not in _EMPTY}
+        return cls(**kwargs, extra=extra, loaded_keys=tuple(data))
+
+    def copy(self) -> Provenance:
+        """A deep copy (editing it leaves this record unchanged)."""
+        return copy.deepcopy(self)
+
+    def _keys(self) -> list[str]:
+        names = list(_EMPTY)
+        if self.loaded_keys is None:
+            return [*names, "git_commit", *[k for k in self.extra if k != "git_commit"]]
+        added = [k for k in self.extra if k not in self.loaded_keys]
+        changed = [k for k in names if k not in self.loaded_keys and getattr(self, k) != _EMPTY[k]]
+        return [*self.loaded_keys, *added, *changed]
+
+    def __getitem__(self, key: str) -> Any:
+        if key in _EMPTY and (self.loaded_keys is None or key in self._keys()):
+            return getattr(self, key)
+        if key == "git_commit" and (self.loaded_keys is None or key in self.loaded_keys):
+            return self.git_commit
+        return self.extra[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        if key in _EMPTY:
+            setattr(self, key, value)
+        else:
+            self.extra[key] = value
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._keys())
+
+    def __len__(self) -> int:
+        return len(self._keys())
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Mapping) and self.to_dict() == dict(other.items())
+
+    __hash__ = None  # type: ignore[assignment]
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (``git_commit`` included at the top level, as readers of older runs expect)."""
-        out = asdict(self)
-        out["git_commit"] = self.git_commit
+        return copy.deepcopy({k: self[k] for k in self._keys()})
+
+    def with_record(self, key: str, record: Any) -> Provenance:
+        """A copy with ``record`` under ``key`` (``rescore``, ``baseline``, ``bootstrap``...)."""
+        out = self.copy()
+        out[key] = record
         return out
+
+    @classmethod
+    def for_run(cls, plan: Plan, outcomes: Mapping[str, CellOutcome], *, host: Host, execution: RunContext,
+                started: _dt.datetime, seconds: float) -> Provenance:
+        """The provenance of a run of ``plan`` whose cells gave ``outcomes``: the one place it is built."""
+        from evalkit import __version__
+        from evalkit.fingerprint import library_versions
+
+        computed = [o for o in outcomes.values() if not o.reused]
+        libraries = {"numpy", "scipy", "pandas"}
+        for _, component in [*plan.methods.values(), *plan.datasets.values()]:
+            libraries.update(getattr(component, "requires", ()))
+        return cls(
+            evalkit_version=__version__, plugins=host.plugin_versions(), libraries=library_versions(libraries),
+            suite=plan.suite.name, suite_source=plan.suite.source, tune_on=plan.tune_on, limit=plan.limit,
+            methods={label: {"method": spec.component, "plugin": host.methods.get(spec.component).plugin,
+                             "params": method.get_params(), "fingerprint": plan.fingerprints.get("method:" + label)}
+                     for label, (spec, method) in plan.methods.items()},
+            metrics=metric_records(plan.metrics),
+            datasets={label: {**info, "fingerprint": plan.fingerprints.get("dataset:" + label)}
+                      for label, info in plan.datasets_info.items()},
+            data_dir=str(plan.data_dir), started=started.isoformat(),
+            finished=_dt.datetime.now(_dt.timezone.utc).isoformat(), seconds=round(seconds, 3),
+            execution={"backend": execution.backend, "jobs": execution.jobs, "device": execution.device},
+            cells={"total": len(plan.cells), "computed": len(computed), "reused": len(plan.cells) - len(computed),
+                   "keys": {f"{c.method.label}|{c.dataset.label}|{c.split}": k for c, k in plan.cells}},
+            texts_encoded=sum(o.texts_encoded for o in computed),
+        )
+
+
+def metric_records(metrics: Mapping[str, Metric]) -> dict[str, dict[str, Any]]:
+    """``label -> {"metric", "params", "higher_is_better"}``: how a run records its metrics."""
+    return {label: {"metric": m.name, "params": m.get_params(), "higher_is_better": m.higher_is_better}
+            for label, m in metrics.items()}

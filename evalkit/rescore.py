@@ -18,8 +18,9 @@ example. Which columns feed a metric is decided by this rule (override with ``pr
    ``dev`` and a validation split in a (method, dataset) group (``dev_split``, by default the first
    of ``dev``, ``validation``, ``valid`` present), that split's rows are used for fitting only
    and every other split is scored with the fitted parameters unchanged; without one, tuned
-   metrics cross-fit (``cv``). Rows whose ``role`` column is ``tune`` (validation rows a saved run
-   kept for fitting) are never scored themselves.
+   metrics cross-fit (``cv``). A file with a ``role`` column (a saved run's predictions) says
+   itself which rows are validation rows: those whose ``role`` is ``tune``, never scored
+   themselves. Scoring is :func:`evalkit.scoring.score`, the scorer of ``evalkit compare``.
 
 A saved run's ``predictions.csv.gz`` follows this layout, so a run can be re-scored with other
 metrics or another ``tune_on``.
@@ -33,8 +34,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from evalkit.errors import ConfigError, DataError
-from evalkit.results import RunResult, results_frame
-from evalkit.tuning import FitData, check_tune_on, score_metric
+from evalkit.provenance import Provenance
+from evalkit.results import RunResult
+from evalkit.scoring import TEXT_TASKS
+from evalkit.tuning import check_tune_on
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -44,8 +47,6 @@ if TYPE_CHECKING:
 PREDICTION_CANDIDATES = ("score", "prediction")
 REFERENCE_CANDIDATES = ("label", "reference")
 DEV_SPLIT_NAMES = ("dev", "validation", "valid")
-#: Task types whose inputs are texts, passed to metrics as lists of str.
-TEXT_TASKS = frozenset({"generation"})
 GROUP_COLUMNS = ("method", "dataset", "split")
 
 
@@ -159,6 +160,9 @@ def rescore(
 ) -> RunResult:
     """Score ``frame`` (from :func:`read_table`) with ``metrics`` under the module's rule.
 
+    The file's rows become a predictions frame (:func:`predictions_frame`) scored by
+    :func:`evalkit.scoring.score`, the scorer of ``evalkit compare``, with its rule for tuning rows.
+
     Returns a :class:`RunResult` whose ``results`` has the same records as ``evalkit compare``
     (``method``, ``dataset``, ``split``, ``metric``, ``value``, ``n`` and the metrics' extras,
     e.g. ``threshold`` and ``tuned_on``); ``predictions`` is empty.
@@ -170,6 +174,7 @@ def rescore(
     import pandas as pd
 
     from evalkit.interfaces import TunedMetric
+    from evalkit.scoring import TaskInfo, score
 
     check_tune_on(tune_on)
     for label, m in metrics.items():
@@ -181,65 +186,59 @@ def rescore(
             )
     if not metrics:
         raise ConfigError(f"no metric applies to task type {inputs.task_type!r}")
-    df = frame.copy()
-    for col in GROUP_COLUMNS:
-        if col not in df.columns:
-            df[col] = inputs.defaults[col]
+    tuned = tune_on == "dev" and any(isinstance(m, TunedMetric) for m in metrics.values())
+    preds = predictions_frame(frame, path=path, inputs=inputs, dev_split=dev_split if tuned else None,
+                              find_dev=tuned)
+    tasks = {str(d): TaskInfo(inputs.task_type) for d in dict.fromkeys(preds["dataset"])}
+    results = score(preds, metrics, tasks, tune_on=tune_on)
+    return RunResult(results, pd.DataFrame(), Provenance.from_dict({}))
+
+
+def predictions_frame(frame: pd.DataFrame, *, path: Path, inputs: Inputs, dev_split: str | None = None,
+                      find_dev: bool = False) -> pd.DataFrame:
+    """The file's rows as the scorer's predictions frame (see :func:`evalkit.scoring.score`).
+
+    Columns ``method``, ``dataset``, ``split`` (absent: the defaults of item 4), ``row`` (the
+    file's order), ``prediction`` and ``reference`` (float64, or text for :data:`TEXT_TASKS`)
+    and ``role``. The file's ``role`` column is kept where it has one; otherwise, with
+    ``find_dev``, the rows of the validation split of each (method, dataset) (``dev_split``, or
+    the first of :data:`DEV_SPLIT_NAMES` present) get ``role="tune"`` when it has other splits.
+
+    Raises:
+        DataError: non-numeric or non-finite values, or pair-classification gold other than 0/1
+            (naming the lines).
+    """
+    import numpy as np
+    import pandas as pd
+
     text = inputs.task_type in TEXT_TASKS
-    if not text:
-        df[inputs.predictions] = _numbers(df, inputs.predictions, path)
-        df[inputs.references] = _numbers(df, inputs.references, path)
-        if inputs.task_type == "pair_classification":
-            bad = ~df[inputs.references].isin([0.0, 1.0])
-            if bad.any():
-                raise DataError(f"{path}: column {inputs.references!r} must be 0 or 1 for pair "
-                                f"classification, not at line(s) {df.loc[bad, '_line'].tolist()[:10]}")
-    any_tuned = any(isinstance(m, TunedMetric) for m in metrics.values())
-    tune_role = df["role"] == "tune" if "role" in df.columns else pd.Series(False, index=df.index)
+    cols = {c: (frame[c].to_numpy() if c in frame.columns else np.full(len(frame), inputs.defaults[c], dtype=object))
+            for c in GROUP_COLUMNS}
+    pred = frame[inputs.predictions].to_numpy() if text else _numbers(frame, inputs.predictions, path)
+    ref = frame[inputs.references].to_numpy() if text else _numbers(frame, inputs.references, path)
+    if inputs.task_type == "pair_classification":
+        bad = ~np.isin(ref, [0.0, 1.0])
+        if bad.any():
+            raise DataError(f"{path}: column {inputs.references!r} must be 0 or 1 for pair "
+                            f"classification, not at line(s) {frame.loc[bad, '_line'].tolist()[:10]}")
+    out = pd.DataFrame({**cols, "row": np.arange(len(frame)), "prediction": pred, "reference": ref})
+    if "role" in frame.columns:
+        out["role"] = np.where(frame["role"].to_numpy() == "tune", "tune", "eval")
+    else:
+        out["role"] = "eval"
+        if find_dev:
+            _mark_dev(out, dev_split)
+    return out.reset_index(drop=True)
 
-    def values(sub: pd.DataFrame, col: str) -> Any:
-        return sub[col].tolist() if text else sub[col].to_numpy()
 
-    rows: list[dict[str, Any]] = []
-    for (method, dataset), group in df.groupby(["method", "dataset"], sort=False):
+def _mark_dev(out: pd.DataFrame, dev_split: str | None) -> None:
+    """Give the validation split's rows of every (method, dataset) with other splits ``role="tune"``."""
+    names = [dev_split] if dev_split else list(DEV_SPLIT_NAMES)
+    for _, group in out.groupby(["method", "dataset"], sort=False):
         splits = list(dict.fromkeys(group["split"]))
-        dev = None
-        if tune_on == "dev" and any_tuned:
-            names = [dev_split] if dev_split else list(DEV_SPLIT_NAMES)
-            dev = next((s for s in names if s in splits), None)
-        fit = None
+        dev = next((s for s in names if s in splits), None)
         if dev is not None and len(splits) > 1:
-            sub = group[group["split"] == dev]
-            fit = FitData(values(sub, inputs.predictions), values(sub, inputs.references), dev)
-        for split in splits:
-            if fit is not None and split == dev:
-                continue
-            sub = group[(group["split"] == split) & ~tune_role[group.index]]
-            if sub.empty:
-                continue
-            pred, ref = values(sub, inputs.predictions), values(sub, inputs.references)
-            notes = _class_notes(inputs.task_type, ref, fit, f"{dataset}/{split}")
-            for label, metric in metrics.items():
-                value, extras = score_metric(metric, label, pred, ref, tune_on=tune_on, fit=fit,
-                                             cell=f"{method} on {dataset}/{split}")
-                row = {"method": method, "dataset": dataset, "split": split, "metric": label,
-                       "value": value, "n": len(sub), **extras}
-                if notes:
-                    row["note"] = "; ".join(notes)
-                rows.append(row)
-    results = results_frame(rows)
-    return RunResult(results, pd.DataFrame(), {})
-
-
-def _class_notes(task_type: str, ref: Any, fit: FitData | None, where: str) -> list[str]:
-    from evalkit.inputs import class_notes
-
-    if task_type != "pair_classification":
-        return []
-    notes = class_notes(ref, where=where)
-    if fit is not None:
-        notes += class_notes(fit.references, where=f"{where} (tuned on {fit.split})", role="tuning")
-    return notes
+            out.loc[group.index[group["split"] == dev], "role"] = "tune"
 
 
 def parse_params(items: tuple[str, ...] | list[str], metric_names: list[str]) -> dict[str, dict[str, Any]]:

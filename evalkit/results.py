@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from evalkit.errors import DataError
+from evalkit.provenance import Provenance
 
 if TYPE_CHECKING:
     import numpy as np
@@ -145,14 +146,27 @@ def git_commit(cwd: Path | None = None) -> str | None:
     return read_commit(cwd)
 
 
+def _empty_provenance() -> Provenance:
+    return Provenance.from_dict({})
+
+
 @dataclass
 class RunResult:
-    """Everything a run produced."""
+    """Everything a run produced.
+
+    ``provenance`` is a typed :class:`~evalkit.provenance.Provenance`; a plain dict given or
+    assigned (a saved run's JSON) is read with :meth:`~evalkit.provenance.Provenance.from_dict`.
+    """
 
     results: pd.DataFrame
     predictions: pd.DataFrame
-    provenance: dict[str, Any] = field(default_factory=dict)
+    provenance: Provenance = field(default_factory=_empty_provenance)
     run_dir: Path | None = None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name == "provenance" and not isinstance(value, Provenance):
+            value = Provenance.from_dict(value)
+        super().__setattr__(name, value)
 
     def records(self) -> list[dict[str, Any]]:
         return records(self.results)
@@ -177,7 +191,7 @@ class RunResult:
             doc = {
                 "schema": SCHEMA_VERSION,
                 "run_id": run_id,
-                "provenance": self.provenance,
+                "provenance": self.provenance.to_dict(),
                 "results": self.records(),
             }
             (tmp / "run.json").write_text(json.dumps(doc, indent=2, default=str) + "\n", encoding="utf-8")

@@ -212,9 +212,8 @@ def paired_bootstrap(
         seed: seed of ``numpy.random.default_rng``; the same indices are used for both systems.
 
     Returns:
-        :class:`PairedTest`; ``p_value`` is the shifted-null bootstrap p-value
-        (Berg-Kirkpatrick et al. 2012): the share of ``delta* - delta`` at least as extreme as
-        ``delta``.
+        :class:`PairedTest`; ``p_value`` is the shifted-null bootstrap p-value (Berg-Kirkpatrick
+        et al. 2012): the share of ``delta* - delta`` at least as extreme as ``delta``.
 
     Raises:
         DataError: inputs of different lengths, fewer than 2 examples, or a metric undefined on
@@ -226,50 +225,81 @@ def paired_bootstrap(
     a, b, r = _check_inputs(pred_a, pred_b, references, n_resamples, alternative, confidence)
     if ci_method not in CI_METHODS:
         raise ConfigError(f"ci_method must be one of {', '.join(CI_METHODS)}, not {ci_method!r}")
-    n = a.shape[0]
-    rng = np.random.default_rng(seed)
-    chunk = max(1, _CHUNK_ELEMENTS // n)
-    dist = np.empty(n_resamples)
-    jackknife: np.ndarray | None = None
+    n, rng, bca = a.shape[0], np.random.default_rng(seed), ci_method == "bca"
+    boot: _Boot
     if np.array_equal(a, b):
         # Identical predictions: every resample gives delta = 0 exactly, whatever the metric.
         float(metric(a, r))  # still raise where the metric itself is undefined
-        delta = 0.0
-        dist[:] = 0.0
-        jackknife = np.zeros(n)
+        boot = 0.0, np.zeros(n_resamples), np.zeros(n)
     elif per_example is not None:
-        d = np.asarray(per_example(b, r), dtype=np.float64) - np.asarray(per_example(a, r), dtype=np.float64)
-        if d.shape != (n,):
-            raise DataError(f"per-example scores have shape {d.shape}, expected ({n},)")
-        delta = float(d.mean())
-        for start in range(0, n_resamples, chunk):
-            stop = min(n_resamples, start + chunk)
-            idx = rng.integers(0, n, size=(stop - start, n))
-            dist[start:stop] = d[idx].mean(axis=1)
-        if ci_method == "bca":
-            jackknife = (d.sum() - d) / (n - 1)
+        boot = _boot_per_example(per_example, a, b, r, rng, n_resamples, bca)
     elif resampled is not None:
-        delta = float(metric(b, r)) - float(metric(a, r))
-        for start in range(0, n_resamples, chunk):
-            stop = min(n_resamples, start + chunk)
-            # One draw per resample, as in the loop below, so both paths see the same indices.
-            idx = np.stack([rng.integers(0, n, size=n) for _ in range(start, stop)])
-            dist[start:stop] = (np.asarray(resampled(b, r, idx), dtype=np.float64)
-                                - np.asarray(resampled(a, r, idx), dtype=np.float64))
+        boot = _boot_resampled(metric, resampled, a, b, r, rng, n_resamples)
     else:
-        delta = float(metric(b, r)) - float(metric(a, r))
-        for i in range(n_resamples):
-            ix = rng.integers(0, n, size=n)
-            dist[i] = _safe(metric, b[ix], r[ix]) - _safe(metric, a[ix], r[ix])
-        if ci_method == "bca":
-            keep = np.ones(n, dtype=bool)
-            jackknife = np.empty(n)
-            for i in range(n):
-                keep[i] = False
-                jackknife[i] = _safe(metric, b[keep], r[keep]) - _safe(metric, a[keep], r[keep])
-                keep[i] = True
+        boot = _boot_loop(metric, a, b, r, rng, n_resamples, bca)
+    delta, dist, jackknife = boot
     return _finish(dist, delta, jackknife, confidence=confidence, alternative=alternative,
                    ci_method=ci_method, n=n, n_resamples=n_resamples, seed=seed)
+
+
+_Boot = tuple[float, "np.ndarray", "np.ndarray | None"]
+
+
+def _boot_per_example(per_example: PerExampleFn, a: np.ndarray, b: np.ndarray, r: np.ndarray,
+                      rng: np.random.Generator, n_resamples: int, bca: bool) -> _Boot:
+    """``(delta, resampled deltas, jackknife or None)`` from per-example scores (means resampled)."""
+    import numpy as np
+
+    n = a.shape[0]
+    d = np.asarray(per_example(b, r), dtype=np.float64) - np.asarray(per_example(a, r), dtype=np.float64)
+    if d.shape != (n,):
+        raise DataError(f"per-example scores have shape {d.shape}, expected ({n},)")
+    dist = np.empty(n_resamples)
+    chunk = max(1, _CHUNK_ELEMENTS // n)
+    for start in range(0, n_resamples, chunk):
+        stop = min(n_resamples, start + chunk)
+        idx = rng.integers(0, n, size=(stop - start, n))
+        dist[start:stop] = d[idx].mean(axis=1)
+    return float(d.mean()), dist, ((d.sum() - d) / (n - 1) if bca else None)
+
+
+def _boot_resampled(metric: MetricFn, resampled: ResampledFn, a: np.ndarray, b: np.ndarray, r: np.ndarray,
+                    rng: np.random.Generator, n_resamples: int) -> _Boot:
+    """``(delta, resampled deltas, None)`` with the metric computed on chunks of resamples at once."""
+    import numpy as np
+
+    n = a.shape[0]
+    dist = np.empty(n_resamples)
+    chunk = max(1, _CHUNK_ELEMENTS // n)
+    for start in range(0, n_resamples, chunk):
+        stop = min(n_resamples, start + chunk)
+        # One draw per resample, as in the loop of _boot_loop, so both paths see the same indices.
+        idx = np.stack([rng.integers(0, n, size=n) for _ in range(start, stop)])
+        dist[start:stop] = (np.asarray(resampled(b, r, idx), dtype=np.float64)
+                            - np.asarray(resampled(a, r, idx), dtype=np.float64))
+    return float(metric(b, r)) - float(metric(a, r)), dist, None
+
+
+def _boot_loop(metric: MetricFn, a: np.ndarray, b: np.ndarray, r: np.ndarray, rng: np.random.Generator,
+               n_resamples: int, bca: bool) -> _Boot:
+    """``(delta, resampled deltas, jackknife or None)``, the metric recomputed on every resample."""
+    import numpy as np
+
+    n = a.shape[0]
+    delta = float(metric(b, r)) - float(metric(a, r))
+    dist = np.empty(n_resamples)
+    for i in range(n_resamples):
+        ix = rng.integers(0, n, size=n)
+        dist[i] = _safe(metric, b[ix], r[ix]) - _safe(metric, a[ix], r[ix])
+    jackknife = None
+    if bca:
+        keep = np.ones(n, dtype=bool)
+        jackknife = np.empty(n)
+        for i in range(n):
+            keep[i] = False
+            jackknife[i] = _safe(metric, b[keep], r[keep]) - _safe(metric, a[keep], r[keep])
+            keep[i] = True
+    return delta, dist, jackknife
 
 
 def paired_permutation(

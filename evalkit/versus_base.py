@@ -11,6 +11,7 @@ and the other wrong count.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from evalkit.interfaces import Table
@@ -26,7 +27,7 @@ COLUMNS = ["method", "base", "dataset", "split", "metric", "base_value", "value"
            "method_only", "p_value"]
 
 
-def base_pairs(provenance: dict[str, Any]) -> list[tuple[str, str]]:
+def base_pairs(provenance: Mapping[str, Any]) -> list[tuple[str, str]]:
     """``(method label, base label)`` for every post-processor of the run (see the module docstring)."""
     methods = provenance.get("methods") or {}
     by_component: dict[str, list[str]] = {}

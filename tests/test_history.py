@@ -12,7 +12,7 @@ import pytest
 from scipy import stats
 
 import evalkit
-from evalkit import runner
+from evalkit import execute, plan
 from evalkit.errors import ConfigError, DataError
 from evalkit.history import load_source, rescore, resolve_run, run_infos
 from evalkit.plugins import Host
@@ -78,7 +78,8 @@ def test_rescore_with_an_added_metric_equals_a_fresh_run_without_calling_methods
     def no_methods(*args: Any, **kwargs: Any) -> None:
         raise AssertionError("create_method was called while re-scoring")
 
-    monkeypatch.setattr(runner, "create_method", no_methods)
+    monkeypatch.setattr(plan, "create_method", no_methods)
+    monkeypatch.setattr(execute, "create_method", no_methods)
     source = load_source(folder, runs_dir=tmp_path / "runs")
     specs = [ComponentSpec(m, m) for m in ("spearman", "pearson", "kendall")]
     again = rescore(source.run, specs, host=trap_host)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from evalkit.errors import ConfigError, DataError
+from evalkit.provenance import Provenance
 
 if TYPE_CHECKING:
     from evalkit.history import Source
@@ -118,4 +119,4 @@ def merge_runs(sources: list[Source]) -> RunResult:
             for label, info in (s.run.provenance.get(k) or {}).items():
                 merged.setdefault(label, info)
         prov[k] = merged
-    return RunResult(results, preds.reset_index(drop=True), prov, Path(sources[0].path))
+    return RunResult(results, preds.reset_index(drop=True), Provenance.from_dict(prov), Path(sources[0].path))
