@@ -140,6 +140,7 @@ def score(
     from evalkit import __version__
     from evalkit.data import sha256_file
     from evalkit.plugins import get_host
+    from evalkit.provenance import Provenance
     from evalkit.rescore import read_table, rescore, resolve_inputs
 
     host = host or get_host()
@@ -150,14 +151,14 @@ def score(
     inputs = resolve_inputs(frame, path, predictions=predictions, references=references, task_type=task)
     metric_objs = score_metrics(host, metrics, params, inputs.task_type)
     result = rescore(frame, metric_objs, path=path, inputs=inputs, tune_on=tune_on, dev_split=dev_split)
-    result.provenance = {
+    result.provenance = Provenance.from_dict({
         "evalkit_version": __version__, "plugins": host.plugin_versions(), "source": str(path),
         "sha256": sha256_file(path), "task_type": inputs.task_type,
         "columns": {"predictions": inputs.predictions, "references": inputs.references}, "tune_on": tune_on,
         "metrics": {n: {"metric": m.name, "params": m.get_params(), "higher_is_better": m.higher_is_better}
                     for n, m in metric_objs.items()},
         "scored_at": _dt.datetime.now(_dt.timezone.utc).isoformat(),
-    }
+    })
     return Run(result, metric_objs, [], payload={"source": str(path)})
 
 

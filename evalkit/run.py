@@ -64,20 +64,8 @@ def provenance_dict(provenance: Any) -> dict[str, Any]:
 
 
 def set_provenance(run: RunResult, key: str, value: Any) -> None:
-    """Record ``value`` under ``key`` in ``run``'s provenance, whichever form it has.
-
-    A dict gets the key; a typed record gets the attribute when it declares one, else an entry of
-    its ``extra`` dict when it has one; otherwise the provenance becomes its dict form plus the key.
-    """
-    prov = run.provenance
-    if isinstance(prov, dict):
-        prov[key] = value
-    elif hasattr(prov, key):
-        setattr(prov, key, value)
-    elif isinstance(getattr(prov, "extra", None), dict):
-        prov.extra[key] = value
-    else:
-        run.provenance = {**provenance_dict(prov), key: value}
+    """Record ``value`` under ``key`` in ``run``'s provenance (:meth:`Provenance.with_record`)."""
+    run.provenance = run.provenance.with_record(key, value)
 
 
 @dataclass
