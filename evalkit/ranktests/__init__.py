@@ -164,13 +164,7 @@ def cross_dataset_tests(
         tests["wilcoxon_holm"] = wilcoxon_holm(names, values, mean, alpha, higher_is_better=higher_is_better)
     against = [p for p in chosen if p in ("holm", "bonferroni-dunn")]
     if against:
-        if control is None:
-            ctrl, source = names[rank_order(names, mean)[0]], "best mean rank"
-        elif str(control) in names:
-            ctrl, source = str(control), "given"
-        else:
-            where = "was left out for a missing cell" if str(control) in map(str, table.index) else "is not a system"
-            raise ConfigError(f"control {control!r} {where}; systems tested: {', '.join(names)}")
+        ctrl, source = _control(control, names, mean, table)
         for key, res in control_tests(names, mean, n, alpha, ctrl, against).items():
             res["control_from"] = source
             tests[key] = res
@@ -178,6 +172,22 @@ def cross_dataset_tests(
     tests["warnings"] = warnings + power_warnings(tests, k * (k - 1) // 2)
     tests["summary"] = summary_line(tests, ordered)
     return tests
+
+
+def _control(control: str | None, names: list[str], mean: Any, table: pd.DataFrame) -> tuple[str, str]:
+    """``(control system, where it came from)``: the given one, else the best mean rank.
+
+    Raises:
+        ConfigError: ``control`` is not among the tested systems (says whether it was left out).
+    """
+    from evalkit.ranktests.posthoc import rank_order
+
+    if control is None:
+        return names[rank_order(names, mean)[0]], "best mean rank"
+    if str(control) in names:
+        return str(control), "given"
+    where = "was left out for a missing cell" if str(control) in map(str, table.index) else "is not a system"
+    raise ConfigError(f"control {control!r} {where}; systems tested: {', '.join(names)}")
 
 
 def table_notes(tests: dict[str, Any]) -> list[str]:
