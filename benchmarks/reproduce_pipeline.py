@@ -1,7 +1,7 @@
 """Full-run regression check of the plan -> execute -> score pipeline against main's stored results.
 
 ``benchmarks/reference/main_{sts,pairclass}_results.csv`` are the ``results.csv`` of full runs
-(whole splits, no cache) of the default suite and of ``--suite pairclass`` made by evalkit's main
+(whole splits, a fresh empty cache folder) of the default suite and of ``--suite pairclass`` made by evalkit's main
 branch before ``run_suite`` was split into plan, execute and score. This script runs both suites
 again (cache disabled, so every cell is computed) and compares every value as written to CSV
 (floats by their shortest round-trip ``repr``): any difference is a regression. The 150-row
