@@ -188,17 +188,29 @@ def solve_many(xs: Sequence[Doc], ys: Sequence[Doc], idx: np.ndarray, solve: Sol
     return values[idx]
 
 
+def forced_backend(parallel: str, workers: int) -> bool | None:
+    """Processes (``True``) or threads (``False``) when ``parallel`` and ``workers`` decide alone:
+    ``"threads"`` or fewer than two workers -> threads, ``"processes"`` -> processes; ``None`` for
+    ``"auto"``, where the caller weighs the batch against the pool's start-up.
+
+    Raises:
+        ConfigError: ``parallel`` is not one of :data:`PARALLEL`.
+    """
+    if parallel not in PARALLEL:
+        raise ConfigError(f"parallel must be one of {', '.join(PARALLEL)}, not {parallel!r}")
+    if workers < 2 or parallel == "threads":
+        return False
+    return True if parallel == "processes" else None
+
+
 def use_processes(parallel: str, n_pairs: int, workers: int) -> bool:
     """Whether exact solves of ``n_pairs`` pairs go to worker processes (:mod:`evalkit_ot.procs`)
     rather than threads: ``parallel="processes"`` (with more than one worker), or ``"auto"`` and
     a batch large enough to pay for the processes (:data:`PROCESS_MIN_PAIRS`, or
     :data:`PROCESS_MIN_PAIRS_COLD` before the pool has started)."""
-    if parallel not in PARALLEL:
-        raise ConfigError(f"parallel must be one of {', '.join(PARALLEL)}, not {parallel!r}")
-    if workers < 2 or parallel == "threads":
-        return False
-    if parallel == "processes":
-        return True
+    forced = forced_backend(parallel, workers)
+    if forced is not None:
+        return forced
     from evalkit_ot.procs import is_warm
 
     return n_pairs >= (PROCESS_MIN_PAIRS if is_warm(workers) else PROCESS_MIN_PAIRS_COLD)

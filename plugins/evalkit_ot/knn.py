@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from evalkit import ConfigError
-from evalkit_ot.batch import PARALLEL, n_workers, ot_distances, run_threads
+from evalkit_ot.batch import forced_backend, n_workers, ot_distances, run_threads
 from evalkit_ot.bounds import capped_bound, centroid_bounds
 from evalkit_ot.solver import (
     MAX_ITER,
@@ -205,12 +205,9 @@ def _knn_processes(parallel: str, n_queries: int, workers: int) -> bool:
     """Processes for the search: ``parallel="processes"``, or ``"auto"`` with at least
     :data:`PROCESS_MIN_QUERIES` queries per worker once the pool runs
     (:data:`PROCESS_MIN_QUERIES_COLD` in all before it has started)."""
-    if parallel not in PARALLEL:
-        raise ConfigError(f"parallel must be one of {', '.join(PARALLEL)}, not {parallel!r}")
-    if workers < 2 or parallel == "threads":
-        return False
-    if parallel == "processes":
-        return True
+    forced = forced_backend(parallel, workers)
+    if forced is not None:
+        return forced
     from evalkit_ot.procs import is_warm
 
     if is_warm(workers):
