@@ -58,6 +58,7 @@ from evalkit.interfaces import (
     TunedMetric,
     as_1d_float,
     check_finite,
+    json_default,
 )
 from evalkit.tabular import read_delimited, read_jsonl_frame
 from evalkit.validation import as_score_table, check_pairs
@@ -122,6 +123,7 @@ __all__ = [
     "check_pairs",
     "compare",
     "hookimpl",
+    "json_default",
     "leaderboard",
     "load",
     "read_delimited",

@@ -427,6 +427,18 @@ class Report:
     payload: dict[str, Any] = field(default_factory=dict)
 
 
+def json_default(value: Any) -> Any:
+    """The ``default=`` of :func:`json.dumps` for report payloads (as the JSON reporter and the HTML
+    report use it): a NumPy scalar becomes its Python number (``.item()``), an array a nested list
+    (``.tolist()``), anything else ``str(value)``. Raises nothing.
+    """
+    if hasattr(value, "item"):
+        return value.item()
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    return str(value)
+
+
 class Reporter(Component, ABC):
     """Renders a :class:`Report` to text, selected by ``--format NAME``."""
 

@@ -59,14 +59,9 @@ def esc(text: Any) -> str:
 
 def json_script(data: Any, element_id: str = "evalkit-data") -> str:
     """``data`` as an inert JSON ``<script>`` element that no string inside can close."""
-    def default(o: Any) -> Any:
-        if hasattr(o, "item"):
-            return o.item()
-        if hasattr(o, "tolist"):
-            return o.tolist()
-        return str(o)
+    from evalkit.interfaces import json_default
 
-    text = json.dumps(_finite(data), default=default, allow_nan=False, ensure_ascii=False)
+    text = json.dumps(_finite(data), default=json_default, allow_nan=False, ensure_ascii=False)
     text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     text = text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
     return f'<script type="application/json" id="{esc(element_id)}">{text}</script>'

@@ -12,7 +12,7 @@ import math
 import re
 from typing import Any
 
-from evalkit import Register, Report, Reporter, Table, hookimpl
+from evalkit import Register, Report, Reporter, Table, hookimpl, json_default
 
 from .marks import apply_marks, bool_columns, legend_line
 
@@ -112,14 +112,7 @@ class JsonReporter(Reporter):
     extension = "json"
 
     def render(self, report: Report) -> str:
-        def default(o: Any) -> Any:
-            if hasattr(o, "item"):
-                return o.item()
-            if hasattr(o, "tolist"):
-                return o.tolist()
-            return str(o)
-
-        return json.dumps(report.payload, indent=2, default=default, allow_nan=False) + "\n"
+        return json.dumps(report.payload, indent=2, default=json_default, allow_nan=False) + "\n"
 
 
 #: LaTeX's ten special characters in text mode and what typesets each one literally (the LaTeX
