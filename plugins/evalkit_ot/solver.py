@@ -155,7 +155,7 @@ def _euclidean(x: np.ndarray, y: np.ndarray, xsq: np.ndarray | None, ysq: np.nda
     ``max(xsq) + max(ysq)``; ``out`` an ``(n, m)`` C-contiguous float64 array to fill."""
     xsq = np.einsum("ij,ij->i", x, x) if xsq is None else xsq
     ysq = np.einsum("ij,ij->i", y, y) if ysq is None else ysq
-    d2 = np.matmul(x, y.T, out=out)
+    d2 = np.dot(x, y.T, out=out)
     d2 *= -2.0
     d2 += xsq[:, None]
     d2 += ysq
@@ -177,7 +177,7 @@ def _euclidean(x: np.ndarray, y: np.ndarray, xsq: np.ndarray | None, ysq: np.nda
 def cosine_cost(x: np.ndarray, y: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """``C_ij = 1 - cos(x_i, y_j)`` for unit rows: float64 ``(n, m)``, clipped to ``[0, 2]``
     (written into ``out`` if given)."""
-    c = np.matmul(x, y.T, out=out)
+    c = np.dot(x, y.T, out=out)
     np.subtract(1.0, c, out=c)
     return np.clip(c, 0.0, 2.0, out=c)
 
