@@ -150,9 +150,11 @@ _MAPPED: dict[str, np.ndarray] = {}
 
 
 def views(layout: Layout) -> dict[str, np.ndarray]:
-    """In a worker: the read-only arrays of a call (the file's mapping is cached until a call
-    names another file)."""
+    """The arrays of a call: in a worker read-only (the file's mapping is cached until a call
+    names another file); in the process that wrote them (:data:`ARENA`), its own mapping."""
     path, _, spec = layout
+    if path == ARENA.path and ARENA.map is not None:
+        return _views(ARENA.map, spec)
     buf = _MAPPED.get(path)
     if buf is None:
         _MAPPED.clear()

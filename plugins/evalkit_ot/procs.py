@@ -9,11 +9,15 @@ per-pair Python and small-NumPy work around it holds it. Processes do not share 
   rewritten in place between calls), in the order the chunks first use them, and submits each
   chunk as soon as its documents are written (so the copy overlaps with the workers' work). A
   chunk travels as index ranges: per pair ``(x start, n, y start, m)`` and the two mass sums;
-- worker processes of loky's persistent executor (:func:`executor`, the pool joblib also uses)
-  map the file read-only, compute the chunk's cost matrices (:func:`evalkit_ot.pack.pack_pairs`:
-  the operations of :func:`~evalkit_ot.solver.cost_and_flag` in the same order, so the same bits;
-  WMD's shared-mass reduction where a cost is 0) and run a tight loop over the chunk calling
-  POT's ``emd_c`` directly (the routine ``ot.emd2`` calls, so the same values).
+- ``workers - 1`` worker processes of loky's persistent executor (:func:`executor`, the pool
+  joblib also uses) and, once its copy is done, the caller itself (:func:`run_shared`: the pool
+  is kept a few chunks deep, the caller takes the smallest chunks from the end) read the file,
+  compute each chunk's cost matrices (:func:`evalkit_ot.pack.pack_pairs`: the operations of
+  :func:`~evalkit_ot.solver.cost_and_flag` in the same order, so the same bits; WMD's
+  shared-mass reduction where a cost is 0) and run a tight loop over the chunk calling POT's
+  ``emd_c`` directly (the routine ``ot.emd2`` calls, so the same values). The caller working
+  too means no core waits on a process that only hands over work, and one process fewer
+  competes for the cores.
 
 Chunks are cut from the pairs sorted by size, largest first, so the last chunks are small and
 the workers finish together. The pool is started once per process (with POT's torch/jax/
@@ -24,8 +28,10 @@ calls; :func:`shutdown` stops it and removes the shared file. The k-NN search
 
 from __future__ import annotations
 
+import collections
 import itertools
-from collections.abc import Iterator, Sequence
+import sys
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -54,11 +60,13 @@ MAX_ENTRIES = 2**21
 
 
 def executor(workers: int) -> Any:
-    """loky's reusable process pool with ``workers`` processes (started on first use, then
-    kept: later calls with the same arguments reuse it; idle workers exit after 10 minutes)."""
+    """loky's reusable process pool for ``workers`` workers: ``workers - 1`` processes (at
+    least one), the calling process being the last worker (:func:`run_shared`). Started on
+    first use, then kept: later calls with the same arguments reuse it; idle workers exit after
+    10 minutes."""
     from joblib.externals.loky import get_reusable_executor
 
-    ex = get_reusable_executor(max_workers=workers, timeout=600, env=WORKER_ENV)
+    ex = get_reusable_executor(max_workers=max(1, workers - 1), timeout=600, env=WORKER_ENV)
     _STARTED.add(workers)
     _LAST[:] = [workers]
     return ex
@@ -76,6 +84,64 @@ def shutdown() -> None:
     _STARTED.clear()
     _LAST.clear()
     ARENA.release()
+
+
+#: Calls kept queued per worker process, so that a process finds its next chunk waiting while the
+#: caller is busy with one of its own.
+DEPTH = 2
+#: The GIL switch interval (seconds) while the caller works: loky's threads in the caller hand
+#: results and new calls to the pool only when they get the GIL, and Python's default 5 ms left
+#: the processes idle that long at every chunk.
+SWITCH = 0.0002
+
+
+def run_shared(ex: Any, fn: Callable[..., Any], calls: Iterable[tuple[Any, ...]],
+               processes: int) -> list[Any]:
+    """``[fn(*args) for args in calls]`` on the pool ``ex`` of ``processes`` processes and in the
+    calling process: the pool is kept :data:`DEPTH` calls deep per process (calls are submitted
+    in order, as ``calls`` yields them), and meanwhile the caller runs the last call not yet
+    submitted, then the last of the rest, and so on, with BLAS on one thread. With calls sorted
+    from the largest to the smallest, the caller ends on the smallest ones, so all finish
+    together; and no core waits on a caller that only hands over work.
+
+    The first exception (from a process or the caller) is raised after every submitted call
+    has stopped (the pool may still be reading the shared file).
+    """
+    from concurrent.futures import wait
+
+    from evalkit_ot.batch import _blas_one_thread
+
+    out: dict[int, Any] = {}
+    sent: list[tuple[int, Any]] = []
+    live: list[Any] = []
+    pending: collections.deque[tuple[int, tuple[Any, ...]]] = collections.deque()
+
+    def top_up() -> None:
+        live[:] = [f for f in live if not f.done()]
+        while pending and len(live) < DEPTH * processes:
+            pos, args = pending.popleft()
+            sent.append((pos, ex.submit(fn, *args)))
+            live.append(sent[-1][1])
+
+    switch = sys.getswitchinterval()
+    try:
+        sys.setswitchinterval(SWITCH)
+        for pos, args in enumerate(calls):
+            pending.append((pos, args))
+            top_up()
+        with _blas_one_thread():
+            while pending:
+                pos, args = pending.pop()
+                out[pos] = fn(*args)
+                top_up()
+        for pos, future in sent:
+            out[pos] = future.result()
+    finally:
+        sys.setswitchinterval(switch)
+        for _, future in sent:
+            future.cancel()
+        wait([f for _, f in sent])
+    return [out[pos] for pos in range(len(out))]
 
 
 def _emd_c() -> Any:
@@ -225,16 +291,14 @@ def chunks(n: np.ndarray, m: np.ndarray, workers: int) -> list[np.ndarray]:
 
 def solve_processes(xs: Sequence[Doc], ys: Sequence[Doc], idx: np.ndarray, *, max_iter: int,
                     workers: int) -> np.ndarray:
-    """Exact WMD/WRD of the pairs ``(xs[i], ys[i])`` for ``i`` in ``idx`` on ``workers``
-    processes: float64 ``(len(idx),)`` in ``idx`` order, equal to
+    """Exact WMD/WRD of the pairs ``(xs[i], ys[i])`` for ``i`` in ``idx`` on ``workers`` workers
+    (the caller and ``workers - 1`` processes, :func:`run_shared`): float64 ``(len(idx),)`` in ``idx`` order, equal to
     :func:`~evalkit_ot.solver.distance` of each pair.
 
     Raises:
         DataError: token vectors of different sizes.
         SolverError: a pair's simplex did not reach optimality.
     """
-    from concurrent.futures import wait
-
     values = np.zeros(len(xs))
     todo = np.array([i for i in idx.tolist() if not same_doc(xs[i], ys[i])], dtype=np.int64)
     if todo.size:
@@ -242,16 +306,16 @@ def solve_processes(xs: Sequence[Doc], ys: Sequence[Doc], idx: np.ndarray, *, ma
         ex = executor(workers)
         with ARENA.lock:  # held until every worker is done with the shared file
             layout, parts = share(xs, ys, todo, workers)
-            jobs = []
-            try:
+            cuts: list[np.ndarray] = []
+
+            def calls() -> Iterator[tuple[Any, ...]]:
                 for c, rows, sums in parts:
-                    jobs.append((c, ex.submit(solve_shared, layout, kind, max_iter, rows, sums)))
-                for c, future in jobs:
-                    values[todo[c]] = future.result()
-            finally:
-                for _, future in jobs:
-                    future.cancel()
-                wait([f for _, f in jobs])
+                    cuts.append(c)
+                    yield layout, kind, max_iter, rows, sums
+
+            done = run_shared(ex, solve_shared, calls(), max(1, workers - 1))
+        for c, part in zip(cuts, done, strict=True):
+            values[todo[c]] = part
     return values[idx]
 
 
@@ -306,22 +370,18 @@ def knn_chunk(layout: Layout, kind: str, queries: list[Doc], k: int, exclude: li
 def knn_processes(queries: Sequence[Doc], corpus: Sequence[Doc], k: int,
                   exclude: Sequence[int | None], max_iter: int,
                   workers: int) -> list[tuple[list[int], list[float], int, int]]:
-    """The k-NN search of each query on ``workers`` processes, in query order. The corpus is
-    copied once into the shared file (:mod:`evalkit_ot.arena`) that the workers map read-only;
-    each worker computes its queries' cost matrices and exact solves from it."""
-    from concurrent.futures import wait
-
+    """The k-NN search of each query on ``workers`` workers (the caller and ``workers - 1``
+    processes, :func:`run_shared`), in query order. The corpus is copied once into the shared
+    file (:mod:`evalkit_ot.arena`) that the workers map read-only; each worker computes its
+    queries' cost matrices and exact solves from it."""
     kind = corpus[0].kind
     size = max(1, -(-len(queries) // (4 * workers)))
     ex = executor(workers)
     with ARENA.lock:  # held until every worker is done with the shared file
         layout = _write_corpus(corpus)
-        futures = [ex.submit(knn_chunk, layout, kind, list(queries[s : s + size]),
-                             k, list(exclude[s : s + size]), max_iter)
-                   for s in range(0, len(queries), size)]
+        calls = [(layout, kind, list(queries[s : s + size]), k, list(exclude[s : s + size]), max_iter)
+                 for s in range(0, len(queries), size)]
         try:
-            return [row for f in futures for row in f.result()]
+            return [row for part in run_shared(ex, knn_chunk, calls, max(1, workers - 1)) for row in part]
         finally:
-            for f in futures:
-                f.cancel()
-            wait(futures)
+            _CORPUS.clear()  # the caller's own views of the shared file

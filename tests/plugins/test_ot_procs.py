@@ -179,6 +179,21 @@ def cost(x: object, y: object) -> np.ndarray:
     return cdist(px, py, metric="cosine")
 
 
+def test_the_caller_works_too_and_results_keep_their_order() -> None:
+    """run_shared: the pool (here one process for two workers) and the calling process both run
+    calls, the results come back in call order, and an error from either side reaches the
+    caller."""
+    ex = procs.executor(2)
+    pids = procs.run_shared(ex, os.getpid, [()] * 12, 1)
+    assert len(pids) == 12 and os.getpid() in pids and len(set(pids)) == 2
+    assert procs.run_shared(ex, pow, [(i, 2) for i in range(25)], 1) == [i * i for i in range(25)]
+    for bad in (0, 24):  # the pool gets the first calls, the caller the last ones
+        calls = [(str(i),) for i in range(25)]
+        calls[bad] = ("not a number",)
+        with pytest.raises(ValueError, match="not a number"):
+            procs.run_shared(ex, int, calls, 1)
+
+
 def test_nothing_left_behind() -> None:
     """The shared file is kept between calls (rewritten in place) and removed by shutdown, which
     also stops the workers."""
