@@ -17,6 +17,7 @@ code  meaning
       (:class:`PluginError`, naming plugin, distribution, version, component and cell)
 4     an internal error of evalkit: the traceback is written to a log file whose path is printed
 130   interrupted (Ctrl-C); finished cells are kept
+141   the output's reader closed the pipe (``| head``): silent, as a Unix tool stopped by SIGPIPE
 ====  ==========================================================================================
 """
 
@@ -28,6 +29,8 @@ from typing import Any
 
 #: Exit codes of the command line (see the module docstring).
 EXIT_OK, EXIT_REGRESSION, EXIT_USER, EXIT_PLUGIN, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
+#: The reader of the output closed the pipe: 128 + SIGPIPE, as a Unix tool killed by that signal.
+EXIT_PIPE = 141
 
 
 class EvalkitError(Exception):

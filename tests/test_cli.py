@@ -121,3 +121,15 @@ def test_output_file_is_written_atomically(tmp_path: Path, data_dir: Path) -> No
     text = out.read_text()
     assert text.startswith("**Spearman's rho x 100") and "| tfidf-cosine |" in text
     assert sorted(p.name for p in tmp_path.iterdir()) == ["table.md"]
+
+
+def test_a_reader_closing_the_pipe_ends_the_command_quietly_with_141() -> None:
+    """``evalkit hooks | head -0``: the command stops as a Unix tool stopped by SIGPIPE would
+    (exit 128 + 13), with nothing on stderr: no internal-error message, no crash log."""
+    proc = subprocess.Popen([sys.executable, "-c", "from evalkit.cli import main; main()", "hooks"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # the reader is gone before the command writes its first line
+    err = proc.stderr.read()
+    assert proc.wait(timeout=120) == 141
+    assert err == b""

@@ -28,7 +28,9 @@ class EvalkitGroup(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            out = super().invoke(ctx)
+            sys.stdout.flush()  # a reader that closed the pipe is seen here, not at exit
+            return out
         except click.exceptions.Exit:
             raise
         except click.ClickException as exc:

@@ -5,6 +5,8 @@
 - :class:`~evalkit.errors.EvalkitError`: ``Error: <message>`` and its ``exit_code`` (2 user
   error, 3 plugin failure); no traceback unless ``-v`` is given.
 - ``KeyboardInterrupt``: 130, finished cells are kept.
+- the reader of the output closed the pipe (``evalkit list methods | head -1``): 141, silently,
+  as a Unix tool stopped by ``SIGPIPE`` (128 + 13); the rest of the output is discarded.
 - a click error (bad option, missing argument, unreadable file argument): click's message, exit 2.
 - anything else is a bug in evalkit: exit 4; the traceback goes to a log file (``$EVALKIT_LOG_DIR``,
   else the per-user state folder's ``log``, else the temporary folder) whose path is printed.
@@ -20,7 +22,7 @@ from pathlib import Path
 
 import click
 
-from evalkit.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USER, EvalkitError
+from evalkit.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_PIPE, EXIT_USER, EvalkitError
 
 ISSUES_URL = "https://github.com/evalkit/evalkit/issues"
 
@@ -61,6 +63,16 @@ def write_crash_log(exc: BaseException) -> Path | None:
     return None
 
 
+def _discard_stdout() -> None:
+    """Point standard output at the null device, so that nothing more (Python's flush at exit
+    included) writes to the closed pipe (the Python documentation's advice for SIGPIPE)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no file descriptor (captured output): nothing to protect
+        pass
+
+
 def handle(exc: BaseException, *, verbose: int = 0) -> int:
     """Print what the user needs about ``exc`` (escaped from a command) and return the exit code.
 
@@ -71,6 +83,9 @@ def handle(exc: BaseException, *, verbose: int = 0) -> int:
             click.echo(_traceback_text(exc), err=True, nl=False)
         click.echo(f"Error: {exc}", err=True)
         return exc.exit_code
+    if isinstance(exc, BrokenPipeError):
+        _discard_stdout()
+        return EXIT_PIPE
     if isinstance(exc, KeyboardInterrupt):
         click.echo("Interrupted: no partial output was written; finished cells are kept, so the same "
                    "command resumes where this one stopped.", err=True)
