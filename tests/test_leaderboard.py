@@ -19,7 +19,7 @@ from scipy import stats
 
 from evalkit.cli import build_cli
 
-BOARDS = Path(__file__).resolve().parents[2] / "leaderboards"
+BOARDS = Path(__file__).resolve().parents[1] / "leaderboards"
 GLUE_TASKS = [
     ["CoLA"],
     ["SST2"],
