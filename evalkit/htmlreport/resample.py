@@ -99,9 +99,8 @@ def draw(run: RunResult, n_resamples: int, seed: int) -> dict[tuple[str, str], n
     import numpy as np
 
     rng = np.random.default_rng(seed)
-    p = run.predictions
-    return {(str(d), str(s)): rng.integers(0, g["row"].nunique(), size=(n_resamples, g["row"].nunique()))
-            for (d, s), g in p.groupby(["dataset", "split"], sort=False)}
+    sizes = run.predictions.groupby(["dataset", "split"], sort=False)["row"].nunique()
+    return {(str(d), str(s)): rng.integers(0, n, size=(n_resamples, n)) for (d, s), n in sizes.items()}
 
 
 def resamples(run: RunResult, n_resamples: int, seed: int, confidence: float, origin: str) -> Resamples:
