@@ -9,8 +9,8 @@ intervals, and the same seed always gives the same figures. Every method and eve
 scored on the same resamples (paired: Koehn 2004; Efron & Tibshirani 1993, ch. 13).
 
 A metric's value on all ``B`` resamples of a cell is computed in bulk where the metric allows it:
-``compute_resampled`` (the correlations: a weighted correlation from the draw counts, one matrix
-product per method), else the mean of ``per_example`` scores over the drawn rows, else one
+``compute_resampled`` (the correlations: from the draw counts, in cache-sized blocks of resamples,
+every method on a block before the next), else the mean of ``per_example`` scores over the drawn rows, else one
 :func:`evalkit.tuning.score_metric` call per resample. A resample on which the metric is undefined
 (a constant side of a correlation) gives NaN and is counted, never silently replaced.
 """
@@ -100,7 +100,8 @@ def draw(run: RunResult, n_resamples: int, seed: int) -> dict[tuple[str, str], n
 
     rng = np.random.default_rng(seed)
     sizes = run.predictions.groupby(["dataset", "split"], sort=False)["row"].nunique()
-    return {(str(d), str(s)): rng.integers(0, n, size=(n_resamples, n)) for (d, s), n in sizes.items()}
+    return {(str(key[0]), str(key[1])): rng.integers(0, int(n), size=(n_resamples, int(n)))
+            for key, n in zip(sizes.index, sizes.to_numpy(), strict=True)}
 
 
 def resamples(run: RunResult, n_resamples: int, seed: int, confidence: float, origin: str) -> Resamples:
