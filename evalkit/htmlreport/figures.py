@@ -125,12 +125,14 @@ def _sts_panel(ax: Any, p: dict[str, Any], xy: Any, corner: tuple[int, int],
     x0, y0 = corner
     x = x0 + _PAD + (1 - 2 * _PAD) * (xy[0] - xr[0]) / (xr[1] - xr[0])
     y = y0 + _PAD + (1 - 2 * _PAD) * (xy[1] - yr[0]) / (yr[1] - yr[0])
-    ax.add_patch(Rectangle((x0 + 0.02, y0 + 0.02), 0.96, 0.96, fill=False, lw=0.6, ec="#999"))
+    # clip_on=False: everything lies inside its cell, and a clipped artist costs a <g clip-path>
+    # element per hexagon or point in the SVG.
+    ax.add_patch(Rectangle((x0 + 0.02, y0 + 0.02), 0.96, 0.96, fill=False, lw=0.6, ec="#999", clip_on=False))
     if p["kind"] == "hexbin":
-        ax.hexbin(x, y, gridsize=HEX_GRID, cmap="Blues", mincnt=1, linewidths=0,
+        ax.hexbin(x, y, gridsize=HEX_GRID, cmap="Blues", mincnt=1, linewidths=0, clip_on=False,
                   extent=(x0 + _PAD, x0 + 1 - _PAD, y0 + _PAD, y0 + 1 - _PAD))
     else:
-        ax.scatter(x, y, s=3, alpha=0.35, color=PALETTE[0], linewidths=0)
+        ax.scatter(x, y, s=3, alpha=0.35, color=PALETTE[0], linewidths=0, clip_on=False)
     rho = "n/a" if p["spearman"] is None else f"{p['spearman'] * 100:.1f}"
     ax.text(x0 + 0.06, y0 + 0.94, f"rho {rho}, n {p['n']}", fontsize=5.5, va="top", ha="left")
 

@@ -24,12 +24,13 @@ def sts_figures(run: RunResult, data: dict[str, Any]) -> list[Figure]:
 
     from evalkit.htmlreport.figures import bands_svg, sts_scatter_svg
 
-    panels = tasks.sts_panels(run)
+    sts_cells = tasks.cells(run, "sts")
+    panels = tasks.sts_panels(run, sts_cells)
     if not panels:
         return []
     out = []
     points = {}
-    for method, dataset, _split, g in tasks.cells(run, "sts"):
+    for method, dataset, _split, g in sts_cells:
         points[(method, dataset)] = (g["prediction"].to_numpy(dtype=np.float64),
                                      g["reference"].to_numpy(dtype=np.float64))
     key = "sts-scatter"
@@ -41,7 +42,7 @@ def sts_figures(run: RunResult, data: dict[str, Any]) -> list[Figure]:
                                                  f"({best['spearman'] * 100:.1f})." if best else ""))
     out.append(_fig(key, "STS: predicted vs gold (hexbin above "
                     f"{tasks.HEXBIN_FROM} pairs)", reading, sts_scatter_svg(panels, points, key), key, "sts"))
-    entries = tasks.sts_bands(run)
+    entries = tasks.sts_bands(run, sts_cells)
     if entries:
         key = "sts-bands"
         data["figures"][key] = {"datasets": entries}

@@ -64,13 +64,17 @@ def cells(run: RunResult, task: str) -> list[tuple[str, str, str, pd.DataFrame]]
     return out
 
 
-def sts_panels(run: RunResult) -> list[dict[str, Any]]:
-    """One small multiple per STS (method, dataset, split): n, rho, r, kind (scatter or hexbin)."""
+def sts_panels(run: RunResult, sts_cells: list[tuple[str, str, str, pd.DataFrame]] | None = None,
+               ) -> list[dict[str, Any]]:
+    """One small multiple per STS (method, dataset, split): n, rho, r, kind (scatter or hexbin).
+
+    ``sts_cells``: :func:`cells` of the run's STS task when the caller has them already.
+    """
     import numpy as np
     from scipy import stats
 
     out = []
-    for method, dataset, split, g in cells(run, "sts"):
+    for method, dataset, split, g in cells(run, "sts") if sts_cells is None else sts_cells:
         x = g["prediction"].to_numpy(dtype=np.float64)
         y = g["reference"].to_numpy(dtype=np.float64)
         rho = float(stats.spearmanr(x, y).statistic) if len(x) > 2 else math.nan
@@ -88,12 +92,14 @@ def gold_bands(gold: np.ndarray) -> list[tuple[float, float]]:
     return [(float(b), float(b + 1)) for b in range(lo, hi)]
 
 
-def sts_bands(run: RunResult) -> list[dict[str, Any]]:
-    """Per STS (dataset, split): bands and per method the calibrated MAE and pair count per band."""
+def sts_bands(run: RunResult, sts_cells: list[tuple[str, str, str, pd.DataFrame]] | None = None,
+              ) -> list[dict[str, Any]]:
+    """Per STS (dataset, split): bands and per method the calibrated MAE and pair count per band
+    (``sts_cells`` as in :func:`sts_panels`)."""
     import numpy as np
 
     by_dataset: dict[tuple[str, str], dict[str, Any]] = {}
-    for method, dataset, split, g in cells(run, "sts"):
+    for method, dataset, split, g in cells(run, "sts") if sts_cells is None else sts_cells:
         x = g["prediction"].to_numpy(dtype=np.float64)
         y = g["reference"].to_numpy(dtype=np.float64)
         entry = by_dataset.setdefault((dataset, split), {"dataset": dataset, "split": split,

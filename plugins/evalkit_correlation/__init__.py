@@ -79,64 +79,83 @@ class _Correlation(Metric):
             raise UndefinedValueError(f"{self.name}: undefined on these scores (scipy returned {value})")
         return value
 
-    def _values(self, values: np.ndarray, counts: np.ndarray) -> np.ndarray:
-        """What is correlated on each resample, at the original positions: the values themselves."""
-        return np.broadcast_to(values[:, None], counts.shape)
-
     def compute_resampled(self, predictions: Any, references: Any, indices: Any) -> np.ndarray:
         """The coefficient on each resample ``(predictions[i], references[i]) for i in indices[j]``.
 
-        ``indices`` is an int array ``(k, n)`` of rows drawn with replacement; the result has shape
-        ``(k,)``, NaN where a side is constant on the resample. Each resample is represented by how
-        often it draws every row (a weighted correlation), so no resample is materialised or
-        sorted; the values equal :meth:`compute` on the resample up to floating-point rounding.
-        The counts are held rows x resamples, so that visiting the rows in sorted order moves whole
-        contiguous rows and the running sums run along contiguous memory.
+        Args:
+            predictions, references: 1-D finite float arrays of equal length ``N``.
+            indices: int array ``(k, m)`` of rows drawn with replacement, each in ``0..N-1``.
+
+        Returns:
+            ``(k,)`` float64, NaN where a side is constant on the resample; equal to
+            :meth:`compute` on each materialised resample up to floating-point rounding (see
+            :mod:`evalkit_correlation.resampled`: draw counts, no resample is materialised).
+
+        The reference side of the last ``(references, indices)`` pair and each predictions
+        array's preparation are kept (keyed on the very objects passed, which must not change in
+        place), so scoring several systems on the same resamples, one call each, shares them.
+        Pass blocks of about :data:`~evalkit_correlation.resampled.BLOCK_ELEMENTS` draws, every
+        system on one block before the next, to keep the work in the CPU cache.
+
+        Raises:
+            DataError: predictions and references of different lengths or not finite; indices
+                not a 2-D integer array within ``0..N-1``.
         """
-        x = np.asarray(predictions, dtype=np.float64)
-        counts, cdv, svv = self._reference_side(references, indices)
-        suv, suu = self._sums(x, counts, cdv)
-        den = np.sqrt(suu * svv)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            r = suv / den
-        # A side constant on a resample has a variance of 0 up to rounding: undefined there.
-        tiny = 1e-24 * max(float(suu.max(initial=0.0)), 1e-300) * max(float(svv.max(initial=0.0)), 1e-300)
-        return np.where(den * den > tiny, np.clip(r, -1.0, 1.0), np.nan)
+        n_rows, x = self._prepared(predictions)
+        blocks = self._reference(references, indices, n_rows)
+        m = np.shape(indices)[1]
+        out = np.empty(np.shape(indices)[0])
+        for rows, ref in blocks:
+            out[rows] = self._block(ref, x, m)
+        return out
 
-    def _sums(self, x: np.ndarray, counts: np.ndarray, cdv: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Per resample ``sum c (u - mean u) dv`` and ``sum c (u - mean u)^2`` of the prediction side.
+    def _prepared(self, values: Any, what: str = "predictions") -> tuple[int, Any]:
+        """The length of a validated 1-D array and what the bulk path needs of it (:meth:`_prepare`
+        or :meth:`_prepare_reference`), cached by identity for the last few arrays."""
+        cache: dict[tuple[int, str], tuple[Any, tuple[int, Any]]] = self.__dict__.setdefault("_prepared_cache", {})
+        hit = cache.get((id(values), what))
+        if hit is not None and hit[0] is values:
+            return hit[1]
+        arr = as_1d_float(values, what=f"{self.name}: {what}")
+        check_finite(arr, what=f"{self.name}: {what}")
+        if len(cache) >= 64:
+            cache.clear()
+        prepared = self._prepare(arr) if what == "predictions" else self._prepare_reference(arr)
+        cache[(id(values), what)] = (values, (arr.size, prepared))
+        return arr.size, prepared
 
-        ``counts`` and ``cdv`` are rows x resamples; ``cdv`` is the draw counts times the centred
-        reference side, whose weighted sum is 0, so the cross sum needs no centring of ``u``.
-        Pearson: ``u`` is ``x`` (vector-matrix sums).
-        """
-        xc = x - x.mean()
-        n = counts[:, 0].sum()
-        # einsum, not BLAS: these products are memory-bound, and BLAS threads only add spinning.
-        s1 = np.einsum("i,ij->j", xc, counts)
-        return np.einsum("i,ij->j", xc, cdv), np.einsum("i,ij->j", xc * xc, counts) - s1 * s1 / n
+    def _reference(self, references: Any, indices: Any, n_rows: int) -> list[tuple[slice, Any]]:
+        """Per block of resamples its slice and reference side; the last pair's is kept."""
+        from evalkit_correlation import resampled
 
-    def _reference_side(self, references: Any, indices: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Draw counts (rows x resamples), centred reference values times the counts, and the
-        reference side's sum of squares per resample.
-
-        A paired bootstrap scores two systems on the same resamples of the same references, so the
-        last result is kept (keyed on the very objects passed) and reused by the next calls.
-        """
-        memo = getattr(self, "_memo", None)
+        memo = self.__dict__.get("_memo")
         if memo is not None and memo[0] is references and memo[1] is indices:
             return memo[2]
-        y = np.asarray(references, dtype=np.float64)
+        n_refs, y = self._prepared(references, "references")
+        if n_refs != n_rows:
+            raise DataError(f"{self.name}: {n_rows} predictions but {n_refs} references")
         idx = np.asarray(indices)
-        k, n = idx.shape
-        counts = np.bincount((idx * k + np.arange(k)[:, None]).ravel(), minlength=k * y.size)
-        counts = counts.reshape(y.size, k).astype(np.float64)
-        v = self._values(y, counts)
-        dv = v - np.einsum("ij,ij->j", counts, v) / n
-        cdv = counts * dv
-        out = (counts, cdv, np.einsum("ij,ij->j", cdv, dv))
-        self._memo = (references, indices, out)
-        return out
+        if idx.ndim != 2 or not np.issubdtype(idx.dtype, np.integer):
+            raise DataError(f"{self.name}: resample indices must be a 2-D integer array, got {idx.dtype} {idx.shape}")
+        if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= n_rows):
+            raise DataError(f"{self.name}: resample indices outside 0..{n_rows - 1}")
+        scratch = self.__dict__.setdefault("_scratch", resampled.Scratch())
+        blocks = [(rows, self._reference_block(y, idx[rows].astype(np.int64, copy=False), scratch, f"{i}:"))
+                  for i, rows in enumerate(resampled.block_slices(idx.shape[0], n_rows))]
+        self._memo = (references, indices, blocks)
+        return blocks
+
+    def _prepare(self, x: np.ndarray) -> Any:
+        raise NotImplementedError
+
+    def _prepare_reference(self, y: np.ndarray) -> Any:
+        raise NotImplementedError
+
+    def _reference_block(self, y: Any, idx: np.ndarray, scratch: Any, key: str) -> Any:
+        raise NotImplementedError
+
+    def _block(self, ref: Any, x: Any, m: int) -> np.ndarray:
+        raise NotImplementedError
 
 
 class Spearman(_Correlation):
@@ -149,88 +168,24 @@ class Spearman(_Correlation):
     title = "Spearman's rho"
     scipy_function = "spearmanr"
 
-    def _values(self, values: np.ndarray, counts: np.ndarray) -> np.ndarray:
-        """Each row's value's average rank within the resample (ties averaged, as spearmanr)."""
-        order, starts, group = _runs(values)
-        per_value, upto = _cumulative(counts, order, starts)
-        mid = upto - (per_value - 1) / 2  # draws before the value plus the average of its own ranks
-        ranks = np.empty_like(counts)
-        ranks[order] = mid if group is None else mid[group]
-        return ranks
+    def _prepare(self, x: np.ndarray) -> Any:
+        from evalkit_correlation.resampled import ordering
 
-    def _sums(self, x: np.ndarray, counts: np.ndarray, cdv: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """As :meth:`_Correlation._sums` on the average ranks, computed per distinct value.
+        return ordering(x)
 
-        The ranks of a resample of size n average (n + 1) / 2, so their spread is a sum over the
-        distinct values; only the cross sum needs the rows, visited in ``x``'s sorted order.
-        """
-        order, _, group = _runs(x)
-        n = counts[:, 0].sum()
-        memo = getattr(self, "_untied", None)
-        if memo is None or memo[0] is not counts:
-            # Treating every row as its own value: a row drawn c times after u draws has the centred
-            # rank u + c / 2 - n / 2, and the spread of average ranks is (n^3 - n) / 12 - sum (c^3 - c) / 12.
-            spread0 = (n**3 - n) / 12 - np.einsum("ij,ij->j", counts, counts * counts - 1) / 12
-            shift = 0.5 * np.einsum("ij,ij->j", counts, cdv) + (n / 2) * cdv.sum(axis=0)
-            # The counts again as int32 (exact: at most n): the running sums move half the bytes.
-            memo = self._untied = (counts, spread0, shift, counts.astype(np.int32))
-        upto = _running_sum(memo[3][order])
-        ordered_cdv = cdv[order]
-        cross = np.einsum("ij,ij->j", ordered_cdv, upto) - memo[2]
-        if group is None:
-            return cross, memo[1]
-        fix_cross, fix_spread = _tie_correction(group, upto, counts, order, ordered_cdv)
-        return cross + fix_cross, memo[1] + fix_spread
+    def _prepare_reference(self, y: np.ndarray) -> Any:
+        values, codes = np.unique(y, return_inverse=True)
+        return codes.reshape(-1).astype(np.int64), values.size
 
+    def _reference_block(self, y: Any, idx: np.ndarray, scratch: Any, key: str) -> Any:
+        from evalkit_correlation.resampled import spearman_reference
 
-def _tie_correction(group: np.ndarray, upto: np.ndarray, counts: np.ndarray, order: np.ndarray,
-                    ordered_cdv: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """What tied predictions change in :meth:`Spearman._sums`, computed on the tied rows only.
+        return spearman_reference(y[0], y[1], idx, scratch, key)
 
-    ``group`` numbers the distinct values in sorted ``order``; ``upto`` and ``ordered_cdv`` are the
-    running draw counts and the weighted reference side in that order, ``counts`` the draw counts
-    by row. The rows of a tied value share its average rank, and its draws form one tie in the
-    spread.
-    """
-    tied = np.flatnonzero(np.bincount(group)[group] > 1)
-    g = group[tied]
-    new = np.r_[True, g[1:] != g[:-1]]
-    first = np.flatnonzero(new)
-    last = np.r_[first[1:] - 1, len(tied) - 1]
-    local = np.cumsum(new) - 1
-    u, c = upto[tied].astype(np.float64), counts[order[tied]]
-    per_value = u[last] - u[first] + c[first]
-    shared = u[last] - per_value / 2  # the value's average rank (up to the common -n/2 + 1/2)
-    cross = np.einsum("ij,ij->j", ordered_cdv[tied], shared[local] - (u - c / 2))
-    spread = (np.einsum("ij,ij->j", c, c * c - 1) - np.einsum("ij,ij->j", per_value, per_value * per_value - 1)) / 12
-    return cross, spread
+    def _block(self, ref: Any, x: Any, m: int) -> np.ndarray:
+        from evalkit_correlation.resampled import spearman_block
 
-
-def _runs(values: np.ndarray) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
-    """The stable sorting order of ``values``, and where ties exist, the first sorted position of
-    each distinct value and each sorted position's distinct-value number (``None`` without ties)."""
-    order = np.argsort(values, kind="stable")
-    change = np.diff(values[order]) != 0
-    if change.all():
-        return order, None, None
-    return order, np.r_[0, np.flatnonzero(change) + 1], np.cumsum(np.r_[0, change.astype(np.int64)])
-
-
-def _running_sum(a: np.ndarray) -> np.ndarray:
-    """``np.cumsum(a, axis=0)`` of a rows x resamples array, in place, one contiguous row at a time
-    (numpy's cumsum along the first axis walks memory with a stride, several times slower)."""
-    for i in range(1, a.shape[0]):
-        np.add(a[i], a[i - 1], out=a[i])
-    return a
-
-
-def _cumulative(counts: np.ndarray, order: np.ndarray, starts: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-    """Per distinct value (in sorted order) and resample: its draws, and the draws of it and of all
-    smaller values (distinct values x resamples, both new arrays)."""
-    upto = _running_sum(counts[order])
-    if starts is not None:
-        upto = upto[np.r_[starts[1:] - 1, counts.shape[0] - 1]]  # at the last row of each value
-    return np.diff(upto, axis=0, prepend=0.0), upto
+        return spearman_block(ref, x, m, self.__dict__["_scratch"])
 
 
 class Pearson(_Correlation):
@@ -239,6 +194,23 @@ class Pearson(_Correlation):
     name = "pearson"
     title = "Pearson's r"
     scipy_function = "pearsonr"
+
+    def _prepare(self, x: np.ndarray) -> Any:
+        xc = x - x.mean()
+        return np.stack([xc, xc * xc], axis=1)
+
+    def _prepare_reference(self, y: np.ndarray) -> Any:
+        return y
+
+    def _reference_block(self, y: Any, idx: np.ndarray, scratch: Any, key: str) -> Any:
+        from evalkit_correlation.resampled import pearson_reference
+
+        return pearson_reference(y, idx, scratch, key)
+
+    def _block(self, ref: Any, x: Any, m: int) -> np.ndarray:
+        from evalkit_correlation.resampled import pearson_block
+
+        return pearson_block(ref, x, m)
 
 
 @hookimpl

@@ -75,3 +75,77 @@ def test_compute_resampled_equals_scipy_on_each_resample(name: str) -> None:
     for j in range(idx.shape[0]):
         if j != 3:
             assert out2[j] == pytest.approx(ref(x2[idx[j]], y[idx[j]]).statistic, abs=1e-12)
+
+
+def _scipy_on_each(name: str, x: np.ndarray, y: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """scipy's coefficient on every materialised resample, NaN where scipy warns of a constant side."""
+    import warnings
+
+    from scipy import stats
+
+    out = np.full(idx.shape[0], np.nan)
+    for j, rows in enumerate(idx):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if np.ptp(x[rows]) > 0 and np.ptp(y[rows]) > 0:
+                out[j] = getattr(stats, f"{name}r")(x[rows], y[rows]).statistic
+    return out
+
+
+@pytest.mark.parametrize("exact", [True, False], ids=["int64", "float64"])
+@pytest.mark.parametrize("name", ["spearman", "pearson"])
+def test_compute_resampled_in_many_blocks_equals_scipy(name: str, exact: bool, monkeypatch) -> None:
+    """Blocks of a few resamples (the scratch arrays reused from block to block), ties at both ends
+    of the sorted order and in the gold, resamples of another size than the data (m != N), a
+    resample with only the predictions constant, one with only the gold constant; the float64
+    path (beyond MAX_EXACT) gives the same values."""
+    from evalkit_correlation import resampled
+
+    monkeypatch.setattr(resampled, "BLOCK_ELEMENTS", 150)
+    if not exact:
+        monkeypatch.setattr(resampled, "MAX_EXACT", 10)
+    rng = np.random.default_rng(11)
+    n, m = 60, 45
+    y = rng.integers(0, 5, n).astype(float)
+    x = np.round(y + rng.normal(0, 1.2, n), 1)
+    x[np.argsort(x)[:4]] = x.min()  # a tie at the first sorted positions
+    x[np.argsort(x)[-3:]] = x.max()  # and one at the last
+    idx = rng.integers(0, n, size=(23, m))
+    low = np.flatnonzero(x == x.min())
+    idx[4] = rng.choice(low, m)  # predictions constant, gold (probably) not
+    idx[9] = rng.choice(np.flatnonzero(y == 2.0), m)  # gold constant
+    metric = Spearman() if name == "spearman" else Pearson()
+    expected = _scipy_on_each(name, x, y, idx)
+    assert np.isnan(expected[[4, 9]]).all() and np.isfinite(np.delete(expected, [4, 9])).all()
+    np.testing.assert_allclose(metric.compute_resampled(x, y, idx), expected, rtol=0, atol=1e-12)
+
+
+def test_compute_resampled_systems_interleaved_block_by_block() -> None:
+    """The report's order: every system on one block of resamples, then the next block (the
+    reference side and the scratch arrays are reused in place); each result equals scipy."""
+    rng = np.random.default_rng(3)
+    n = 80
+    y = rng.integers(0, 6, n).astype(float)
+    systems = [np.round(y + rng.normal(0, s, n), 1) for s in (0.5, 1.0, 2.0)]
+    idx = rng.integers(0, n, size=(30, n))
+    for metric, name in ((Spearman(), "spearman"), (Pearson(), "pearson")):
+        got = {k: [] for k in range(len(systems))}
+        for start in range(0, 30, 10):
+            block = idx[start:start + 10]
+            for k, x in enumerate(systems):
+                got[k].append(metric.compute_resampled(x, y, block))
+        for k, x in enumerate(systems):
+            np.testing.assert_allclose(np.concatenate(got[k]), _scipy_on_each(name, x, y, idx), rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("metric", [Spearman(), Pearson()])
+def test_compute_resampled_bad_input(metric) -> None:
+    x, y = np.arange(5.0), np.array([1.0, 3, 2, 5, 4])
+    with pytest.raises(DataError, match=r"outside 0\.\.4"):
+        metric.compute_resampled(x, y, np.array([[0, 1, 5, 2, 3]]))
+    with pytest.raises(DataError, match="2-D integer array"):
+        metric.compute_resampled(x, y, np.array([0, 1, 2]))
+    with pytest.raises(DataError, match="5 predictions but 4 references"):
+        metric.compute_resampled(x, y[:4], np.zeros((2, 4), dtype=int))
+    with pytest.raises(DataError, match="non-finite"):
+        metric.compute_resampled(np.array([0, np.nan, 2, 3, 4]), y, np.zeros((2, 5), dtype=int))
