@@ -145,18 +145,28 @@ def _create(root: str | None, nbytes: int) -> str:
 
 #: The arena of this process (the calling side).
 ARENA = Arena()
-#: The file a worker has mapped: ``{path: bytes}``, one entry.
-_MAPPED: dict[str, np.ndarray] = {}
+#: The files a worker has mapped, ``{path: (inode, bytes)}``, most recent last (at most
+#: :data:`KEEP_MAPPED`; a removed file's mapping is dropped at the next call).
+_MAPPED: dict[str, tuple[int, np.ndarray]] = {}
+#: Mappings a worker keeps: two, so that two callers' files (two threads' pools, a benchmark's
+#: own file next to the shared one) do not unmap each other at every call (a page fault per 4 KiB
+#: to map again).
+KEEP_MAPPED = 2
 
 
 def views(layout: Layout) -> dict[str, np.ndarray]:
-    """The arrays of a call: in a worker read-only (the file's mapping is cached until a call
-    names another file); in the process that wrote them (:data:`ARENA`), its own mapping."""
+    """The arrays of a call: in a worker read-only (the mapping is kept for later calls, see
+    :data:`KEEP_MAPPED`); in the process that wrote them (:data:`ARENA`), its own mapping."""
     path, _, spec = layout
     if path == ARENA.path and ARENA.map is not None:
         return _views(ARENA.map, spec)
-    buf = _MAPPED.get(path)
-    if buf is None:
-        _MAPPED.clear()
-        buf = _MAPPED[path] = np.memmap(path, dtype=np.uint8, mode="r")
-    return _views(buf, spec)
+    inode = os.stat(path).st_ino
+    kept = _MAPPED.pop(path, None)
+    for old in [p for p in _MAPPED if not os.path.exists(p)]:  # removed by its owner
+        del _MAPPED[old]
+    if kept is None or kept[0] != inode:  # not mapped yet, or a new file under the same name
+        while len(_MAPPED) >= KEEP_MAPPED:
+            del _MAPPED[next(iter(_MAPPED))]
+        kept = (inode, np.memmap(path, dtype=np.uint8, mode="r"))
+    _MAPPED[path] = kept  # most recent last
+    return _views(kept[1], spec)

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import collections
 import itertools
-import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
@@ -89,10 +88,6 @@ def shutdown() -> None:
 #: Calls kept queued per worker process, so that a process finds its next chunk waiting while the
 #: caller is busy with one of its own.
 DEPTH = 2
-#: The GIL switch interval (seconds) while the caller works: loky's threads in the caller hand
-#: results and new calls to the pool only when they get the GIL, and Python's default 5 ms left
-#: the processes idle that long at every chunk.
-SWITCH = 0.0002
 
 
 def run_shared(ex: Any, fn: Callable[..., Any], calls: Iterable[tuple[Any, ...]],
@@ -123,9 +118,7 @@ def run_shared(ex: Any, fn: Callable[..., Any], calls: Iterable[tuple[Any, ...]]
             sent.append((pos, ex.submit(fn, *args)))
             live.append(sent[-1][1])
 
-    switch = sys.getswitchinterval()
     try:
-        sys.setswitchinterval(SWITCH)
         for pos, args in enumerate(calls):
             pending.append((pos, args))
             top_up()
@@ -137,7 +130,6 @@ def run_shared(ex: Any, fn: Callable[..., Any], calls: Iterable[tuple[Any, ...]]
         for pos, future in sent:
             out[pos] = future.result()
     finally:
-        sys.setswitchinterval(switch)
         for _, future in sent:
             future.cancel()
         wait([f for _, f in sent])
@@ -186,6 +178,22 @@ def solve_chunk(kind: str, max_iter: int, costs: np.ndarray, shapes: np.ndarray,
     return out
 
 
+def solve_packed(points: np.ndarray, sqnorm: np.ndarray, mass: np.ndarray, kind: str, max_iter: int,
+                 rows: np.ndarray, sums: np.ndarray) -> np.ndarray:
+    """Exact distances of one chunk of pairs given as token ranges ``rows`` into packed arrays
+    (:func:`evalkit_ot.pack.pack_pairs`): float64 ``(k,)``.
+
+    Raises:
+        SolverError: a problem's simplex did not reach optimality.
+    """
+    packed, known = pack_pairs(points, sqnorm, mass, kind, rows, sums)
+    out = np.zeros(len(rows))
+    keep = np.ones(len(rows), dtype=bool)
+    keep[list(known)] = False
+    out[keep] = solve_chunk(kind, max_iter, *packed)
+    return out
+
+
 def solve_shared(layout: Layout, kind: str, max_iter: int, rows: np.ndarray,
                  sums: np.ndarray) -> np.ndarray:
     """Exact distances of one chunk of pairs whose token arrays are in the shared file
@@ -196,12 +204,20 @@ def solve_shared(layout: Layout, kind: str, max_iter: int, rows: np.ndarray,
         SolverError: a problem's simplex did not reach optimality.
     """
     arr = views(layout)
-    packed, known = pack_pairs(arr["points"], arr["sqnorm"], arr["mass"], kind, rows, sums)
-    out = np.zeros(len(rows))
-    keep = np.ones(len(rows), dtype=bool)
-    keep[list(known)] = False
-    out[keep] = solve_chunk(kind, max_iter, *packed)
-    return out
+    return solve_packed(arr["points"], arr["sqnorm"], arr["mass"], kind, max_iter, rows, sums)
+
+
+def solve_local(px: list[Doc], py: list[Doc], max_iter: int) -> np.ndarray:
+    """Exact distances of the pairs ``(px[i], py[i])`` (none identical) in this process, from a
+    private packed copy of their documents (small: it stays in the CPU cache for the solve):
+    the same operations as a worker's, so the same values. float64 ``(k,)``."""
+    docs, ix, iy = _distinct(px, py)
+    size = np.fromiter((d.size for d in docs), np.int64, len(docs))
+    start = np.cumsum(size) - size
+    rows = np.stack([start[ix], size[ix], start[iy], size[iy]], axis=1)
+    msum = np.fromiter((d.mass_sum for d in docs), np.float64, len(docs))
+    points, sqnorm, mass = (np.concatenate([getattr(d, name) for d in docs]) for name in ("points", "sqnorm", "mass"))
+    return solve_packed(points, sqnorm, mass, px[0].kind, max_iter, rows, np.stack([msum[ix], msum[iy]], axis=1))
 
 
 def _distinct(px: list[Doc], py: list[Doc]) -> tuple[list[Doc], np.ndarray, np.ndarray]:
@@ -226,11 +242,18 @@ Part = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 def share(xs: Sequence[Doc], ys: Sequence[Doc], todo: np.ndarray, workers: int,
           arena: Arena = ARENA) -> tuple[Layout, Iterator[Part]]:
+    """:func:`share_plan` without the chunk list."""
+    layout, _, parts = share_plan(xs, ys, todo, workers, arena)
+    return layout, parts
+
+
+def share_plan(xs: Sequence[Doc], ys: Sequence[Doc], todo: np.ndarray, workers: int,
+               arena: Arena = ARENA) -> tuple[Layout, list[np.ndarray], Iterator[Part]]:
     """Copy every distinct document of the pairs ``todo`` once into ``arena`` (hold its lock),
     chunk by chunk.
 
-    Returns the layout and an iterator over the chunks (:func:`chunks`) that copies the
-    documents a chunk needs before yielding it (the documents are laid out in order of first
+    Returns the layout, the chunks (:func:`chunks`: positions in ``todo``) and an iterator over
+    them that copies the documents a chunk needs before yielding it (the documents are laid out in order of first
     use, so each chunk adds a range): ``(positions in todo, rows, sums)``, ``rows`` int64
     ``(k, 4)`` ``(x start, n, y start, m)`` in token rows and ``sums`` float64 ``(k, 2)`` (the
     texts' ``mass_sum``). Handing each chunk to the workers as it is yielded overlaps the copy
@@ -269,7 +292,7 @@ def share(xs: Sequence[Doc], ys: Sequence[Doc], todo: np.ndarray, workers: int,
                 done = upto
             yield c, rows[c], sums[c]
 
-    return layout, fill()
+    return layout, parts, fill()
 
 
 def chunks(n: np.ndarray, m: np.ndarray, workers: int) -> list[np.ndarray]:
@@ -289,6 +312,48 @@ def chunks(n: np.ndarray, m: np.ndarray, workers: int) -> list[np.ndarray]:
     return out
 
 
+def _split_work(ex: Any, layout: Layout, cuts: list[np.ndarray], parts: Iterator[Part], processes: int,
+                values: np.ndarray, job: tuple[Sequence[Doc], Sequence[Doc], np.ndarray, int]) -> None:
+    """Fill ``values`` for every chunk: the pool takes chunks from the front, copied into the
+    shared file only as it takes them (``parts``), and is kept :data:`DEPTH` chunks deep per
+    process; the caller takes them from the back (the smallest) and solves them from its own
+    memory (:func:`solve_local`), so the documents only it uses are never copied. The first
+    error is raised once every submitted chunk has stopped."""
+    from concurrent.futures import wait
+
+    from evalkit_ot.batch import _blas_one_thread
+
+    xs, ys, todo, max_iter = job
+    kind = xs[int(todo[0])].kind
+    sent: list[tuple[np.ndarray, Any]] = []
+    live: list[Any] = []
+    front, back = 0, len(cuts)
+
+    def top_up() -> None:
+        nonlocal front
+        live[:] = [f for f in live if not f.done()]
+        while front < back and len(live) < DEPTH * processes:
+            c, rows, sums = next(parts)
+            sent.append((c, ex.submit(solve_shared, layout, kind, max_iter, rows, sums)))
+            live.append(sent[-1][1])
+            front += 1
+
+    try:
+        top_up()
+        with _blas_one_thread():
+            while front < back:
+                back -= 1
+                pos = todo[cuts[back]].tolist()
+                values[todo[cuts[back]]] = solve_local([xs[i] for i in pos], [ys[i] for i in pos], max_iter)
+                top_up()
+        for c, future in sent:
+            values[todo[c]] = future.result()
+    finally:
+        for _, future in sent:
+            future.cancel()
+        wait([f for _, f in sent])
+
+
 def solve_processes(xs: Sequence[Doc], ys: Sequence[Doc], idx: np.ndarray, *, max_iter: int,
                     workers: int) -> np.ndarray:
     """Exact WMD/WRD of the pairs ``(xs[i], ys[i])`` for ``i`` in ``idx`` on ``workers`` workers
@@ -302,20 +367,10 @@ def solve_processes(xs: Sequence[Doc], ys: Sequence[Doc], idx: np.ndarray, *, ma
     values = np.zeros(len(xs))
     todo = np.array([i for i in idx.tolist() if not same_doc(xs[i], ys[i])], dtype=np.int64)
     if todo.size:
-        kind = xs[int(todo[0])].kind
         ex = executor(workers)
         with ARENA.lock:  # held until every worker is done with the shared file
-            layout, parts = share(xs, ys, todo, workers)
-            cuts: list[np.ndarray] = []
-
-            def calls() -> Iterator[tuple[Any, ...]]:
-                for c, rows, sums in parts:
-                    cuts.append(c)
-                    yield layout, kind, max_iter, rows, sums
-
-            done = run_shared(ex, solve_shared, calls(), max(1, workers - 1))
-        for c, part in zip(cuts, done, strict=True):
-            values[todo[c]] = part
+            layout, cuts, parts = share_plan(xs, ys, todo, workers)
+            _split_work(ex, layout, cuts, parts, max(1, workers - 1), values, (xs, ys, todo, max_iter))
     return values[idx]
 
 
