@@ -92,8 +92,9 @@ class _Correlation(Metric):
             :mod:`evalkit_correlation.resampled`: draw counts, no resample is materialised).
 
         The reference side of the last ``(references, indices)`` pair and each predictions
-        array's preparation are kept (keyed on the very objects passed, which must not change in
-        place), so scoring several systems on the same resamples, one call each, shares them.
+        array's preparation are kept and reused for arguments with the same values (compared in
+        full, so an array changed in place is never served stale), so scoring several systems on
+        the same resamples, one call each, shares them.
         Pass blocks of about :data:`~evalkit_correlation.resampled.BLOCK_ELEMENTS` draws, every
         system on one block before the next, to keep the work in the CPU cache.
 
@@ -109,27 +110,38 @@ class _Correlation(Metric):
             out[rows] = self._block(ref, x, m)
         return out
 
+    def _state(self) -> dict[str, Any]:
+        """This thread's kept arrays (preparations, the last reference side, scratch space): one
+        set per thread, so that threads sharing the metric never write into each other's."""
+        import threading
+
+        return self.__dict__.setdefault("_per_thread", {}).setdefault(threading.get_ident(), {})
+
     def _prepared(self, values: Any, what: str = "predictions") -> tuple[int, Any]:
         """The length of a validated 1-D array and what the bulk path needs of it (:meth:`_prepare`
-        or :meth:`_prepare_reference`), cached by identity for the last few arrays."""
-        cache: dict[tuple[int, str], tuple[Any, tuple[int, Any]]] = self.__dict__.setdefault("_prepared_cache", {})
-        hit = cache.get((id(values), what))
-        if hit is not None and hit[0] is values:
-            return hit[1]
+        or :meth:`_prepare_reference`), kept for the last few arrays and reused only for an array
+        with the very same values (compared in full: an array changed in place is prepared
+        again)."""
         arr = as_1d_float(values, what=f"{self.name}: {what}")
+        cache: dict[tuple[int, str], tuple[np.ndarray, tuple[int, Any]]] = self._state().setdefault(
+            "prepared", {})
+        hit = cache.get((id(values), what))
+        if hit is not None and np.array_equal(hit[0], arr):
+            return hit[1]
         check_finite(arr, what=f"{self.name}: {what}")
         if len(cache) >= 64:
             cache.clear()
         prepared = self._prepare(arr) if what == "predictions" else self._prepare_reference(arr)
-        cache[(id(values), what)] = (values, (arr.size, prepared))
+        cache[(id(values), what)] = (arr.copy(), (arr.size, prepared))
         return arr.size, prepared
 
     def _reference(self, references: Any, indices: Any, n_rows: int) -> list[tuple[slice, Any]]:
         """Per block of resamples its slice and reference side; the last pair's is kept."""
         from evalkit_correlation import resampled
 
-        memo = self.__dict__.get("_memo")
-        if memo is not None and memo[0] is references and memo[1] is indices:
+        memo = self._state().get("memo")
+        if (memo is not None and np.array_equal(memo[0], np.asarray(references))
+                and np.array_equal(memo[1], np.asarray(indices))):
             return memo[2]
         n_refs, y = self._prepared(references, "references")
         if n_refs != n_rows:
@@ -139,10 +151,10 @@ class _Correlation(Metric):
             raise DataError(f"{self.name}: resample indices must be a 2-D integer array, got {idx.dtype} {idx.shape}")
         if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= n_rows):
             raise DataError(f"{self.name}: resample indices outside 0..{n_rows - 1}")
-        scratch = self.__dict__.setdefault("_scratch", resampled.Scratch())
+        scratch = self._state().setdefault("scratch", resampled.Scratch())
         blocks = [(rows, self._reference_block(y, idx[rows].astype(np.int64, copy=False), scratch, f"{i}:"))
                   for i, rows in enumerate(resampled.block_slices(idx.shape[0], n_rows))]
-        self._memo = (references, indices, blocks)
+        self._state()["memo"] = (np.array(references, copy=True), idx.copy(), blocks)
         return blocks
 
     def _prepare(self, x: np.ndarray) -> Any:
@@ -185,7 +197,7 @@ class Spearman(_Correlation):
     def _block(self, ref: Any, x: Any, m: int) -> np.ndarray:
         from evalkit_correlation.resampled import spearman_block
 
-        return spearman_block(ref, x, m, self.__dict__["_scratch"])
+        return spearman_block(ref, x, m, self._state()["scratch"])
 
 
 class Pearson(_Correlation):

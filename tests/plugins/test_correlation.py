@@ -149,3 +149,23 @@ def test_compute_resampled_bad_input(metric) -> None:
         metric.compute_resampled(x, y[:4], np.zeros((2, 4), dtype=int))
     with pytest.raises(DataError, match="non-finite"):
         metric.compute_resampled(np.array([0, np.nan, 2, 3, 4]), y, np.zeros((2, 5), dtype=int))
+
+
+@pytest.mark.parametrize("name", ["spearman", "pearson"])
+def test_compute_resampled_never_serves_an_array_changed_in_place(name: str) -> None:
+    """The kept preparations are reused only for equal values: predictions, references and
+    indices changed in place between calls give scipy's values on the new data."""
+    metric = Spearman() if name == "spearman" else Pearson()
+    rng = np.random.default_rng(5)
+    pred, ref = rng.normal(size=40), rng.normal(size=40)
+    idx = rng.integers(0, 40, size=(30, 40))
+    metric.compute_resampled(pred, ref, idx)
+    pred[:] = rng.normal(size=40)
+    ref[:] = rng.normal(size=40)
+    idx[:] = rng.integers(0, 40, size=(30, 40))
+    got = metric.compute_resampled(pred, ref, idx)
+    from scipy import stats
+
+    fn = stats.spearmanr if name == "spearman" else stats.pearsonr
+    expected = [fn(pred[i], ref[i])[0] for i in idx]
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-12)
