@@ -2,12 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
 from evalkit.errors import ConfigError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def friedman_options(*, alpha_help: str, posthoc_help: str, subject: str = "method") -> Callable[[F], F]:
+    """``--alpha``, ``--posthoc`` and ``--control``: the options of the cross-dataset tests
+    (Friedman's test and its post-hoc, :mod:`evalkit.stats`), declared once for every command that
+    runs them (``compare``, ``report``, ``leaderboard``); each command words what they act on."""
+
+    def apply(f: F) -> F:
+        f = click.option("--control", help=f"The {subject} holm and bonferroni-dunn compare against "
+                         "[default: best mean rank].")(f)
+        f = click.option("--posthoc", default="wilcoxon-holm", show_default=True, help=posthoc_help)(f)
+        return click.option("--alpha", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.05,
+                            show_default=True, help=alpha_help)(f)
+
+    return apply
 
 
 def split_names(value: str | None) -> list[str] | None:

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from evalkit.cli.common import FORMAT_HELP, check_output, format_for, write_output
+from evalkit.cli.common import FORMAT_HELP, check_output, format_for, friedman_options, write_output
 from evalkit.interfaces import TUNE_ON
 
 
@@ -58,12 +58,9 @@ class _SuitesInHelp(click.Command):
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the bootstrap.")
 @click.option("--confidence", type=click.FloatRange(0, 1, min_open=True, max_open=True),
               default=0.95, show_default=True, help="Level of the bootstrap intervals.")
-@click.option("--alpha", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.05,
-              show_default=True, help="Significance level of the cross-dataset tests and the cell marks.")
-@click.option("--posthoc", default="wilcoxon-holm", show_default=True,
-              help="Post-hoc test(s) after Friedman's, comma-separated: wilcoxon-holm, nemenyi, holm, "
-              "bonferroni-dunn (the last two against --control), or none.")
-@click.option("--control", help="The method holm and bonferroni-dunn compare against [default: best mean rank].")
+@friedman_options(alpha_help="Significance level of the cross-dataset tests and the cell marks.",
+                  posthoc_help="Post-hoc test(s) after Friedman's, comma-separated: wilcoxon-holm, nemenyi, holm, "
+                  "bonferroni-dunn (the last two against --control), or none.")
 @click.option("--marks/--no-marks", default=True, show_default=True,
               help="Mark each dataset's best cell and the cells not significantly worse than it.")
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path),

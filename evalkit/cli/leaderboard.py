@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from evalkit.cli.common import FORMAT_HELP, check_output, format_for, write_output
+from evalkit.cli.common import FORMAT_HELP, check_output, format_for, friedman_options, write_output
 
 
 @click.command("leaderboard")
@@ -63,20 +63,11 @@ from evalkit.cli.common import FORMAT_HELP, check_output, format_for, write_outp
 @click.option(
     "--top", type=click.IntRange(min=1), help="Show only the first N rows (human baselines always)."
 )
-@click.option(
-    "--alpha",
-    type=click.FloatRange(0, 1, min_open=True, max_open=True),
-    default=0.05,
-    show_default=True,
-    help="Significance level of the cross-dataset tests (Friedman and the post-hoc).",
+@friedman_options(
+    alpha_help="Significance level of the cross-dataset tests (Friedman and the post-hoc).",
+    posthoc_help="Post-hoc test(s), comma-separated: wilcoxon-holm, nemenyi, holm, bonferroni-dunn, or none.",
+    subject="system",
 )
-@click.option(
-    "--posthoc",
-    default="wilcoxon-holm",
-    show_default=True,
-    help="Post-hoc test(s), comma-separated: wilcoxon-holm, nemenyi, holm, bonferroni-dunn, or none.",
-)
-@click.option("--control", help="The system holm and bonferroni-dunn compare against [default: best mean rank].")
 @click.option("--format", "fmt", default=None, help=FORMAT_HELP)
 @click.option(
     "--output", type=click.Path(dir_okay=False), help="Write the output to FILE instead of stdout."

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from evalkit.cli.common import split_names, write_output
+from evalkit.cli.common import friedman_options, split_names, write_output
 
 
 @click.command("report")
@@ -21,12 +21,9 @@ from evalkit.cli.common import split_names, write_output
               help="Resamples of the paired bootstrap behind the forest plots and the rank distributions "
               "[default: the run's --bootstrap, else 1000].")
 @click.option("--seed", type=int, help="Seed of that bootstrap [default: the run's, else 0].")
-@click.option("--alpha", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.05,
-              show_default=True, help="Significance level of the cross-dataset tests and the cell marks.")
-@click.option("--posthoc", default="wilcoxon-holm", show_default=True,
-              help="Post-hoc test(s) after Friedman's whose groups the CD diagram joins: wilcoxon-holm, nemenyi, "
-              "holm, bonferroni-dunn (Nemenyi's critical difference is always drawn).")
-@click.option("--control", help="The method holm and bonferroni-dunn compare against [default: best mean rank].")
+@friedman_options(alpha_help="Significance level of the cross-dataset tests and the cell marks.",
+                  posthoc_help="Post-hoc test(s) after Friedman's whose groups the CD diagram joins: wilcoxon-holm, "
+                  "nemenyi, holm, bonferroni-dunn (Nemenyi's critical difference is always drawn).")
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Where to reload sentence texts [default: the run's data folder, then $EVALKIT_DATA_DIR].")
 @click.option("--runs-dir", type=click.Path(file_okay=False, path_type=Path),
