@@ -110,6 +110,13 @@ class _Correlation(Metric):
             out[rows] = self._block(ref, x, m)
         return out
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled (to worker processes, in saved objects) without the kept arrays: they are a
+        per-process speed-up, rebuilt on first use."""
+        state = self.__dict__.copy()
+        state.pop("_per_thread", None)
+        return state
+
     def _state(self) -> dict[str, Any]:
         """This thread's kept arrays (preparations, the last reference side, scratch space): one
         set per thread, so that threads sharing the metric never write into each other's."""

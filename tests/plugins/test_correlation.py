@@ -169,3 +169,22 @@ def test_compute_resampled_never_serves_an_array_changed_in_place(name: str) -> 
     fn = stats.spearmanr if name == "spearman" else stats.pearsonr
     expected = [fn(pred[i], ref[i])[0] for i in idx]
     np.testing.assert_allclose(got, expected, rtol=0, atol=1e-12)
+
+
+def test_a_pickled_metric_leaves_its_kept_arrays_behind() -> None:
+    """What compute_resampled keeps is a per-process speed-up: a pickled metric does not carry
+    it, and the copy computes the same values (scipy's) from scratch."""
+    import pickle
+
+    from scipy import stats
+
+    metric = Spearman()
+    rng = np.random.default_rng(2)
+    pred, ref = rng.normal(size=200), rng.normal(size=200)
+    idx = rng.integers(0, 200, size=(50, 200))
+    first = metric.compute_resampled(pred, ref, idx)
+    data = pickle.dumps(metric)
+    assert len(data) < 2_000  # no (50 x 200) arrays inside
+    again = pickle.loads(data).compute_resampled(pred, ref, idx)
+    np.testing.assert_allclose(again, [stats.spearmanr(pred[i], ref[i])[0] for i in idx], rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(again, first)
