@@ -60,24 +60,47 @@ def best_time(fn: Callable[[], object], repeats: int) -> tuple[float, object]:
     return best, out
 
 
-def floors(xs: list, ys: list, workers: int) -> tuple[Callable[[], tuple[float, float, float]],
-                                                     Callable[[], None]]:
-    """A timer of the single-core floor: with BLAS on one thread, the CPU seconds of what the
-    workers run, in this process, on the same packed token arrays and chunks: the cost
-    matrices alone (:func:`evalkit_ot.pack.pack_pairs`, shared-mass reduction included), POT's
-    network simplex alone (``emd_c`` in a bare loop over the packed problems), and the two
-    together (pack and solve each chunk, as a worker does). Also returns a function that
-    removes the floor's copy of the arrays."""
+Chunks = list[tuple[np.ndarray, np.ndarray]]
+
+
+def shared_copy(xs: list, ys: list, workers: int) -> tuple[tuple, Chunks, Callable[[], None]]:
+    """The pairs' token arrays packed into a shared file of the benchmark's own (the process
+    path keeps its own file between calls), cut into the chunks evalkit's call cuts: the layout,
+    the chunks ``(rows, sums)`` and a function that removes the file. The floor and the ceiling
+    both run on it."""
     from evalkit_ot import arena, procs
+
+    idx = np.array([i for i in range(len(xs)) if xs[i] is not ys[i]], dtype=np.int64)
+    own = arena.Arena()
+    layout, parts = procs.share(xs, ys, idx, workers, own)
+    return layout, [(rows, sums) for _, rows, sums in parts], own.release
+
+
+def floor_job(layout: tuple, kind: str, chunks: Chunks) -> float:
+    """The floor's work (pack and solve every chunk, as a worker does) on the shared file
+    ``layout``, in this process or a worker; returns its wall seconds."""
+    from evalkit_ot import arena, procs
+    from evalkit_ot.pack import pack_pairs
+
+    arr = arena.views(layout)
+    t0 = time.perf_counter()
+    for rows, sums in chunks:
+        procs.solve_chunk(kind, 1_000_000, *pack_pairs(arr["points"], arr["sqnorm"], arr["mass"], kind, rows,
+                                                          sums)[0])
+    return time.perf_counter() - t0
+
+
+def floors(layout: tuple, kind: str, chunks: Chunks) -> Callable[[], tuple[float, float, float]]:
+    """A timer of the single-core floor: with BLAS on one thread, the CPU seconds of what the
+    workers run, in this process, on the packed token arrays and chunks of :func:`shared_copy`:
+    the cost matrices alone (:func:`evalkit_ot.pack.pack_pairs`, shared-mass reduction
+    included), POT's network simplex alone (``emd_c`` in a bare loop over the packed problems),
+    and the two together (:func:`floor_job`)."""
+    from evalkit_ot import arena
     from evalkit_ot.pack import pack_pairs
     from ot.lp.emd_wrap import emd_c
     from threadpoolctl import threadpool_limits
 
-    idx = np.array([i for i in range(len(xs)) if xs[i] is not ys[i]], dtype=np.int64)
-    kind = xs[0].kind
-    own = arena.Arena()  # a separate file: the process path keeps its own between calls
-    layout, parts = procs.share(xs, ys, idx, workers, own)
-    chunks = [(rows, sums) for _, rows, sums in parts]
     arr = arena.views(layout)
     pts, sq, mass = arr["points"], arr["sqnorm"], arr["mass"]
 
@@ -96,28 +119,13 @@ def floors(xs: list, ys: list, workers: int) -> tuple[Callable[[], tuple[float, 
                     problems.append((a[ao : ao + n], b[bo : bo + m], costs[co : co + n * m].reshape(n, m)))
                     co, ao, bo = co + n * m, ao + n, bo + m
             t_emd, _ = cpu(lambda: [emd_c(a, b, c, 1_000_000, 1) for a, b, c in problems])
-            t_all, _ = cpu(lambda: [procs.solve_chunk(kind, 1_000_000, *pack_pairs(pts, sq, mass, kind, r, s)[0])
-                                    for r, s in chunks])
+            t_all, _ = cpu(lambda: floor_job(layout, kind, chunks))
         return t_cost, t_emd, t_all
 
-    return timer, own.release
+    return timer
 
 
-def floor_job(layout: tuple, kind: str, chunks: list[tuple[np.ndarray, np.ndarray]]) -> float:
-    """In a worker process: the floor's work (pack and solve every chunk) on the shared file
-    ``layout``; returns its wall seconds."""
-    from evalkit_ot import arena, procs
-    from evalkit_ot.pack import pack_pairs
-
-    arr = arena.views(layout)
-    t0 = time.perf_counter()
-    for rows, sums in chunks:
-        procs.solve_chunk(kind, 1_000_000, *pack_pairs(arr["points"], arr["sqnorm"], arr["mass"], kind, rows,
-                                                          sums)[0])
-    return time.perf_counter() - t0
-
-
-def ceiling(xs: list, ys: list, workers: int) -> Callable[[], float]:
+def ceiling(layout: tuple, kind: str, chunks: Chunks, workers: int) -> Callable[[], float]:
     """A timer of the machine's parallel ceiling: the floor's work split between ``workers``
     processes running at once (this one and evalkit's pool of ``workers - 1``, BLAS on one
     thread), with nothing to copy or hand over: the chunks are dealt out in advance, largest
@@ -125,16 +133,12 @@ def ceiling(xs: list, ys: list, workers: int) -> Callable[[], float]:
     the same shared token arrays. Returns the slowest process's wall seconds: the fastest the
     cores can do the floor's work together, with their caches and memory bandwidth shared as
     in evalkit's call."""
-    from evalkit_ot import arena, procs
+    from evalkit_ot import procs
     from threadpoolctl import threadpool_limits
 
-    idx = np.array([i for i in range(len(xs)) if xs[i] is not ys[i]], dtype=np.int64)
-    own = arena.Arena()
-    layout, parts = procs.share(xs, ys, idx, workers, own)
-    chunks = [(rows, sums) for _, rows, sums in parts]
     with threadpool_limits(1):
-        cost = [min(floor_job(layout, xs[0].kind, [c]) for _ in range(2)) for c in chunks]
-    bins: list[list[tuple[np.ndarray, np.ndarray]]] = [[] for _ in range(workers)]
+        cost = [min(floor_job(layout, kind, [c]) for _ in range(2)) for c in chunks]
+    bins: list[Chunks] = [[] for _ in range(workers)]
     load = [0.0] * workers
     for i in np.argsort(cost)[::-1].tolist():
         w = int(np.argmin(load))
@@ -143,12 +147,11 @@ def ceiling(xs: list, ys: list, workers: int) -> Callable[[], float]:
     ex = procs.executor(workers)
 
     def timer() -> float:
-        jobs = [ex.submit(floor_job, layout, xs[0].kind, part) for part in bins[1:]]
+        jobs = [ex.submit(floor_job, layout, kind, part) for part in bins[1:]]
         with threadpool_limits(1):
-            mine = floor_job(layout, xs[0].kind, bins[0])
+            mine = floor_job(layout, kind, bins[0])
         return max([mine, *(j.result() for j in jobs)])
 
-    timer.release = own.release  # type: ignore[attr-defined]
     return timer
 
 
@@ -218,11 +221,10 @@ def throughput(name: str, xs: list, ys: list, weights: tuple[list, list], gensim
         "auto": lambda: ot_distances(xs, ys, n_jobs=n_jobs),
         "threads": lambda: ot_distances(xs, ys, n_jobs=n_jobs, parallel="threads").values,
         "naive": lambda: naive("auto"), "exact": lambda: naive("scipy")}
-    floor, release = floors(xs, ys, workers)
-    runs["ceiling"] = top = ceiling(xs, ys, workers)
-    best, outs, cpu_ev, (t_cost, t_emd, t_all) = timings(runs, floor, repeats)
+    layout, chunks, release = shared_copy(xs, ys, workers)
+    runs["ceiling"] = ceiling(layout, xs[0].kind, chunks, workers)
+    best, outs, cpu_ev, (t_cost, t_emd, t_all) = timings(runs, floors(layout, xs[0].kind, chunks), repeats)
     release()
-    top.release()  # type: ignore[attr-defined]
     g1, g2 = gensim_docs
     t_gensim, v_gensim = best_time(
         lambda: np.array([kv.wmdistance(d1, d2, norm=False)  # type: ignore[attr-defined]

@@ -102,14 +102,14 @@ def _sequential_drop(al: np.ndarray, bl: np.ndarray, zeros: Zeros, pairs: np.nda
         bl[j] -= moved
 
 
-def drop_shared(a: np.ndarray, braw: np.ndarray, n: np.ndarray, m: np.ndarray,
+def drop_shared(a: np.ndarray, braw: np.ndarray, ao: np.ndarray, bo: np.ndarray,
                 zeros: Zeros) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """:func:`~evalkit_ot.solver.drop_shared_mass` for every pair of a chunk at once.
 
     Args:
         a, braw: the pairs' masses concatenated (``n[p]`` and ``m[p]`` entries per pair), as the
             texts hold them.
-        n, m: int64 ``(k,)`` problem sizes.
+        ao, bo: int64 ``(k,)``: where each pair's entries start in ``a`` and ``braw``.
         zeros: the chunk's zero costs (:data:`Zeros`).
 
     Returns:
@@ -121,10 +121,9 @@ def drop_shared(a: np.ndarray, braw: np.ndarray, n: np.ndarray, m: np.ndarray,
     values either way, so the same bits.
     """
     zp = zeros[0]
-    ao, bo = np.cumsum(n) - n, np.cumsum(m) - m
     ga, gb = ao[zp] + zeros[1], bo[zp] + zeros[2]
     al, bl = a.copy(), braw.copy()
-    repeated = np.zeros(n.size, dtype=bool)
+    repeated = np.zeros(ao.size, dtype=bool)
     for g in (ga, gb):
         srt = np.sort(g)
         dup = srt[1:][srt[1:] == srt[:-1]]
@@ -140,9 +139,7 @@ def drop_shared(a: np.ndarray, braw: np.ndarray, n: np.ndarray, m: np.ndarray,
 def strided(starts: np.ndarray, counts: np.ndarray, steps: np.ndarray) -> np.ndarray:
     """``concatenate([s + step * arange(c) for s, c, step in zip(starts, counts, steps)])`` as
     int64, without a Python loop (:func:`ragged` is the case ``steps == 1``)."""
-    ends = np.cumsum(counts)
-    local = np.arange(int(ends[-1]) if ends.size else 0, dtype=np.int64) - np.repeat(ends - counts, counts)
-    return np.repeat(starts, counts) + local * np.repeat(steps, counts)
+    return np.repeat(starts, counts) + ragged(np.zeros_like(counts), counts) * np.repeat(steps, counts)
 
 
 def _scales(a2: np.ndarray, b2: np.ndarray, n2: np.ndarray, m2: np.ndarray,
@@ -164,8 +161,8 @@ def _reduce(buf: np.ndarray, starts: np.ndarray, a: np.ndarray, b: np.ndarray, b
     A touched pair's remaining ``b'`` is scaled to its remaining ``a'`` total as ``ot.emd2``
     does (unless both sums are 1); the other pairs keep ``b`` as given (already scaled).
     """
-    al, bl, touched = drop_shared(a, braw, n, m, zeros)
     ao, bo = np.cumsum(n) - n, np.cumsum(m) - m
+    al, bl, touched = drop_shared(a, braw, ao, bo, zeros)
     da, db = np.flatnonzero(al <= 0), np.flatnonzero(bl <= 0)  # rows / columns with no mass left
     pa, pb = np.searchsorted(ao, da, side="right") - 1, np.searchsorted(bo, db, side="right") - 1
     entry_keep = np.ones(buf.size, dtype=bool)

@@ -4,15 +4,14 @@ Threads do not scale the exact path: POT's network simplex (``emd_c``) releases 
 per-pair Python and small-NumPy work around it holds it. Processes do not share a GIL, so
 :func:`solve_processes` hands the whole per-pair work to them:
 
-- the calling process copies the token vectors, squared norms and masses of every distinct
-  document of the call once into one shared-memory file (:mod:`evalkit_ot.arena`, kept and
-  rewritten in place between calls), in the order the chunks first use them, and submits each
-  chunk as soon as its documents are written (so the copy overlaps with the workers' work). A
-  chunk travels as index ranges: per pair ``(x start, n, y start, m)`` and the two mass sums;
 - ``workers - 1`` worker processes of loky's persistent executor (:func:`executor`, the pool
-  joblib also uses) and, once its copy is done, the caller itself (:func:`run_shared`: the pool
-  is kept a few chunks deep, the caller takes the smallest chunks from the end) read the file,
-  compute each chunk's cost matrices (:func:`evalkit_ot.pack.pack_pairs`: the operations of
+  joblib also uses) take chunks from the front, kept :data:`DEPTH` deep per process. The caller
+  copies the token vectors, squared norms and masses of a chunk's texts into one shared-memory
+  file (:mod:`evalkit_ot.arena`, kept and rewritten in place between calls) just before handing
+  the chunk over, as index ranges: per pair ``(x start, n, y start, m)`` and the two mass sums;
+- the caller itself takes chunks from the back (the smallest) and solves them from its own
+  memory (:func:`solve_local`), so texts only it uses are never copied (:func:`run_shared`);
+- both compute each chunk's cost matrices (:func:`evalkit_ot.pack.pack_pairs`: the operations of
   :func:`~evalkit_ot.solver.cost_and_flag` in the same order, so the same bits; WMD's
   shared-mass reduction where a cost is 0) and run a tight loop over the chunk calling POT's
   ``emd_c`` directly (the routine ``ot.emd2`` calls, so the same values). The caller working
@@ -28,9 +27,8 @@ calls; :func:`shutdown` stops it and removes the shared file. The k-NN search
 
 from __future__ import annotations
 
-import collections
 import itertools
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -90,14 +88,15 @@ def shutdown() -> None:
 DEPTH = 2
 
 
-def run_shared(ex: Any, fn: Callable[..., Any], calls: Iterable[tuple[Any, ...]],
+def run_shared(count: int, submit: Callable[[int], Any], local: Callable[[int], Any],
                processes: int) -> list[Any]:
-    """``[fn(*args) for args in calls]`` on the pool ``ex`` of ``processes`` processes and in the
-    calling process: the pool is kept :data:`DEPTH` calls deep per process (calls are submitted
-    in order, as ``calls`` yields them), and meanwhile the caller runs the last call not yet
-    submitted, then the last of the rest, and so on, with BLAS on one thread. With calls sorted
-    from the largest to the smallest, the caller ends on the smallest ones, so all finish
-    together; and no core waits on a caller that only hands over work.
+    """Run calls ``0 .. count - 1`` (sorted from the largest to the smallest) on a pool of
+    ``processes`` processes and in the calling process; their results in call order.
+
+    The pool takes calls from the front, ``submit(i)`` (called for ``i = 0, 1, ...`` in turn;
+    it returns the call's future), and is kept :data:`DEPTH` calls deep per process; meanwhile
+    the caller runs ``local(i)`` on calls from the back (the smallest), with BLAS on one thread,
+    so that all finish together and no core waits on a caller that only hands over work.
 
     The first exception (from a process or the caller) is raised after every submitted call
     has stopped (the pool may still be reading the shared file).
@@ -106,26 +105,25 @@ def run_shared(ex: Any, fn: Callable[..., Any], calls: Iterable[tuple[Any, ...]]
 
     from evalkit_ot.batch import _blas_one_thread
 
-    out: dict[int, Any] = {}
+    out: list[Any] = [None] * count
     sent: list[tuple[int, Any]] = []
     live: list[Any] = []
-    pending: collections.deque[tuple[int, tuple[Any, ...]]] = collections.deque()
+    front, back = 0, count
 
     def top_up() -> None:
+        nonlocal front
         live[:] = [f for f in live if not f.done()]
-        while pending and len(live) < DEPTH * processes:
-            pos, args = pending.popleft()
-            sent.append((pos, ex.submit(fn, *args)))
+        while front < back and len(live) < DEPTH * processes:
+            sent.append((front, submit(front)))
             live.append(sent[-1][1])
+            front += 1
 
     try:
-        for pos, args in enumerate(calls):
-            pending.append((pos, args))
-            top_up()
+        top_up()
         with _blas_one_thread():
-            while pending:
-                pos, args = pending.pop()
-                out[pos] = fn(*args)
+            while front < back:
+                back -= 1
+                out[back] = local(back)
                 top_up()
         for pos, future in sent:
             out[pos] = future.result()
@@ -133,7 +131,7 @@ def run_shared(ex: Any, fn: Callable[..., Any], calls: Iterable[tuple[Any, ...]]
         for _, future in sent:
             future.cancel()
         wait([f for _, f in sent])
-    return [out[pos] for pos in range(len(out))]
+    return out
 
 
 def _emd_c() -> Any:
@@ -312,48 +310,6 @@ def chunks(n: np.ndarray, m: np.ndarray, workers: int) -> list[np.ndarray]:
     return out
 
 
-def _split_work(ex: Any, layout: Layout, cuts: list[np.ndarray], parts: Iterator[Part], processes: int,
-                values: np.ndarray, job: tuple[Sequence[Doc], Sequence[Doc], np.ndarray, int]) -> None:
-    """Fill ``values`` for every chunk: the pool takes chunks from the front, copied into the
-    shared file only as it takes them (``parts``), and is kept :data:`DEPTH` chunks deep per
-    process; the caller takes them from the back (the smallest) and solves them from its own
-    memory (:func:`solve_local`), so the documents only it uses are never copied. The first
-    error is raised once every submitted chunk has stopped."""
-    from concurrent.futures import wait
-
-    from evalkit_ot.batch import _blas_one_thread
-
-    xs, ys, todo, max_iter = job
-    kind = xs[int(todo[0])].kind
-    sent: list[tuple[np.ndarray, Any]] = []
-    live: list[Any] = []
-    front, back = 0, len(cuts)
-
-    def top_up() -> None:
-        nonlocal front
-        live[:] = [f for f in live if not f.done()]
-        while front < back and len(live) < DEPTH * processes:
-            c, rows, sums = next(parts)
-            sent.append((c, ex.submit(solve_shared, layout, kind, max_iter, rows, sums)))
-            live.append(sent[-1][1])
-            front += 1
-
-    try:
-        top_up()
-        with _blas_one_thread():
-            while front < back:
-                back -= 1
-                pos = todo[cuts[back]].tolist()
-                values[todo[cuts[back]]] = solve_local([xs[i] for i in pos], [ys[i] for i in pos], max_iter)
-                top_up()
-        for c, future in sent:
-            values[todo[c]] = future.result()
-    finally:
-        for _, future in sent:
-            future.cancel()
-        wait([f for _, f in sent])
-
-
 def solve_processes(xs: Sequence[Doc], ys: Sequence[Doc], idx: np.ndarray, *, max_iter: int,
                     workers: int) -> np.ndarray:
     """Exact WMD/WRD of the pairs ``(xs[i], ys[i])`` for ``i`` in ``idx`` on ``workers`` workers
@@ -370,7 +326,19 @@ def solve_processes(xs: Sequence[Doc], ys: Sequence[Doc], idx: np.ndarray, *, ma
         ex = executor(workers)
         with ARENA.lock:  # held until every worker is done with the shared file
             layout, cuts, parts = share_plan(xs, ys, todo, workers)
-            _split_work(ex, layout, cuts, parts, max(1, workers - 1), values, (xs, ys, todo, max_iter))
+            kind = xs[int(todo[0])].kind
+
+            def submit(i: int) -> Any:  # chunk i, the next one: its texts copied into the file first
+                _, rows, sums = next(parts)
+                return ex.submit(solve_shared, layout, kind, max_iter, rows, sums)
+
+            def local(i: int) -> np.ndarray:  # from the caller's own memory: its texts never copied
+                pos = todo[cuts[i]].tolist()
+                return solve_local([xs[j] for j in pos], [ys[j] for j in pos], max_iter)
+
+            done = run_shared(len(cuts), submit, local, max(1, workers - 1))
+        for c, part in zip(cuts, done, strict=True):
+            values[todo[c]] = part
     return values[idx]
 
 
@@ -437,6 +405,8 @@ def knn_processes(queries: Sequence[Doc], corpus: Sequence[Doc], k: int,
         calls = [(layout, kind, list(queries[s : s + size]), k, list(exclude[s : s + size]), max_iter)
                  for s in range(0, len(queries), size)]
         try:
-            return [row for part in run_shared(ex, knn_chunk, calls, max(1, workers - 1)) for row in part]
+            done = run_shared(len(calls), lambda i: ex.submit(knn_chunk, *calls[i]),
+                              lambda i: knn_chunk(*calls[i]), max(1, workers - 1))
+            return [row for part in done for row in part]
         finally:
             _CORPUS.clear()  # the caller's own views of the shared file

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 import pytest
@@ -184,14 +185,18 @@ def test_the_caller_works_too_and_results_keep_their_order() -> None:
     calls, the results come back in call order, and an error from either side reaches the
     caller."""
     ex = procs.executor(2)
-    pids = procs.run_shared(ex, os.getpid, [()] * 12, 1)
+
+    def run(fn: Any, calls: list[tuple[Any, ...]]) -> list[Any]:
+        return procs.run_shared(len(calls), lambda i: ex.submit(fn, *calls[i]), lambda i: fn(*calls[i]), 1)
+
+    pids = run(os.getpid, [()] * 12)
     assert len(pids) == 12 and os.getpid() in pids and len(set(pids)) == 2
-    assert procs.run_shared(ex, pow, [(i, 2) for i in range(25)], 1) == [i * i for i in range(25)]
+    assert run(pow, [(i, 2) for i in range(25)]) == [i * i for i in range(25)]
     for bad in (0, 24):  # the pool gets the first calls, the caller the last ones
         calls = [(str(i),) for i in range(25)]
         calls[bad] = ("not a number",)
         with pytest.raises(ValueError, match="not a number"):
-            procs.run_shared(ex, int, calls, 1)
+            run(int, calls)
 
 
 def test_nothing_left_behind() -> None:
