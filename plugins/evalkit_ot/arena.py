@@ -2,7 +2,8 @@
 
 The exact process path (:mod:`evalkit_ot.procs`) copies the token vectors, squared norms and
 masses of every distinct document of a call into one float64 file, once, and hands the workers
-index ranges; they map the file read-only and compute the cost matrices themselves. Nothing of
+index ranges; they map the file and compute the cost matrices themselves (and, for a claimed
+plan, :mod:`evalkit_ot.claim`, write their values into it). Nothing of
 the vectors is pickled per pair.
 
 The file is kept between calls and rewritten in place: writing into fresh shared memory costs
@@ -155,7 +156,7 @@ KEEP_MAPPED = 2
 
 
 def views(layout: Layout) -> dict[str, np.ndarray]:
-    """The arrays of a call: in a worker read-only (the mapping is kept for later calls, see
+    """The arrays of a call: in a worker a shared writable mapping (kept for later calls, see
     :data:`KEEP_MAPPED`); in the process that wrote them (:data:`ARENA`), its own mapping."""
     path, _, spec = layout
     if path == ARENA.path and ARENA.map is not None:
@@ -167,6 +168,6 @@ def views(layout: Layout) -> dict[str, np.ndarray]:
     if kept is None or kept[0] != inode:  # not mapped yet, or a new file under the same name
         while len(_MAPPED) >= KEEP_MAPPED:
             del _MAPPED[next(iter(_MAPPED))]
-        kept = (inode, np.memmap(path, dtype=np.uint8, mode="r"))
+        kept = (inode, np.memmap(path, dtype=np.uint8, mode="r+"))  # writable: the plan's values
     _MAPPED[path] = kept  # most recent last
     return _views(kept[1], spec)

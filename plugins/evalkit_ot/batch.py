@@ -38,9 +38,9 @@ SOLVERS = ("exact", "sinkhorn")
 ON_EMPTY = ("error", "nan")
 PARALLEL = ("auto", "threads", "processes")
 #: ``parallel="auto"`` solves exact pairs on worker processes from this many pairs on, once the
-#: pool runs (``bench_ot.py --crossover`` on 2 idle cores: processes 1.14x the threads at 200
-#: STS-B pairs, 0.99x at 100) ...
-PROCESS_MIN_PAIRS = 200
+#: pool runs (``bench_ot.py --crossover`` on 2 cores, texts prepared into shared memory:
+#: processes 1.08x the threads at 100 STS-B pairs, 0.86x at 50, 1.62x at 200) ...
+PROCESS_MIN_PAIRS = 100
 #: ... and from this many when the pool would have to start first (a worker imports NumPy, SciPy
 #: and POT: about a second of start-up).
 PROCESS_MIN_PAIRS_COLD = 20_000

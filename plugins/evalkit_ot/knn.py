@@ -226,7 +226,7 @@ def knn(queries: Sequence[Doc], corpus: Sequence[Doc], k: int = 10, *,
         exclude: per query, a corpus index to leave out (the query itself), or ``None``.
         n_jobs: workers over queries (joblib convention: -1 all cores).
         parallel: ``"processes"`` (loky's persistent pool; the corpus is copied once into the
-            shared file of :mod:`evalkit_ot.arena`, :func:`evalkit_ot.procs.knn_processes`),
+            shared file of :mod:`evalkit_ot.arena`, :func:`evalkit_ot.knn_pool.knn_processes`),
             ``"threads"``, or
             ``"auto"``: processes when there are enough queries to pay for them. The result is
             the same either way.
@@ -244,7 +244,7 @@ def knn(queries: Sequence[Doc], corpus: Sequence[Doc], k: int = 10, *,
         raise ConfigError(f"queries and corpus must be one kind of document, got {sorted(kinds)}")
     workers = n_workers(n_jobs)
     if _knn_processes(parallel, len(queries), workers):
-        from evalkit_ot.procs import knn_processes
+        from evalkit_ot.knn_pool import knn_processes
 
         rows = knn_processes(queries, corpus, k, ex, max_iter, workers)
     else:

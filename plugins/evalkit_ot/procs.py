@@ -2,41 +2,44 @@
 
 Threads do not scale the exact path: POT's network simplex (``emd_c``) releases the GIL, but the
 per-pair Python and small-NumPy work around it holds it. Processes do not share a GIL, so
-:func:`solve_processes` hands the whole per-pair work to them:
+:func:`solve_processes` hands the whole per-pair work to ``workers - 1`` processes of loky's
+persistent executor (:func:`executor`, the pool joblib also uses) and the calling process:
 
-- ``workers - 1`` worker processes of loky's persistent executor (:func:`executor`, the pool
-  joblib also uses) take chunks from the front, kept :data:`DEPTH` deep per process. The caller
-  copies the token vectors, squared norms and masses of a chunk's texts into one shared-memory
-  file (:mod:`evalkit_ot.arena`, kept and rewritten in place between calls) just before handing
-  the chunk over, as index ranges: per pair ``(x start, n, y start, m)`` and the two mass sums;
-- the caller itself takes chunks from the back (the smallest) and solves them from its own
-  memory (:func:`solve_local`), so texts only it uses are never copied (:func:`run_shared`);
-- both compute each chunk's cost matrices (:func:`evalkit_ot.pack.pack_pairs`: the operations of
-  :func:`~evalkit_ot.solver.cost_and_flag` in the same order, so the same bits; WMD's
-  shared-mass reduction where a cost is 0) and run a tight loop over the chunk calling POT's
-  ``emd_c`` directly (the routine ``ot.emd2`` calls, so the same values). The caller working
-  too means no core waits on a process that only hands over work, and one process fewer
-  competes for the cores.
+- texts that :func:`~evalkit_ot.solver.prepare` placed in shared memory (:mod:`evalkit_ot.store`,
+  the default) are read where they lie: the call writes a plan of token ranges, and every
+  process claims chunks of it until none is left, the pool from the front (the largest
+  problems), the caller from the back (:mod:`evalkit_ot.claim`). Nothing is copied per call and
+  no process waits to be handed its next chunk;
+- texts with private arrays are copied chunk by chunk into a shared file as they are handed over
+  (:mod:`evalkit_ot.handover`, :func:`run_shared`).
 
-Chunks are cut from the pairs sorted by size, largest first, so the last chunks are small and
-the workers finish together. The pool is started once per process (with POT's torch/jax/
-tensorflow/cupy backends disabled and BLAS on one thread in the workers) and reused by later
-calls; :func:`shutdown` stops it and removes the shared file. The k-NN search
-(:func:`knn_processes`) shares its corpus through the same file.
+Either way each chunk's cost matrices come from :func:`evalkit_ot.pack.pack_pairs` (the
+operations of :func:`~evalkit_ot.solver.cost_and_flag` in the same order, so the same bits; WMD's
+shared-mass reduction where a cost is 0), then a tight loop over the chunk calls POT's ``emd_c``
+directly (the routine ``ot.emd2`` calls, so the same values) (:func:`solve_packed`). The caller
+working too means no core waits on a process that only hands over work.
+
+Chunks are cut from the pairs sorted by size, largest first, in about equal work
+(:func:`chunks`), so the processes finish together. The pool is started once per process (with
+POT's torch/jax/tensorflow/cupy backends disabled, BLAS on one thread and loky's leak guard off in
+the workers) and reused by later calls; :func:`shutdown` stops it and removes the shared file.
+The k-NN search (:mod:`evalkit_ot.knn_pool`) shares its corpus through the same file.
 """
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Callable, Iterator, Sequence
+import contextlib
+import threading
+from collections.abc import Callable, Sequence
+from operator import attrgetter, itemgetter
 from typing import Any
 
 import numpy as np
 
-from evalkit import DataError
-from evalkit_ot.arena import ARENA, Arena, Layout, views
+from evalkit_ot.arena import ARENA
 from evalkit_ot.pack import pack_pairs
 from evalkit_ot.solver import Doc, emd_value, finish, same_doc
+from evalkit_ot.store import Slab
 
 #: Environment of the worker processes: POT skips importing torch, jax, tensorflow and cupy
 #: (seconds per worker), and BLAS runs on one thread (the workers already fill the cores).
@@ -51,7 +54,10 @@ _STARTED: set[int] = set()
 _LAST: list[int] = []
 #: Largest and smallest chunk, in pairs, and chunks per worker (more balance the load better,
 #: fewer cost less hand-over between processes).
-MAX_CHUNK, MIN_CHUNK, CHUNKS_PER_WORKER = 256, 16, 8
+MAX_CHUNK, MIN_CHUNK, CHUNKS_PER_WORKER = 256, 4, 8
+#: The fixed work of one pair (its Python loop step and BLAS call) in cost-matrix entries, for
+#: cutting chunks of equal work (:func:`pair_work`).
+PAIR_WORK = 64
 #: Most cost-matrix entries in one chunk (bounds the caller's buffers: 2**21 entries, 16 MiB).
 MAX_ENTRIES = 2**21
 
@@ -63,10 +69,23 @@ def executor(workers: int) -> Any:
     10 minutes."""
     from joblib.externals.loky import get_reusable_executor
 
-    ex = get_reusable_executor(max_workers=max(1, workers - 1), timeout=600, env=WORKER_ENV)
+    ex = get_reusable_executor(max_workers=max(1, workers - 1), timeout=600, env=WORKER_ENV,
+                               initializer=_worker_init)
     _STARTED.add(workers)
     _LAST[:] = [workers]
     return ex
+
+
+def _worker_init() -> None:
+    """In each worker, at start: turn off loky's leak guard, which restarts a worker whose
+    resident memory grew by 300 MB after its first call (a second of imports to start the new
+    one, and a warning). The shared files a worker maps (:mod:`evalkit_ot.store`,
+    :mod:`evalkit_ot.arena`) count in its resident memory, so reading a large corpus would set
+    it off; without it, loky collects garbage once a second instead."""
+    with contextlib.suppress(ImportError):
+        from joblib.externals.loky import process_executor
+
+        process_executor._USE_PSUTIL = False
 
 
 def is_warm(workers: int) -> bool:
@@ -83,8 +102,9 @@ def shutdown() -> None:
     ARENA.release()
 
 
-#: Calls kept queued per worker process, so that a process finds its next chunk waiting while the
-#: caller is busy with one of its own.
+#: Calls kept in flight per worker process by :func:`run_shared`: each finished call hands its
+#: process the next one at once (a done-callback), and a second one waiting hides the hand-over
+#: (0.3 ms with an idle caller, several when the caller's own work holds its GIL).
 DEPTH = 2
 
 
@@ -93,13 +113,15 @@ def run_shared(count: int, submit: Callable[[int], Any], local: Callable[[int], 
     """Run calls ``0 .. count - 1`` (sorted from the largest to the smallest) on a pool of
     ``processes`` processes and in the calling process; their results in call order.
 
-    The pool takes calls from the front, ``submit(i)`` (called for ``i = 0, 1, ...`` in turn;
-    it returns the call's future), and is kept :data:`DEPTH` calls deep per process; meanwhile
-    the caller runs ``local(i)`` on calls from the back (the smallest), with BLAS on one thread,
-    so that all finish together and no core waits on a caller that only hands over work.
+    The pool takes calls from the front: ``submit(i)`` (called for ``i = 0, 1, ...`` in turn,
+    under a lock; it returns the call's future) keeps :data:`DEPTH` calls in flight per
+    process, each finished call submitting the next from its done-callback (loky's result
+    thread), so that a process never waits on the caller. Meanwhile the caller runs
+    ``local(i)`` on calls from the back (the smallest), with BLAS on one thread, until the two
+    ends meet: all finish together and no core waits on a caller that only hands over work.
 
-    The first exception (from a process or the caller) is raised after every submitted call
-    has stopped (the pool may still be reading the shared file).
+    The first exception (from a process, a submit or the caller) is raised after every
+    submitted call has stopped (the pool may still be reading the shared file).
     """
     from concurrent.futures import wait
 
@@ -107,30 +129,51 @@ def run_shared(count: int, submit: Callable[[int], Any], local: Callable[[int], 
 
     out: list[Any] = [None] * count
     sent: list[tuple[int, Any]] = []
-    live: list[Any] = []
-    front, back = 0, count
+    failed: list[BaseException] = []
+    lock = threading.Lock()
+    ends = [0, count]  # the next call from the front; one past the next call from the back
 
-    def top_up() -> None:
-        nonlocal front
-        live[:] = [f for f in live if not f.done()]
-        while front < back and len(live) < DEPTH * processes:
-            sent.append((front, submit(front)))
-            live.append(sent[-1][1])
-            front += 1
+    def feed(_done: object = None) -> None:
+        with lock:
+            if ends[0] >= ends[1] or failed:
+                return
+            i = ends[0]
+            ends[0] += 1
+            try:
+                future = submit(i)
+            except BaseException as exc:  # raised in the caller below (a callback cannot raise)
+                failed.append(exc)
+                return
+            sent.append((i, future))
+        future.add_done_callback(feed)
+
+    def take_back() -> int | None:
+        with lock:
+            if ends[0] >= ends[1] or failed:
+                return None
+            ends[1] -= 1
+            return ends[1]
 
     try:
-        top_up()
+        for _ in range(DEPTH * processes):
+            feed()
         with _blas_one_thread():
-            while front < back:
-                back -= 1
-                out[back] = local(back)
-                top_up()
-        for pos, future in sent:
+            while (i := take_back()) is not None:
+                out[i] = local(i)
+        with lock:  # no submit in progress; none will follow
+            ends[0] = ends[1]
+            calls = list(sent)
+        if failed:
+            raise failed[0]
+        for pos, future in calls:
             out[pos] = future.result()
     finally:
-        for _, future in sent:
+        with lock:
+            ends[0] = ends[1]
+            calls = list(sent)
+        for _, future in calls:
             future.cancel()
-        wait([f for _, f in sent])
+        wait([f for _, f in calls])
     return out
 
 
@@ -192,221 +235,120 @@ def solve_packed(points: np.ndarray, sqnorm: np.ndarray, mass: np.ndarray, kind:
     return out
 
 
-def solve_shared(layout: Layout, kind: str, max_iter: int, rows: np.ndarray,
-                 sums: np.ndarray) -> np.ndarray:
-    """Exact distances of one chunk of pairs whose token arrays are in the shared file
-    ``layout`` (runs in a worker): float64 ``(k,)``. ``rows``, ``sums``: as
-    :func:`evalkit_ot.pack.pack_pairs`.
-
-    Raises:
-        SolverError: a problem's simplex did not reach optimality.
-    """
-    arr = views(layout)
-    return solve_packed(arr["points"], arr["sqnorm"], arr["mass"], kind, max_iter, rows, sums)
-
-
-def solve_local(px: list[Doc], py: list[Doc], max_iter: int) -> np.ndarray:
-    """Exact distances of the pairs ``(px[i], py[i])`` (none identical) in this process, from a
-    private packed copy of their documents (small: it stays in the CPU cache for the solve):
-    the same operations as a worker's, so the same values. float64 ``(k,)``."""
-    docs, ix, iy = _distinct(px, py)
-    size = np.fromiter((d.size for d in docs), np.int64, len(docs))
-    start = np.cumsum(size) - size
-    rows = np.stack([start[ix], size[ix], start[iy], size[iy]], axis=1)
-    msum = np.fromiter((d.mass_sum for d in docs), np.float64, len(docs))
-    points, sqnorm, mass = (np.concatenate([getattr(d, name) for d in docs]) for name in ("points", "sqnorm", "mass"))
-    return solve_packed(points, sqnorm, mass, px[0].kind, max_iter, rows, np.stack([msum[ix], msum[iy]], axis=1))
-
-
-def _distinct(px: list[Doc], py: list[Doc]) -> tuple[list[Doc], np.ndarray, np.ndarray]:
-    """The distinct documents (by identity: a :class:`Doc` hashes by identity) of the pairs and
-    each pair's two indices into them.
-
-    Raises:
-        DataError: token vectors of different sizes.
-    """
-    docs = list(dict.fromkeys(px + py))
-    slot = {d: i for i, d in enumerate(docs)}
-    dims = {d.points.shape[1] for d in docs}
-    if len(dims) > 1:
-        raise DataError(f"token vectors of different sizes: {sorted(dims)}")
-    ix = np.fromiter(map(slot.__getitem__, px), np.int64, len(px))
-    iy = np.fromiter(map(slot.__getitem__, py), np.int64, len(py))
-    return docs, ix, iy
-
-
-Part = tuple[np.ndarray, np.ndarray, np.ndarray]
-
-
-def share(xs: Sequence[Doc], ys: Sequence[Doc], todo: np.ndarray, workers: int,
-          arena: Arena = ARENA) -> tuple[Layout, Iterator[Part]]:
-    """:func:`share_plan` without the chunk list."""
-    layout, _, parts = share_plan(xs, ys, todo, workers, arena)
-    return layout, parts
-
-
-def share_plan(xs: Sequence[Doc], ys: Sequence[Doc], todo: np.ndarray, workers: int,
-               arena: Arena = ARENA) -> tuple[Layout, list[np.ndarray], Iterator[Part]]:
-    """Copy every distinct document of the pairs ``todo`` once into ``arena`` (hold its lock),
-    chunk by chunk.
-
-    Returns the layout, the chunks (:func:`chunks`: positions in ``todo``) and an iterator over
-    them that copies the documents a chunk needs before yielding it (the documents are laid out in order of first
-    use, so each chunk adds a range): ``(positions in todo, rows, sums)``, ``rows`` int64
-    ``(k, 4)`` ``(x start, n, y start, m)`` in token rows and ``sums`` float64 ``(k, 2)`` (the
-    texts' ``mass_sum``). Handing each chunk to the workers as it is yielded overlaps the copy
-    with their work.
-
-    Raises:
-        DataError: token vectors of different sizes.
-    """
-    docs, ix, iy = _distinct([xs[i] for i in todo.tolist()], [ys[i] for i in todo.tolist()])
-    size = np.fromiter((d.points.shape[0] for d in docs), np.int64, len(docs))
-    parts = chunks(size[ix], size[iy], workers)
-    uses = np.concatenate([np.stack([ix[c], iy[c]], axis=1).ravel() for c in parts])
-    ids, first = np.unique(uses, return_index=True)
-    order = ids[np.argsort(first, kind="stable")]  # documents by first use
-    rank = np.empty_like(order)
-    rank[order] = np.arange(order.size)
-    ends = np.cumsum(size[order])
-    start = (ends - size[order])[rank]
-    rows = np.stack([start[ix], size[ix], start[iy], size[iy]], axis=1)
-    msum = np.fromiter((d.mass_sum for d in docs), np.float64, len(docs))
-    sums = np.stack([msum[ix], msum[iy]], axis=1)
-    need = np.maximum.accumulate([int(rank[np.r_[ix[c], iy[c]]].max()) + 1 for c in parts])
-    tokens = int(ends[-1])
-    layout, out = arena.allocate({"points": ((tokens, docs[0].dim), "f8"), "sqnorm": ((tokens,), "f8"),
-                                  "mass": ((tokens,), "f8")})
-
-    def fill() -> Iterator[Part]:
-        done = 0
-        for c, upto in zip(parts, need.tolist(), strict=True):
-            if upto > done:
-                new = [docs[i] for i in order[done:upto].tolist()]
-                lo, hi = int(ends[done - 1]) if done else 0, int(ends[upto - 1])
-                np.concatenate([d.points for d in new], out=out["points"][lo:hi])
-                np.concatenate([d.sqnorm for d in new], out=out["sqnorm"][lo:hi])
-                np.concatenate([d.mass for d in new], out=out["mass"][lo:hi])
-                done = upto
-            yield c, rows[c], sums[c]
-
-    return layout, parts, fill()
-
-
-def chunks(n: np.ndarray, m: np.ndarray, workers: int) -> list[np.ndarray]:
-    """Positions of the pairs of sizes ``n x m`` sorted by problem size, largest first, cut
-    into chunks: about :data:`CHUNKS_PER_WORKER` per worker (between :data:`MIN_CHUNK` and
-    :data:`MAX_CHUNK` pairs, and at most :data:`MAX_ENTRIES` cost entries unless one pair has
-    more)."""
+def chunks(n: np.ndarray, m: np.ndarray, workers: int, dim: int = 0) -> list[np.ndarray]:
+    """Positions of the pairs of sizes ``n x m`` (token vectors of size ``dim``) sorted by
+    problem size, largest first, cut into chunks of about equal work (:func:`pair_work`):
+    about :data:`CHUNKS_PER_WORKER` per worker, so that the last calls are short and the
+    workers finish together; between :data:`MIN_CHUNK` and :data:`MAX_CHUNK` pairs, and at most
+    :data:`MAX_ENTRIES` cost entries unless one pair has more."""
     order = np.argsort(-(n * m + n + m), kind="stable")
-    cum = np.cumsum((n * m)[order])
-    size = max(MIN_CHUNK, min(MAX_CHUNK, -(-n.size // (CHUNKS_PER_WORKER * workers))))
+    cum_work = np.cumsum(pair_work(n, m, dim)[order])
+    cum_entries = np.cumsum((n * m)[order])
+    target = float(cum_work[-1]) / (CHUNKS_PER_WORKER * workers) if order.size else 0.0
     out, s = [], 0
     while s < order.size:
-        base = int(cum[s - 1]) if s else 0
-        end = max(s + 1, min(s + size, int(np.searchsorted(cum, base + MAX_ENTRIES, side="right"))))
+        w0, e0 = (int(cum_work[s - 1]), int(cum_entries[s - 1])) if s else (0, 0)
+        end = max(s + MIN_CHUNK, int(np.searchsorted(cum_work, w0 + target, side="right")))
+        end = min(end, s + MAX_CHUNK, int(np.searchsorted(cum_entries, e0 + MAX_ENTRIES, side="right")))
+        end = max(s + 1, end)
         out.append(order[s:end])
         s = end
+    return out
+
+
+def pair_work(n: np.ndarray, m: np.ndarray, dim: int) -> np.ndarray:
+    """The estimated time of each ``n x m`` pair in cost-matrix entries: ``n m`` (the simplex
+    and the elementwise steps), ``(n + m) dim / 32`` (reading the token vectors) and
+    :data:`PAIR_WORK` (the fixed cost). Fitted to per-chunk times on the STS-B test pairs
+    (MiniLM, ``dim`` 384): about 0.15 us per entry, 1.8 us per token, 10 us per pair."""
+    return n * m + (n + m) * (dim / 32) + PAIR_WORK
+
+
+def in_one_slab(px: list[Doc], py: list[Doc]) -> tuple[Slab, np.ndarray, np.ndarray] | None:
+    """The slab holding every text of the pairs ``(px[i], py[i])`` and each text's number there
+    (int64 ``(k,)`` each), when :func:`~evalkit_ot.solver.prepare` placed them all in one;
+    ``None`` otherwise (a text with private arrays, or texts of different vector sizes)."""
+    k = len(px)
+    homes = list(map(attrgetter("home"), px + py))
+    if not k or None in homes:
+        return None
+    slabs = set(map(itemgetter(0), homes))
+    if len(slabs) != 1:
+        return None
+    number = np.fromiter(map(itemgetter(1), homes), np.int64, 2 * k)
+    return slabs.pop(), number[:k], number[k:]
+
+
+def differing(px: list[Doc], py: list[Doc], keys: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+    """Which pairs ``(px[i], py[i])`` hold two different texts (``not same_doc``): bool ``(k,)``.
+    Only pairs that agree on size, mass sum and largest squared norm are compared in full.
+    ``keys`` may pass those three per text, float64 ``(k, 3)`` for ``px`` and for ``py``."""
+    k = len(px)
+    if keys is None:
+
+        def key(docs: list[Doc]) -> np.ndarray:
+            return np.stack([np.fromiter(map(len, map(attrgetter("mass"), docs)), np.float64, k),
+                             np.fromiter(map(attrgetter("mass_sum"), docs), np.float64, k),
+                             np.fromiter(map(attrgetter("sqnorm_max"), docs), np.float64, k)], axis=1)
+
+        keys = key(px), key(py)
+    alike = np.flatnonzero((keys[0] == keys[1]).all(axis=1))
+    out = np.ones(k, dtype=bool)
+    for i in alike.tolist():
+        out[i] = not same_doc(px[i], py[i])
     return out
 
 
 def solve_processes(xs: Sequence[Doc], ys: Sequence[Doc], idx: np.ndarray, *, max_iter: int,
                     workers: int) -> np.ndarray:
     """Exact WMD/WRD of the pairs ``(xs[i], ys[i])`` for ``i`` in ``idx`` on ``workers`` workers
-    (the caller and ``workers - 1`` processes, :func:`run_shared`): float64 ``(len(idx),)`` in ``idx`` order, equal to
-    :func:`~evalkit_ot.solver.distance` of each pair.
+    (the caller and ``workers - 1`` processes): float64 ``(len(idx),)`` in ``idx`` order, equal
+    to :func:`~evalkit_ot.solver.distance` of each pair.
+
+    Texts that :func:`~evalkit_ot.solver.prepare` placed in one shared slab
+    (:mod:`evalkit_ot.store`) are read there by every process, nothing copied, and the processes
+    claim chunks themselves (:mod:`evalkit_ot.claim`); otherwise the call copies the texts it
+    hands over into the shared file (:mod:`evalkit_ot.handover`).
 
     Raises:
         DataError: token vectors of different sizes.
         SolverError: a pair's simplex did not reach optimality.
     """
     values = np.zeros(len(xs))
-    todo = np.array([i for i in idx.tolist() if not same_doc(xs[i], ys[i])], dtype=np.int64)
-    if todo.size:
-        ex = executor(workers)
-        with ARENA.lock:  # held until every worker is done with the shared file
-            layout, cuts, parts = share_plan(xs, ys, todo, workers)
-            kind = xs[int(todo[0])].kind
+    pos = idx.tolist()
+    px, py = list(map(xs.__getitem__, pos)), list(map(ys.__getitem__, pos))
+    slab = in_one_slab(px, py)
+    if slab is None:
+        from evalkit_ot.handover import solve_copied
 
-            def submit(i: int) -> Any:  # chunk i, the next one: its texts copied into the file first
-                _, rows, sums = next(parts)
-                return ex.submit(solve_shared, layout, kind, max_iter, rows, sums)
-
-            def local(i: int) -> np.ndarray:  # from the caller's own memory: its texts never copied
-                pos = todo[cuts[i]].tolist()
-                return solve_local([xs[j] for j in pos], [ys[j] for j in pos], max_iter)
-
-            done = run_shared(len(cuts), submit, local, max(1, workers - 1))
-        for c, part in zip(cuts, done, strict=True):
-            values[todo[c]] = part
+        keep = differing(px, py)
+        todo = idx[keep].astype(np.int64)
+        done = solve_copied(xs, ys, todo, max_iter, workers) if todo.size else []
+    else:
+        table = np.concatenate([slab[0].spans[:, 1:].astype(np.float64), slab[0].sums], axis=1)
+        keep = differing(px, py, (table[slab[1]], table[slab[2]]))
+        todo = idx[keep].astype(np.int64)
+        done = _run_placed(slab[0], slab[1][keep], slab[2][keep], xs[int(todo[0])].kind, max_iter,
+                           workers) if todo.size else []
+    for c, part in done:
+        values[todo[c]] = part
     return values[idx]
 
 
-# --- k-NN search: queries across processes, the corpus in the shared file ---
-
-#: The corpus a worker has mapped: ``{(path, call): (documents, packed arrays)}``, one entry.
-_CORPUS: dict[tuple[str, int], tuple[list[Doc], dict[str, np.ndarray]]] = {}
+Done = list[tuple[np.ndarray, np.ndarray]]
 
 
-def _write_corpus(docs: Sequence[Doc]) -> Layout:
-    """Copy the corpus into :data:`ARENA` (hold its lock): token arrays, offsets, centroids,
-    per-document ``(mass_sum, sqnorm_max)``."""
-    tokens, dim = sum(d.size for d in docs), docs[0].dim
-    layout, out = ARENA.allocate({
-        "points": ((tokens, dim), "f8"), "sqnorm": ((tokens,), "f8"), "mass": ((tokens,), "f8"),
-        "offsets": ((len(docs) + 1,), "i8"), "centroid": ((len(docs), dim), "f8"),
-        "sums": ((len(docs), 2), "f8")})
-    for name in ("points", "sqnorm", "mass"):
-        np.concatenate([getattr(d, name) for d in docs], out=out[name])
-    out["offsets"][0] = 0
-    np.cumsum([d.size for d in docs], out=out["offsets"][1:])
-    np.stack([d.centroid for d in docs], out=out["centroid"])
-    out["sums"][:] = [[d.mass_sum, d.sqnorm_max] for d in docs]
-    return layout
+def _run_placed(slab: Slab, ix: np.ndarray, iy: np.ndarray, kind: str, max_iter: int, workers: int) -> Done:
+    """:func:`solve_processes` on pairs of texts numbered ``ix``, ``iy`` in one shared slab: the
+    processes claim chunks of token ranges themselves (:func:`evalkit_ot.claim.run_claimed`)."""
+    from evalkit_ot.claim import run_claimed
+
+    layout = slab.layout()
+    start, size = slab.spans[:, 0], slab.spans[:, 1]
+    rows = np.stack([start[ix], size[ix], start[iy], size[iy]], axis=1)
+    sums = np.stack([slab.sums[ix, 0], slab.sums[iy, 0]], axis=1)
+    cuts = chunks(rows[:, 1], rows[:, 3], workers, layout[2])
+    values = run_claimed(layout, rows, sums, cuts, kind, max_iter, executor(workers), max(1, workers - 1))
+    return [(np.arange(ix.size), values)]
 
 
-def _read_corpus(layout: Layout, kind: str) -> tuple[list[Doc], dict[str, np.ndarray]]:
-    """The documents of a shared corpus as views of the mapped arrays (cached per call)."""
-    key = layout[:2]
-    if key not in _CORPUS:
-        _CORPUS.clear()
-        arr = views(layout)
-        off = arr["offsets"].tolist()
-        docs = [Doc(kind, arr["points"][s:e], arr["mass"][s:e], arr["sqnorm"][s:e], arr["centroid"][i],
-                    float(arr["sums"][i, 0]), float(arr["sums"][i, 1]))
-                for i, (s, e) in enumerate(itertools.pairwise(off))]
-        _CORPUS[key] = (docs, arr)
-    return _CORPUS[key]
-
-
-def knn_chunk(layout: Layout, kind: str, queries: list[Doc], k: int, exclude: list[int | None],
-              max_iter: int) -> list[tuple[list[int], list[float], int, int]]:
-    """Run :func:`evalkit_ot.knn` 's per-query search for ``queries`` against the corpus shared
-    as ``layout`` (in a worker)."""
-    from evalkit_ot.knn import _Corpus, _one
-
-    docs, arr = _read_corpus(layout, kind)
-    corpus = _Corpus(docs, arr)
-    return [_one(q, corpus, k, e, max_iter) for q, e in zip(queries, exclude, strict=True)]
-
-
-def knn_processes(queries: Sequence[Doc], corpus: Sequence[Doc], k: int,
-                  exclude: Sequence[int | None], max_iter: int,
-                  workers: int) -> list[tuple[list[int], list[float], int, int]]:
-    """The k-NN search of each query on ``workers`` workers (the caller and ``workers - 1``
-    processes, :func:`run_shared`), in query order. The corpus is copied once into the shared
-    file (:mod:`evalkit_ot.arena`) that the workers map read-only; each worker computes its
-    queries' cost matrices and exact solves from it."""
-    kind = corpus[0].kind
-    size = max(1, -(-len(queries) // (4 * workers)))
-    ex = executor(workers)
-    with ARENA.lock:  # held until every worker is done with the shared file
-        layout = _write_corpus(corpus)
-        calls = [(layout, kind, list(queries[s : s + size]), k, list(exclude[s : s + size]), max_iter)
-                 for s in range(0, len(queries), size)]
-        try:
-            done = run_shared(len(calls), lambda i: ex.submit(knn_chunk, *calls[i]),
-                              lambda i: knn_chunk(*calls[i]), max(1, workers - 1))
-            return [row for part in done for row in part]
-        finally:
-            _CORPUS.clear()  # the caller's own views of the shared file

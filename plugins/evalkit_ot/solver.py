@@ -65,6 +65,9 @@ class Doc:
         centroid: ``(d,)`` float64, ``sum_i mass_i points_i``.
         mass_sum: ``mass.sum()`` (1 up to round-off), as POT computes it.
         sqnorm_max: ``sqnorm.max()``.
+        home: where :func:`prepare` placed ``points``, ``sqnorm`` and ``mass`` in shared memory
+            (:mod:`evalkit_ot.store`): ``(slab, text number)``; ``None`` for private arrays (a
+            copy, a pickled or a hand-made document). Not an argument: set by :func:`prepare`.
     """
 
     kind: str
@@ -74,6 +77,11 @@ class Doc:
     centroid: np.ndarray = field(repr=False)
     mass_sum: float = 1.0
     sqnorm_max: float = 0.0
+    home: Any = field(default=None, init=False, repr=False)
+
+    def __getstate__(self) -> dict[str, Any]:
+        # A home names this process's shared rows: a copy elsewhere holds private arrays.
+        return {**self.__dict__, "home": None}
 
     @property
     def size(self) -> int:
@@ -86,7 +94,8 @@ class Doc:
 
 
 def prepare(
-    vectors: Any, weights: Any = None, *, kind: str = "wmd", normalize: bool = False
+    vectors: Any, weights: Any = None, *, kind: str = "wmd", normalize: bool = False,
+    shared: bool = True,
 ) -> Doc | None:
     """Turn token vectors and weights into a :class:`Doc`, or ``None`` if nothing carries mass.
 
@@ -96,6 +105,9 @@ def prepare(
         kind: ``"wmd"`` (nBOW weights, Euclidean cost) or ``"wrd"`` (norm-proportional mass,
             cosine cost).
         normalize: WMD only: scale every vector to unit length first (gensim ``norm=True``).
+        shared: place the arrays in shared memory (:mod:`evalkit_ot.store`), where worker
+            processes read them without a copy per call (falls back to private arrays where
+            there is no room); ``False`` for a text used once in this process.
 
     Rows with weight 0 are dropped, and so are zero vectors under ``normalize`` or WRD (they
     have no direction; under WRD they would carry no mass anyway).
@@ -133,7 +145,16 @@ def prepare(
     mass = w / w.sum()
     x = np.ascontiguousarray(x)
     sq = np.einsum("ij,ij->i", x, x)
-    return Doc(kind, x, mass, sq, mass @ x, float(mass.sum()), float(sq.max()))
+    home = None
+    if shared:
+        from evalkit_ot.store import STORE
+
+        placed = STORE.place(x, sq, mass)
+        if placed is not None:
+            (x, sq, mass), home = placed
+    doc = Doc(kind, x, mass, sq, mass @ x, float(mass.sum()), float(sq.max()))
+    object.__setattr__(doc, "home", home)
+    return doc
 
 
 def euclidean_cost(x: np.ndarray, y: np.ndarray, xsq: np.ndarray | None = None,
@@ -358,8 +379,8 @@ def distance(x: Doc, y: Doc, *, max_iter: int = MAX_ITER) -> float:
 
 
 def _pair(x: Any, y: Any, xw: Any, yw: Any, kind: str, normalize: bool) -> tuple[Doc, Doc]:
-    dx = prepare(x, xw, kind=kind, normalize=normalize)
-    dy = prepare(y, yw, kind=kind, normalize=normalize)
+    dx = prepare(x, xw, kind=kind, normalize=normalize, shared=False)
+    dy = prepare(y, yw, kind=kind, normalize=normalize, shared=False)
     if dx is None or dy is None:
         raise DataError(
             f"{kind}: {'the first' if dx is None else 'the second'} text has no token vector with "

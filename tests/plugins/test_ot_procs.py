@@ -4,6 +4,7 @@ handling, k-NN exactness on processes, errors from workers, and nothing left beh
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -198,6 +199,18 @@ def test_the_caller_works_too_and_results_keep_their_order() -> None:
         with pytest.raises(ValueError, match="not a number"):
             run(int, calls)
 
+    def submit(i: int) -> Any:
+        if i == 3:
+            raise OSError("no room to hand call 3 over")
+        return ex.submit(pow, i, 2)
+
+    def slow(i: int) -> int:  # the caller slow: the pool reaches call 3 from a done-callback
+        time.sleep(0.02)
+        return i * i
+
+    with pytest.raises(OSError, match="call 3"):
+        procs.run_shared(40, submit, slow, 1)
+
 
 def test_nothing_left_behind() -> None:
     """The shared file is kept between calls (rewritten in place) and removed by shutdown, which
@@ -219,14 +232,16 @@ def test_nothing_left_behind() -> None:
 
 
 def test_shared_file_rewritten_and_regrown_between_calls() -> None:
-    """Calls of different sizes and contents through the same shared file: every call's values
-    are those of per-pair ot.emd2 on its own vectors (nothing stale from an earlier call)."""
+    """Texts with private arrays (not placed in shared memory by prepare) are copied into the
+    shared file per call: calls of different sizes and contents through the same file give
+    per-pair ot.emd2's values on their own vectors (nothing stale from an earlier call)."""
     rng = np.random.default_rng(8)
     seen = []
     for n_pairs, dim in [(40, 16), (200, 16), (30, 16), (60, 5)]:
         raw = [rng.normal(size=(int(rng.integers(1, 10)), dim)) for _ in range(2 * n_pairs)]
-        res = ot_distances([prepare(v) for v in raw[:n_pairs]], [prepare(v) for v in raw[n_pairs:]],
-                           n_jobs=2, parallel="processes")
+        docs = [prepare(v, shared=False) for v in raw]
+        assert all(d is not None and d.home is None for d in docs)
+        res = ot_distances(docs[:n_pairs], docs[n_pairs:], n_jobs=2, parallel="processes")
         ref = [ot.emd2(np.full(len(a), 1 / len(a)), np.full(len(b), 1 / len(b)), cdist(a, b))
                for a, b in zip(raw[:n_pairs], raw[n_pairs:], strict=True)]
         np.testing.assert_allclose(res.values, ref, rtol=0, atol=1e-12)
@@ -250,3 +265,11 @@ def test_chunks_cover_every_pair_within_the_limits(monkeypatch: pytest.MonkeyPat
     assert all(e <= 5000 or len(c) == 1 for c, e in zip(chunks, entries, strict=True))
     work = [xs[i].size * ys[i].size + xs[i].size + ys[i].size for i in np.concatenate(chunks).tolist()]
     assert work == sorted(work, reverse=True)  # largest problems first
+
+
+def test_workers_are_not_restarted_for_the_shared_files_they_map() -> None:
+    """loky restarts a worker whose resident memory grew by 300 MB (a leak guard); the shared
+    files a worker maps count there, so the pool's workers turn the guard off at start."""
+    ex = procs.executor(2)
+    flag = "__import__('joblib.externals.loky.process_executor', fromlist=['_']). _USE_PSUTIL"
+    assert ex.submit(eval, flag.replace(". _", "._")).result() is False
