@@ -30,8 +30,11 @@ the exhaustive search, with identical neighbours required, on the STS-B test sen
 the 300 ``lee_background.cor`` documents.
 
 The last line is ``speedup_vs_naive=<x> efficiency=<e> knn_solve_reduction=<y>
-cpu_efficiency=<c>``: the smaller of the two datasets' values (evalkit against the faster naive
-loop; efficiency; exhaustive solves over pruned solves; the floor's CPU time over evalkit's).
+cpu_efficiency=<c> machine_ceiling=<m> efficiency_vs_ceiling=<r>``: the smaller of the two
+datasets' values (evalkit against the faster naive loop; efficiency; exhaustive solves over
+pruned solves; the floor's CPU time over evalkit's; the speed of one core running the floor's
+work while every core runs it, against alone: the most the efficiency can reach on this
+machine; the efficiency over that).
 The load average is printed at the start and the end: on a shared machine the wall-clock
 figures mean little.
 
@@ -68,21 +71,24 @@ def shared_copy(xs: list, ys: list, workers: int) -> tuple[tuple, Chunks, Callab
     path keeps its own file between calls), cut into the chunks evalkit's call cuts: the layout,
     the chunks ``(rows, sums)`` and a function that removes the file. The floor and the ceiling
     both run on it."""
-    from evalkit_ot import arena, procs
+    from evalkit_ot import arena, handover
 
     idx = np.array([i for i in range(len(xs)) if xs[i] is not ys[i]], dtype=np.int64)
     own = arena.Arena()
-    layout, parts = procs.share(xs, ys, idx, workers, own)
+    layout, parts = handover.share(xs, ys, idx, workers, own)
     return layout, [(rows, sums) for _, rows, sums in parts], own.release
 
 
-def floor_job(layout: tuple, kind: str, chunks: Chunks) -> float:
+def floor_job(layout: tuple, kind: str, chunks: Chunks, start_at: float = 0.0) -> float:
     """The floor's work (pack and solve every chunk, as a worker does) on the shared file
-    ``layout``, in this process or a worker; returns its wall seconds."""
+    ``layout``, in this process or a worker, started at ``start_at`` on the system's monotonic
+    clock (:func:`time.perf_counter`; at once if past); returns its wall seconds."""
     from evalkit_ot import arena, procs
     from evalkit_ot.pack import pack_pairs
 
     arr = arena.views(layout)
+    while time.perf_counter() < start_at:
+        pass
     t0 = time.perf_counter()
     for rows, sums in chunks:
         procs.solve_chunk(kind, 1_000_000, *pack_pairs(arr["points"], arr["sqnorm"], arr["mass"], kind, rows,
@@ -126,30 +132,23 @@ def floors(layout: tuple, kind: str, chunks: Chunks) -> Callable[[], tuple[float
 
 
 def ceiling(layout: tuple, kind: str, chunks: Chunks, workers: int) -> Callable[[], float]:
-    """A timer of the machine's parallel ceiling: the floor's work split between ``workers``
-    processes running at once (this one and evalkit's pool of ``workers - 1``, BLAS on one
-    thread), with nothing to copy or hand over: the chunks are dealt out in advance, largest
-    first to the least loaded process by each chunk's own floor time (measured here first), on
-    the same shared token arrays. Returns the slowest process's wall seconds: the fastest the
-    cores can do the floor's work together, with their caches and memory bandwidth shared as
-    in evalkit's call."""
+    """A timer of the machine's parallel ceiling: the floor's whole work (:func:`floor_job`) run
+    by ``workers`` processes at once (this one and evalkit's pool of ``workers - 1``, BLAS on one
+    thread, all started at the same instant), on the same shared token arrays. Returns the
+    slowest process's own wall seconds: the floor's time alone over it is the speed of one core
+    while every core works (1.0 for cores that do not slow each other down: shared caches,
+    memory bandwidth, SMT siblings or turbo limits of the host), the most the efficiency can
+    reach with nothing lost to handing work over or waiting."""
     from evalkit_ot import procs
     from threadpoolctl import threadpool_limits
 
-    with threadpool_limits(1):
-        cost = [min(floor_job(layout, kind, [c]) for _ in range(2)) for c in chunks]
-    bins: list[Chunks] = [[] for _ in range(workers)]
-    load = [0.0] * workers
-    for i in np.argsort(cost)[::-1].tolist():
-        w = int(np.argmin(load))
-        bins[w].append(chunks[i])
-        load[w] += cost[i]
     ex = procs.executor(workers)
 
     def timer() -> float:
-        jobs = [ex.submit(floor_job, layout, kind, part) for part in bins[1:]]
+        start_at = time.perf_counter() + 0.05  # after the pool has received its calls
+        jobs = [ex.submit(floor_job, layout, kind, chunks, start_at) for _ in range(workers - 1)]
         with threadpool_limits(1):
-            mine = floor_job(layout, kind, bins[0])
+            mine = floor_job(layout, kind, chunks, start_at)
         return max([mine, *(j.result() for j in jobs)])
 
     return timer
@@ -199,8 +198,8 @@ def throughput(name: str, xs: list, ys: list, weights: tuple[list, list], gensim
                kv: object, repeats: int, n_jobs: int) -> tuple[float, ...]:
     """Print pairs/s of the implementations, the floor and the parallel ceiling on one dataset;
     return evalkit / fastest naive, the efficiency, the CPU-time efficiency (floor / evalkit's
-    CPU time), the machine's ceiling as a fraction of ``workers`` single cores, and evalkit's
-    throughput as a fraction of the ceiling's."""
+    CPU time), the machine's ceiling (:func:`ceiling`: one core's speed while all work) and the
+    efficiency as a fraction of it."""
     import ot
     from evalkit_ot.batch import n_workers, ot_distances
 
@@ -246,17 +245,17 @@ def throughput(name: str, xs: list, ys: list, weights: tuple[list, list], gensim
           f"alone {n / t_emd:.1f} pairs/s, together {n / t_all:.1f} pairs/s")
     speed = min(best["naive"], best["exact"]) / best["auto"]
     eff = (n / best["auto"]) / (workers * n / t_all)
-    machine = t_all / best["ceiling"]  # what the cores deliver at once, in single cores
-    print(f"  parallel ceiling: the floor's work split over {workers} processes in advance {n / best['ceiling']:.1f} "
-          f"pairs/s = {machine:.2f}x one core alone ({machine / workers:.2f} of {workers} cores); evalkit "
-          f"reaches {best['ceiling'] / best['auto']:.2f} of it")
+    machine = t_all / best["ceiling"]  # the speed of one core while all work, against alone
+    print(f"  parallel ceiling: the floor's work on {workers} processes at once, each at {machine:.2f} of one "
+          f"core's speed alone ({workers * machine:.2f}x one core in all); evalkit's efficiency is "
+          f"{eff / machine:.2f} of it")
     print(f"  speedup vs the faster naive loop: {speed:.2f}x; vs gensim: {t_gensim / best['auto']:.2f}x; "
           f"efficiency on {workers} workers: {eff:.2f}; CPU time of the floor / CPU time of evalkit "
           f"(caller and workers): {t_all / cpu_ev:.2f}; threads vs naive: "
           f"{min(best['naive'], best['exact']) / best['threads']:.2f}x")
     if float(np.max(np.abs(ev - np.asarray(outs["exact"])))) > 1e-12:
         raise SystemExit(f"{name}: evalkit differs from the per-pair ot.emd2 loop by more than 1e-12")
-    return speed, eff, t_all / cpu_ev, machine / workers, best["ceiling"] / best["auto"]
+    return speed, eff, t_all / cpu_ev, machine, eff / machine
 
 
 def crossover(xs: list, ys: list, n_jobs: int, repeats: int) -> None:
