@@ -87,6 +87,7 @@ class Arena:
             path = _create(None, nbytes)
         self.path, self.capacity, self._owner = path, nbytes, os.getpid()
         self.map = np.memmap(path, dtype=np.uint8, mode="r+", shape=(nbytes,))
+        _OWN[path] = self
 
     def release(self) -> None:
         """Remove the file (the next :meth:`allocate` creates a new one). In a forked child, only
@@ -97,6 +98,7 @@ class Arena:
 
         self.map = None
         path, self.path, self.capacity = self.path, None, 0
+        _OWN.pop(path, None)
         if self._owner != os.getpid():
             return
         resource_tracker.unregister(path, "file")
@@ -144,8 +146,13 @@ def _create(root: str | None, nbytes: int) -> str:
     return path
 
 
+#: The files of this process's arenas, by path (their own mappings serve :func:`views` here).
+_OWN: dict[str, Arena] = {}
 #: The arena of this process (the calling side).
 ARENA = Arena()
+#: The arena of the claimed plans (:mod:`evalkit_ot.claim`): small, so that a plan does not
+#: replace the token arrays a k-NN search or the copy path keeps in :data:`ARENA`.
+PLANS = Arena()
 #: The files a worker has mapped, ``{path: (inode, bytes)}``, most recent last (at most
 #: :data:`KEEP_MAPPED`; a removed file's mapping is dropped at the next call).
 _MAPPED: dict[str, tuple[int, np.ndarray]] = {}
@@ -157,10 +164,12 @@ KEEP_MAPPED = 2
 
 def views(layout: Layout) -> dict[str, np.ndarray]:
     """The arrays of a call: in a worker a shared writable mapping (kept for later calls, see
-    :data:`KEEP_MAPPED`); in the process that wrote them (:data:`ARENA`), its own mapping."""
+    :data:`KEEP_MAPPED`); in the process that wrote them (:data:`ARENA`, :data:`PLANS`), its own
+    mapping."""
     path, _, spec = layout
-    if path == ARENA.path and ARENA.map is not None:
-        return _views(ARENA.map, spec)
+    own = _OWN.get(path)
+    if own is not None and own.map is not None and own._owner == os.getpid():
+        return _views(own.map, spec)
     inode = os.stat(path).st_ino
     kept = _MAPPED.pop(path, None)
     for old in [p for p in _MAPPED if not os.path.exists(p)]:  # removed by its owner

@@ -1,8 +1,8 @@
 """Chunks of pairs claimed by the processes themselves from a plan in shared memory.
 
 When every text of a call lies in one shared slab (:mod:`evalkit_ot.store`), nothing has to be
-copied or handed over per chunk: :func:`run_claimed` writes the whole plan once into the call's
-shared file (:mod:`evalkit_ot.arena`: each pair's token ranges and mass sums in chunk order, the
+copied or handed over per chunk: :func:`run_claimed` writes the whole plan once into a small
+shared file (:data:`evalkit_ot.arena.PLANS`: each pair's token ranges and mass sums in chunk order, the
 chunk bounds, a slot for each value, and the two ends of the queue), submits one
 :func:`drain` per worker process, and drains the queue itself too. The workers claim chunks from
 the front (the largest problems), the caller from the back, one chunk at a time under an
@@ -22,7 +22,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from evalkit_ot.arena import ARENA, Layout, views
+from evalkit_ot.arena import PLANS, Layout, views
 from evalkit_ot.store import SlabLayout, slab_views
 
 
@@ -99,8 +99,8 @@ def run_claimed(slab: SlabLayout, rows: np.ndarray, sums: np.ndarray, cuts: list
     order = np.concatenate(cuts)
     bounds = np.zeros(len(cuts) + 1, dtype=np.int64)
     np.cumsum([len(c) for c in cuts], out=bounds[1:])
-    with ARENA.lock:  # held until every worker is done with the plan
-        plan, arr = ARENA.allocate({
+    with PLANS.lock:  # held until every worker is done with the plan
+        plan, arr = PLANS.allocate({
             "rows": ((order.size, 4), "i8"), "sums": ((order.size, 2), "f8"), "bounds": ((len(cuts) + 1,), "i8"),
             "values": ((order.size,), "f8"), "ends": ((2,), "i8")})
         arr["rows"][:], arr["sums"][:], arr["bounds"][:] = rows[order], sums[order], bounds

@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from evalkit_ot.arena import ARENA
+from evalkit_ot.arena import ARENA, PLANS
 from evalkit_ot.pack import pack_pairs
 from evalkit_ot.solver import Doc, emd_value, finish, same_doc
 from evalkit_ot.store import Slab
@@ -94,12 +94,14 @@ def is_warm(workers: int) -> bool:
 
 
 def shutdown() -> None:
-    """Stop the worker processes (a later call starts new ones)."""
+    """Stop the worker processes (a later call starts new ones) and remove the shared files of
+    the copy path and of the plans (the texts' slabs stay with the texts, :mod:`evalkit_ot.store`)."""
     if _LAST:  # the same arguments, so loky returns the running pool rather than a new one
         executor(_LAST[0]).shutdown(wait=True)
     _STARTED.clear()
     _LAST.clear()
     ARENA.release()
+    PLANS.release()
 
 
 #: Calls kept in flight per worker process by :func:`run_shared`: each finished call hands its

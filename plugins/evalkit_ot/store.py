@@ -18,13 +18,15 @@ them if the process dies; they are also removed at exit. A forked child leaves i
 slabs alone and starts its own.
 
 Where no shared folder exists or it is full (``posix_fallocate`` fails: a small ``/dev/shm`` in a
-container), :meth:`Store.place` returns ``None`` and the text keeps private arrays; the process
+container), or the system lacks ``posix_fallocate`` or ``fcntl`` (:data:`SUPPORTED`: not
+Linux), :meth:`Store.place` returns ``None`` and the text keeps private arrays; the process
 path then copies what it hands over (:mod:`evalkit_ot.handover`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import mmap
 import os
 import threading
@@ -35,6 +37,9 @@ import numpy as np
 
 from evalkit_ot.arena import temp_root
 
+#: Whether this system has what the slabs and the chunk queue (:mod:`evalkit_ot.claim`) use:
+#: ``posix_fallocate`` and ``fcntl.flock`` (Linux). Elsewhere texts keep private arrays.
+SUPPORTED = hasattr(os, "posix_fallocate") and importlib.util.find_spec("fcntl") is not None
 #: The three files of a slab, in this order.
 FILES = ("points", "sqnorm", "mass")
 #: Rows of a new slab (it doubles when full).
@@ -160,6 +165,10 @@ class Store:
         self.lock = threading.RLock()
         self.slabs: dict[int, Slab] = {}
         self._hooked = False
+        # A slab emptied by a collection during place() (this thread, re-entering the lock),
+        # possibly inside a call to loky's resource tracker: removed when place() is done.
+        self._placing = False
+        self._retired: list[Slab] = []
 
     def place(self, points: np.ndarray, sqnorm: np.ndarray,
               mass: np.ndarray) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], tuple[Slab, int]] | None:
@@ -167,10 +176,11 @@ class Store:
         into shared memory: the shared arrays and their home ``(slab, text number)``, or ``None``
         where there is no shared folder or no room (keep the private arrays)."""
         root = temp_root()
-        if root is None:
+        if root is None or not SUPPORTED:
             return None
         dim = int(points.shape[1])
         with self.lock:
+            self._placing = True
             try:
                 slab = self.slabs.get(dim)
                 if slab is None:
@@ -179,21 +189,30 @@ class Store:
                 arrays, number = slab.place(points, sqnorm, mass)
             except OSError:
                 return None
+            finally:
+                self._placing = False
+                while self._retired:
+                    self._retired.pop().release()
             return arrays, (slab, number)
 
     def drop(self, slab: Slab) -> None:
-        """Forget ``slab`` and remove its files (its arrays are all gone)."""
+        """Forget ``slab`` and remove its files (its arrays are all gone); during :meth:`place`,
+        once it is done."""
         with self.lock:
             if self.slabs.get(slab.dim) is slab:
                 del self.slabs[slab.dim]
-            slab.release()
+            if self._placing:
+                self._retired.append(slab)
+            else:
+                slab.release()
 
     def release(self) -> None:
         """Remove every slab's files (at exit)."""
         with self.lock:
-            for slab in list(self.slabs.values()):
+            for slab in [*self.slabs.values(), *self._retired]:
                 slab.release()
             self.slabs.clear()
+            self._retired.clear()
 
     def _hook(self) -> None:
         """Remove the files at exit: normal exits (atexit) and multiprocessing's children
@@ -210,6 +229,8 @@ class Store:
         """In a forked child: the parent's slabs are not ours to grow, write or remove."""
         self.lock = threading.RLock()
         self.slabs = {}
+        self._retired = []
+        self._placing = False
         self._hooked = False  # multiprocessing clears its finalizers in a child
 
 

@@ -144,7 +144,7 @@ def test_arena_file_follows_joblib_temp_folder(tmp_path: Path, monkeypatch: pyte
     out["i"][:] = [7, 8, 9, 10]
     path = layout[0]
     assert Path(path).parent == tmp_path and os.path.exists(path)
-    seen = arena.views(layout)  # what a worker maps
+    seen = arena.views(layout)  # in the owner, its own mapping (a forked child maps the path: below)
     assert seen["x"].tolist() == [[1, 2], [3, 4], [5, 6]] and seen["i"].tolist() == [7, 8, 9, 10]
     seen["i"][0] = 70  # the processes write their values into a claimed plan (evalkit_ot.claim)
     assert out["i"].tolist() == [70, 8, 9, 10]

@@ -125,6 +125,12 @@ def test_no_room_keeps_private_arrays(monkeypatch: pytest.MonkeyPatch) -> None:
                                rtol=0, atol=1e-12)
 
 
+def test_systems_without_fallocate_or_flock_keep_private_arrays(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(store, "SUPPORTED", False)
+    doc = prepare(np.ones((3, 4)))
+    assert doc is not None and doc.home is None
+
+
 def _child_prepares(conn: object) -> None:
     doc = prepare(np.full((4, 17), 9.0))
     conn.send((doc.home[0].paths[0], os.getpid() == doc.home[0].owner))  # type: ignore[attr-defined]
@@ -197,3 +203,23 @@ def test_mixed_private_and_shared_texts_are_copied() -> None:
     res = ot_distances(docs[:40], docs[40:], n_jobs=2, parallel="processes")
     np.testing.assert_allclose(res.values, [reference(a, b) for a, b in zip(raw[:40], raw[40:], strict=True)],
                                rtol=0, atol=1e-12)
+
+
+def test_a_slab_emptied_while_placing_is_removed_after(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A collection inside prepare (possibly inside a call to loky's resource tracker) that
+    empties a slab defers removing its files until that prepare is done."""
+    monkeypatch.setattr(store, "KEEP_EMPTY", 0)
+    doc = prepare(np.ones((4, 41)))
+    assert doc is not None
+    paths = list(doc.home[0].paths)
+    with store.STORE.lock:
+        store.STORE._placing = True  # as if this collection ran inside place()
+        try:
+            del doc
+            gc.collect()
+            assert all(os.path.exists(p) for p in paths)
+        finally:
+            store.STORE._placing = False
+    other = prepare(np.ones((2, 43)))
+    assert other is not None
+    assert not any(os.path.exists(p) for p in paths)
