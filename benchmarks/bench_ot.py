@@ -34,7 +34,10 @@ cpu_efficiency=<c> machine_ceiling=<m> efficiency_vs_ceiling=<r>``: the smaller 
 datasets' values (evalkit against the faster naive loop; efficiency; exhaustive solves over
 pruned solves; the floor's CPU time over evalkit's; the speed of one core running the floor's
 work while every core runs it, against alone: the most the efficiency can reach on this
-machine; the efficiency over that).
+machine; the efficiency over that; then the efficiency and the ceiling computed within each
+round, from that round's own floor, and their medians over the rounds: the rounds are seconds
+apart, so each ratio compares measurements taken in the same phase of a machine whose speed
+drifts by a third over minutes).
 The load average is printed at the start and the end: on a shared machine the wall-clock
 figures mean little.
 
@@ -173,25 +176,33 @@ def cpu_seconds() -> float:
     return total
 
 
+Rounds = dict[str, list[float]]
+
+
 def timings(runs: dict[str, Callable[[], object]], floor: Callable[[], tuple[float, float, float]],
-            repeats: int) -> tuple[dict[str, float], dict[str, object], float, tuple[float, ...]]:
+            repeats: int) -> tuple[dict[str, float], dict[str, object], float, tuple[float, ...], Rounds]:
     """Best wall seconds of each run over ``repeats`` rounds, the runs interleaved with the floor
     in every round (so all see the same load), their last outputs, the best CPU seconds (this
-    process and the workers) of the first run, and the best floor CPU seconds. A run named
-    ``"ceiling"`` returns its own seconds (:func:`ceiling`)."""
+    process and the workers) of the first run, the best floor CPU seconds, and every round's
+    seconds (runs by name, the floor's whole work as ``"floor"``). A run named ``"ceiling"``
+    returns its own seconds (:func:`ceiling`)."""
     best = dict.fromkeys(runs, np.inf)
     outs: dict[str, object] = {}
+    rounds: Rounds = {key: [] for key in [*runs, "floor"]}
     cpu_best, floor_best = np.inf, (np.inf, np.inf, np.inf)
     for _ in range(repeats):
         for i, (key, fn) in enumerate(runs.items()):
             c0, t0 = cpu_seconds(), time.perf_counter()
             outs[key] = fn()
-            took = time.perf_counter() - t0
-            best[key] = min(best[key], float(outs[key]) if key == "ceiling" else took)  # type: ignore[arg-type]
+            took = float(outs[key]) if key == "ceiling" else time.perf_counter() - t0  # type: ignore[arg-type]
+            best[key] = min(best[key], took)
+            rounds[key].append(took)
             if i == 0:
                 cpu_best = min(cpu_best, cpu_seconds() - c0)
-        floor_best = tuple(min(x, y) for x, y in zip(floor_best, floor(), strict=True))  # type: ignore[assignment]
-    return best, outs, cpu_best, floor_best
+        this = floor()
+        rounds["floor"].append(this[2])
+        floor_best = tuple(min(x, y) for x, y in zip(floor_best, this, strict=True))  # type: ignore[assignment]
+    return best, outs, cpu_best, floor_best, rounds
 
 
 def throughput(name: str, xs: list, ys: list, weights: tuple[list, list], gensim_docs: tuple,
@@ -222,7 +233,8 @@ def throughput(name: str, xs: list, ys: list, weights: tuple[list, list], gensim
         "naive": lambda: naive("auto"), "exact": lambda: naive("scipy")}
     layout, chunks, release = shared_copy(xs, ys, workers)
     runs["ceiling"] = ceiling(layout, xs[0].kind, chunks, workers)
-    best, outs, cpu_ev, (t_cost, t_emd, t_all) = timings(runs, floors(layout, xs[0].kind, chunks), repeats)
+    best, outs, cpu_ev, (t_cost, t_emd, t_all), rounds = timings(runs, floors(layout, xs[0].kind, chunks),
+                                                                  repeats)
     release()
     g1, g2 = gensim_docs
     t_gensim, v_gensim = best_time(
@@ -246,16 +258,22 @@ def throughput(name: str, xs: list, ys: list, weights: tuple[list, list], gensim
     speed = min(best["naive"], best["exact"]) / best["auto"]
     eff = (n / best["auto"]) / (workers * n / t_all)
     machine = t_all / best["ceiling"]  # the speed of one core while all work, against alone
+    # The same ratios within each round (seconds apart, so in the same phase of the machine).
+    floor_r = np.array(rounds["floor"])
+    paired = float(np.median(floor_r / (workers * np.array(rounds["auto"]))))
+    paired_machine = float(np.median(floor_r / np.array(rounds["ceiling"])))
     print(f"  parallel ceiling: the floor's work on {workers} processes at once, each at {machine:.2f} of one "
           f"core's speed alone ({workers * machine:.2f}x one core in all); evalkit's efficiency is "
           f"{eff / machine:.2f} of it")
+    print(f"  paired within rounds (median over {len(floor_r)} rounds of the round's own ratios): "
+          f"efficiency {paired:.2f}, ceiling {paired_machine:.2f}")
     print(f"  speedup vs the faster naive loop: {speed:.2f}x; vs gensim: {t_gensim / best['auto']:.2f}x; "
           f"efficiency on {workers} workers: {eff:.2f}; CPU time of the floor / CPU time of evalkit "
           f"(caller and workers): {t_all / cpu_ev:.2f}; threads vs naive: "
           f"{min(best['naive'], best['exact']) / best['threads']:.2f}x")
     if float(np.max(np.abs(ev - np.asarray(outs["exact"])))) > 1e-12:
         raise SystemExit(f"{name}: evalkit differs from the per-pair ot.emd2 loop by more than 1e-12")
-    return speed, eff, t_all / cpu_ev, machine, eff / machine
+    return speed, eff, t_all / cpu_ev, machine, eff / machine, paired, paired_machine
 
 
 def crossover(xs: list, ys: list, n_jobs: int, repeats: int) -> None:
@@ -363,7 +381,7 @@ def knn_runs(data: Path, bags: dict, queries: int, n_jobs: int) -> list[float]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--stsb-pairs", type=int, default=None, help="first N STS-B test pairs (all)")
-    ap.add_argument("--repeats", type=int, default=5, help="best of N interleaved rounds (gensim: 1)")
+    ap.add_argument("--repeats", type=int, default=10, help="best of N interleaved rounds (gensim: 1)")
     ap.add_argument("--knn-queries", type=int, default=40)
     ap.add_argument("--n-jobs", type=int, default=-1)
     ap.add_argument("--crossover", action="store_true",
@@ -394,11 +412,13 @@ def main() -> int:
     results.append(lee_pairs(data, args.repeats, args.n_jobs))
     # (3) k-NN, k = 10.
     reductions = knn_runs(data, bags, args.knn_queries, args.n_jobs)
-    speed, eff, cpu_eff, machine, of_ceiling = (min(r[i] for r in results) for i in range(5))
+    speed, eff, cpu_eff, machine, of_ceiling, paired, paired_machine = (min(r[i] for r in results)
+                                                                        for i in range(7))
     print(f"load average at the end: {'/'.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(f"speedup_vs_naive={speed:.2f} efficiency={eff:.2f} "
           f"knn_solve_reduction={min(reductions):.1f} cpu_efficiency={cpu_eff:.2f} "
-          f"machine_ceiling={machine:.2f} efficiency_vs_ceiling={of_ceiling:.2f}")
+          f"machine_ceiling={machine:.2f} efficiency_vs_ceiling={of_ceiling:.2f} "
+          f"paired_efficiency={paired:.2f} paired_ceiling={paired_machine:.2f}")
     return 0
 
 

@@ -52,9 +52,11 @@ WORKER_ENV = {
 _STARTED: set[int] = set()
 #: The worker count of the pool loky runs now (it keeps one pool, resized on demand).
 _LAST: list[int] = []
-#: Largest and smallest chunk, in pairs, and chunks per worker (more balance the load better,
-#: fewer cost less hand-over between processes).
+#: Largest and smallest chunk, in pairs, and the smallest chunk's work as a fraction of all:
+#: ``1 / (4 CHUNKS_PER_WORKER workers)`` (:func:`chunks`).
 MAX_CHUNK, MIN_CHUNK, CHUNKS_PER_WORKER = 256, 4, 8
+#: A chunk's work is its distance (in work) to where the two sides meet over this (:func:`chunks`).
+SHRINK = 3
 #: The fixed work of one pair (its Python loop step and BLAS call) in cost-matrix entries, for
 #: cutting chunks of equal work (:func:`pair_work`).
 PAIR_WORK = 64
@@ -239,17 +241,30 @@ def solve_packed(points: np.ndarray, sqnorm: np.ndarray, mass: np.ndarray, kind:
 
 def chunks(n: np.ndarray, m: np.ndarray, workers: int, dim: int = 0) -> list[np.ndarray]:
     """Positions of the pairs of sizes ``n x m`` (token vectors of size ``dim``) sorted by
-    problem size, largest first, cut into chunks of about equal work (:func:`pair_work`):
-    about :data:`CHUNKS_PER_WORKER` per worker, so that the last calls are short and the
-    workers finish together; between :data:`MIN_CHUNK` and :data:`MAX_CHUNK` pairs, and at most
-    :data:`MAX_ENTRIES` cost entries unless one pair has more."""
+    problem size, largest first, cut into chunks for ``workers - 1`` processes taking them from
+    the front and the caller from the back.
+
+    Guided self-scheduling (Polychronopoulos & Kuck 1987) from both ends: by estimated work
+    (:func:`pair_work`), the two sides meet where the front has ``(workers - 1) / workers`` of it,
+    and a chunk's work is its distance to that point over :data:`SHRINK` (over ``SHRINK *
+    (workers - 1)`` on the front, which that many processes share), so chunks are large at the
+    ends and small where the sides meet: the processes finish within a small chunk of each
+    other. At least ``1 / (4 * CHUNKS_PER_WORKER * workers)`` of the work and :data:`MIN_CHUNK`
+    pairs, at most :data:`MAX_CHUNK` pairs and :data:`MAX_ENTRIES` cost entries (unless one pair
+    has more)."""
     order = np.argsort(-(n * m + n + m), kind="stable")
     cum_work = np.cumsum(pair_work(n, m, dim)[order])
     cum_entries = np.cumsum((n * m)[order])
-    target = float(cum_work[-1]) / (CHUNKS_PER_WORKER * workers) if order.size else 0.0
+    total = float(cum_work[-1]) if order.size else 0.0
+    front = max(1, workers - 1)
+    meet = total * front / (front + 1)
+    smallest = total / (4 * CHUNKS_PER_WORKER * workers)
     out, s = [], 0
     while s < order.size:
-        w0, e0 = (int(cum_work[s - 1]), int(cum_entries[s - 1])) if s else (0, 0)
+        w0, e0 = (float(cum_work[s - 1]), int(cum_entries[s - 1])) if s else (0.0, 0)
+        target = max(smallest, (meet - w0) / (SHRINK * front) if w0 < meet else (w0 - meet) / SHRINK)
+        if w0 < meet:
+            target = min(target, meet - w0)  # a front chunk stops at the meeting point
         end = max(s + MIN_CHUNK, int(np.searchsorted(cum_work, w0 + target, side="right")))
         end = min(end, s + MAX_CHUNK, int(np.searchsorted(cum_entries, e0 + MAX_ENTRIES, side="right")))
         end = max(s + 1, end)

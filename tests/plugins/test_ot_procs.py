@@ -273,3 +273,21 @@ def test_workers_are_not_restarted_for_the_shared_files_they_map() -> None:
     ex = procs.executor(2)
     flag = "__import__('joblib.externals.loky.process_executor', fromlist=['_']). _USE_PSUTIL"
     assert ex.submit(eval, flag.replace(". _", "._")).result() is False
+
+
+def test_chunks_shrink_towards_where_the_two_sides_meet() -> None:
+    """Guided self-scheduling from both ends: by estimated work, chunks shrink from the front
+    down to the smallest allowed at the meeting point (half the work for two workers), then grow
+    again towards the back (until MAX_CHUNK pairs caps them)."""
+    rng = np.random.default_rng(5)
+    n, m = rng.integers(1, 40, 3000), rng.integers(1, 40, 3000)
+    cut = procs.chunks(n, m, 2, 16)
+    work = np.array([procs.pair_work(n[c], m[c], 16).sum() for c in cut])
+    total = procs.pair_work(n, m, 16).sum()
+    smallest = total / (4 * procs.CHUNKS_PER_WORKER * 2)
+    starts = np.concatenate([[0.0], np.cumsum(work)[:-1]])
+    front, back = work[starts < total / 2], work[starts >= total / 2]
+    assert np.all(np.diff(front[:-1]) <= 0)  # shrinking (the last: what is left before the meeting point)
+    assert front[0] > 8 * smallest and front[-2] < 1.1 * smallest
+    assert back[0] < 1.1 * smallest and back.max() > 3 * back[0]
+    assert sum(len(c) for c in cut) == 3000
