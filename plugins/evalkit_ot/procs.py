@@ -342,8 +342,12 @@ def solve_processes(xs: Sequence[Doc], ys: Sequence[Doc], idx: np.ndarray, *, ma
         todo = idx[keep].astype(np.int64)
         done = solve_copied(xs, ys, todo, max_iter, workers) if todo.size else []
     else:
-        table = np.concatenate([slab[0].spans[:, 1:].astype(np.float64), slab[0].sums], axis=1)
-        keep = differing(px, py, (table[slab[1]], table[slab[2]]))
+        spans, sums = slab[0].spans, slab[0].sums  # (another thread's prepare may replace them)
+
+        def keys(number: np.ndarray) -> np.ndarray:
+            return np.stack([spans[number, 1].astype(np.float64), sums[number, 0], sums[number, 1]], axis=1)
+
+        keep = differing(px, py, (keys(slab[1]), keys(slab[2])))
         todo = idx[keep].astype(np.int64)
         done = _run_placed(slab[0], slab[1][keep], slab[2][keep], xs[int(todo[0])].kind, max_iter,
                            workers) if todo.size else []
@@ -360,10 +364,9 @@ def _run_placed(slab: Slab, ix: np.ndarray, iy: np.ndarray, kind: str, max_iter:
     processes claim chunks of token ranges themselves (:func:`evalkit_ot.claim.run_claimed`)."""
     from evalkit_ot.claim import run_claimed
 
-    layout = slab.layout()
-    start, size = slab.spans[:, 0], slab.spans[:, 1]
-    rows = np.stack([start[ix], size[ix], start[iy], size[iy]], axis=1)
-    sums = np.stack([slab.sums[ix, 0], slab.sums[iy, 0]], axis=1)
+    layout, spans, msum = slab.layout(), slab.spans, slab.sums[:, 0]
+    rows = np.stack([spans[ix, 0], spans[ix, 1], spans[iy, 0], spans[iy, 1]], axis=1)
+    sums = np.stack([msum[ix], msum[iy]], axis=1)
     cuts = chunks(rows[:, 1], rows[:, 3], workers, layout[2])
     values = run_claimed(layout, rows, sums, cuts, kind, max_iter, executor(workers), max(1, workers - 1))
     return [(np.arange(ix.size), values)]

@@ -223,3 +223,32 @@ def test_a_slab_emptied_while_placing_is_removed_after(monkeypatch: pytest.Monke
     other = prepare(np.ones((2, 43)))
     assert other is not None
     assert not any(os.path.exists(p) for p in paths)
+
+
+def test_texts_prepared_in_another_thread_during_a_call() -> None:
+    """One thread prepares texts of the same vector size (growing the slab, replacing its
+    tables) while another computes distances on the process path: every call's values are
+    per-pair ot.emd2's."""
+    import threading
+
+    raw = raw_texts(400, 47, 10)
+    docs = [prepare(v) for v in raw]
+    stop = threading.Event()
+    made: list[object] = []
+
+    def grow() -> None:
+        rng = np.random.default_rng(11)
+        while not stop.is_set() and len(made) < 20_000:
+            made.append(prepare(rng.normal(size=(int(rng.integers(1, 12)), 47))))
+
+    other = threading.Thread(target=grow)
+    other.start()
+    try:
+        ref = [reference(a, b) for a, b in zip(raw[:200], raw[200:], strict=True)]
+        for _ in range(5):
+            res = ot_distances(docs[:200], docs[200:], n_jobs=2, parallel="processes")
+            np.testing.assert_allclose(res.values, ref, rtol=0, atol=1e-12)
+    finally:
+        stop.set()
+        other.join()
+    assert len(made) > 0
