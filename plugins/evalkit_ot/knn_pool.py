@@ -68,7 +68,7 @@ def knn_processes(queries: Sequence[Doc], corpus: Sequence[Doc], k: int,
                   workers: int) -> list[tuple[list[int], list[float], int, int]]:
     """The k-NN search of each query on ``workers`` workers (the caller and ``workers - 1``
     processes, :func:`run_shared`), in query order. The corpus is copied once into the shared
-    file (:mod:`evalkit_ot.arena`) that the workers map read-only; each worker computes its
+    file (:mod:`evalkit_ot.arena`) that the workers map; each worker computes its
     queries' cost matrices and exact solves from it."""
     kind = corpus[0].kind
     size = max(1, -(-len(queries) // (4 * workers)))
