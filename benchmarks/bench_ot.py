@@ -86,16 +86,13 @@ def floor_job(layout: tuple, kind: str, chunks: Chunks, start_at: float = 0.0) -
     """The floor's work (pack and solve every chunk, as a worker does) on the shared file
     ``layout``, in this process or a worker, started at ``start_at`` on the system's monotonic
     clock (:func:`time.perf_counter`; at once if past); returns its wall seconds."""
-    from evalkit_ot import arena, procs
-    from evalkit_ot.pack import pack_pairs
+    from evalkit_ot.handover import solve_shared
 
-    arr = arena.views(layout)
     while time.perf_counter() < start_at:
         pass
     t0 = time.perf_counter()
     for rows, sums in chunks:
-        procs.solve_chunk(kind, 1_000_000, *pack_pairs(arr["points"], arr["sqnorm"], arr["mass"], kind, rows,
-                                                          sums)[0])
+        solve_shared(layout, kind, 1_000_000, rows, sums)  # a worker's call on copied texts
     return time.perf_counter() - t0
 
 

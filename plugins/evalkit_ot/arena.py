@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
+from typing import Literal
 
 import numpy as np
 
@@ -153,13 +154,30 @@ ARENA = Arena()
 #: The arena of the claimed plans (:mod:`evalkit_ot.claim`): small, so that a plan does not
 #: replace the token arrays a k-NN search or the copy path keeps in :data:`ARENA`.
 PLANS = Arena()
-#: The files a worker has mapped, ``{path: (inode, bytes)}``, most recent last (at most
-#: :data:`KEEP_MAPPED`; a removed file's mapping is dropped at the next call).
+#: The files a worker has mapped (:func:`mapped`), ``{path: (inode, bytes)}``, most recent last
+#: (at most :data:`KEEP_MAPPED`; a removed file's mapping is dropped at the next call).
 _MAPPED: dict[str, tuple[int, np.ndarray]] = {}
-#: Mappings a worker keeps: two, so that two callers' files (two threads' pools, a benchmark's
-#: own file next to the shared one) do not unmap each other at every call (a page fault per 4 KiB
-#: to map again).
-KEEP_MAPPED = 2
+#: Mappings a worker keeps: enough that the files of one call (an arena's, and the three of each
+#: texts' slab, :mod:`evalkit_ot.store`) and of another caller (a second thread, a benchmark's
+#: own file) do not unmap each other at every call (a page fault per 4 KiB to map again).
+KEEP_MAPPED = 8
+
+
+def mapped(path: str, nbytes: int = 0, mode: Literal["r", "r+"] = "r+") -> np.ndarray:
+    """The whole file ``path`` as uint8, a mapping shared with its owner (``mode`` ``"r+"``
+    writable, ``"r"`` read-only) and kept for later calls: mapped again when the file was
+    replaced (another inode under the name) or the kept mapping is shorter than ``nbytes`` (the
+    file has grown)."""
+    inode = os.stat(path).st_ino
+    kept = _MAPPED.pop(path, None)
+    for old in [p for p in _MAPPED if not os.path.exists(p)]:  # removed by its owner
+        del _MAPPED[old]
+    if kept is None or kept[0] != inode or kept[1].size < nbytes:
+        while len(_MAPPED) >= KEEP_MAPPED:
+            del _MAPPED[next(iter(_MAPPED))]
+        kept = (inode, np.memmap(path, dtype=np.uint8, mode=mode))
+    _MAPPED[path] = kept  # most recent last
+    return kept[1]
 
 
 def views(layout: Layout) -> dict[str, np.ndarray]:
@@ -170,13 +188,4 @@ def views(layout: Layout) -> dict[str, np.ndarray]:
     own = _OWN.get(path)
     if own is not None and own.map is not None and own._owner == os.getpid():
         return _views(own.map, spec)
-    inode = os.stat(path).st_ino
-    kept = _MAPPED.pop(path, None)
-    for old in [p for p in _MAPPED if not os.path.exists(p)]:  # removed by its owner
-        del _MAPPED[old]
-    if kept is None or kept[0] != inode:  # not mapped yet, or a new file under the same name
-        while len(_MAPPED) >= KEEP_MAPPED:
-            del _MAPPED[next(iter(_MAPPED))]
-        kept = (inode, np.memmap(path, dtype=np.uint8, mode="r+"))  # writable: the plan's values
-    _MAPPED[path] = kept  # most recent last
-    return _views(kept[1], spec)
+    return _views(mapped(path), spec)  # writable: the processes write a plan's values

@@ -145,14 +145,17 @@ def prepare(
     mass = w / w.sum()
     x = np.ascontiguousarray(x)
     sq = np.einsum("ij,ij->i", x, x)
-    home = None
+    placed = None
     if shared:
         from evalkit_ot.store import STORE
 
         placed = STORE.place(x, sq, mass)
-        if placed is not None:
-            (x, sq, mass), home = placed
-    doc = Doc(kind, x, mass, sq, mass @ x, float(mass.sum()), float(sq.max()))
+    if placed is None:
+        home, sums = None, (float(mass.sum()), float(sq.max()))
+    else:  # the slab summed its own copies, as below
+        (x, sq, mass), home = placed
+        sums = tuple(home[0].sums[home[1]].tolist())
+    doc = Doc(kind, x, mass, sq, mass @ x, *sums)
     object.__setattr__(doc, "home", home)
     return doc
 

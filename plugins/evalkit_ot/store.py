@@ -31,11 +31,10 @@ import mmap
 import os
 import threading
 import weakref
-from typing import Any
 
 import numpy as np
 
-from evalkit_ot.arena import temp_root
+from evalkit_ot.arena import mapped, temp_root
 
 #: Whether this system has what the slabs and the chunk queue (:mod:`evalkit_ot.claim`) use:
 #: ``posix_fallocate`` and ``fcntl.flock`` (Linux). Elsewhere texts keep private arrays.
@@ -56,7 +55,7 @@ class Slab:
     def __init__(self, dim: int, root: str) -> None:
         import tempfile
 
-        self.dim, self.root = dim, root
+        self.dim = dim
         self.rows = self.used = self.live = 0
         # Per placed text, by its number: (first row, rows) and (mass sum, largest squared norm).
         self.count = 0
@@ -240,32 +239,15 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=STORE._forget)
 
 
-#: The slabs a worker has mapped: ``{points path: (inode, rows, arrays)}``, most recent last.
-_MAPPED: dict[str, tuple[int, int, tuple[np.ndarray, ...]]] = {}
-#: Slabs a worker keeps mapped (one per vector size in use, and a spare).
-KEEP_MAPPED = 4
-
-
 def slab_views(layout: SlabLayout) -> dict[str, np.ndarray]:
     """The arrays ``points``, ``sqnorm``, ``mass`` of a slab: in the process that owns it, its
-    own; in a worker, a read-only mapping kept for later calls (mapped again when the slab has
-    grown or was replaced)."""
+    own; in a worker, read-only views of its files' mappings (:func:`evalkit_ot.arena.mapped`:
+    kept for later calls, mapped again when the slab has grown or was replaced)."""
     paths, rows, dim = layout
     with STORE.lock:
         slab = STORE.slabs.get(dim)
         if slab is not None and slab.paths[0] == paths[0] and slab.rows >= rows:
             return dict(zip(FILES, slab.arrays, strict=True))
-    inode = os.stat(paths[0]).st_ino
-    kept = _MAPPED.pop(paths[0], None)
-    for old in [p for p in _MAPPED if not os.path.exists(p)]:
-        del _MAPPED[old]
-    if kept is None or kept[0] != inode or kept[1] < rows:
-        while len(_MAPPED) >= KEEP_MAPPED:
-            del _MAPPED[next(iter(_MAPPED))]
-        arrays: list[Any] = []
-        for k, (path, width) in enumerate(zip(paths, (dim, 1, 1), strict=True)):
-            whole = np.memmap(path, dtype=np.float64, mode="r", shape=(rows * width,))
-            arrays.append(whole.reshape(rows, dim) if k == 0 else whole)
-        kept = (inode, rows, tuple(arrays))
-    _MAPPED[paths[0]] = kept
-    return dict(zip(FILES, kept[2], strict=True))
+    flat = [np.frombuffer(mapped(path, 8 * width * rows, "r"), dtype=np.float64, count=width * rows)
+            for path, width in zip(paths, (dim, 1, 1), strict=True)]
+    return dict(zip(FILES, (flat[0].reshape(rows, dim), flat[1], flat[2]), strict=True))
