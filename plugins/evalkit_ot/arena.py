@@ -167,7 +167,11 @@ def mapped(path: str, nbytes: int = 0, mode: Literal["r", "r+"] = "r+") -> np.nd
     """The whole file ``path`` as uint8, a mapping shared with its owner (``mode`` ``"r+"``
     writable, ``"r"`` read-only) and kept for later calls: mapped again when the file was
     replaced (another inode under the name) or the kept mapping is shorter than ``nbytes`` (the
-    file has grown)."""
+    file has grown).
+
+    Raises:
+        FileNotFoundError: the owner has removed the file.
+    """
     inode = os.stat(path).st_ino
     kept = _MAPPED.pop(path, None)
     for old in [p for p in _MAPPED if not os.path.exists(p)]:  # removed by its owner

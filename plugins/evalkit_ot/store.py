@@ -94,6 +94,7 @@ class Slab:
         self.rows = rows
 
     def layout(self) -> SlabLayout:
+        """What a worker needs to map the slab now (:func:`slab_views`)."""
         return (self.paths[0], self.paths[1], self.paths[2]), self.rows, self.dim
 
     def place(self, points: np.ndarray, sqnorm: np.ndarray,
@@ -242,7 +243,12 @@ if hasattr(os, "register_at_fork"):
 def slab_views(layout: SlabLayout) -> dict[str, np.ndarray]:
     """The arrays ``points``, ``sqnorm``, ``mass`` of a slab: in the process that owns it, its
     own; in a worker, read-only views of its files' mappings (:func:`evalkit_ot.arena.mapped`:
-    kept for later calls, mapped again when the slab has grown or was replaced)."""
+    kept for later calls, mapped again when the slab has grown or was replaced): ``points``
+    float64 ``(rows, d)``, ``sqnorm`` and ``mass`` float64 ``(rows,)``.
+
+    Raises:
+        FileNotFoundError: the owner has removed the slab (none of its texts is alive).
+    """
     paths, rows, dim = layout
     with STORE.lock:
         slab = STORE.slabs.get(dim)
