@@ -25,6 +25,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -125,16 +126,28 @@ def n_workers(n_jobs: int | None) -> int:
     Raises:
         ConfigError: ``n_jobs`` is 0 or not an integer.
     """
-    import joblib
-
     if n_jobs is None:
         return 1
     if isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer)):
         raise ConfigError(f"n_jobs must be an integer (joblib convention), not {n_jobs!r}")
     if n_jobs == 0:
         raise ConfigError("n_jobs must not be 0 (use 1 for serial, -1 for all cores)")
-    cores = joblib.cpu_count()
-    return max(1, n_jobs if n_jobs > 0 else cores + 1 + n_jobs)
+    return max(1, n_jobs if n_jobs > 0 else _cores() + 1 + n_jobs)
+
+
+#: ``(time.monotonic() when read, joblib.cpu_count())``: :func:`_cores`.
+_CORES: list[tuple[float, int]] = []
+
+
+def _cores() -> int:
+    """``joblib.cpu_count()`` (the cores this process may use: affinity, cgroup quota), read again
+    after a second: it reads the cgroup's files each time, 0.2 ms per call."""
+    import joblib
+
+    now = time.monotonic()
+    if not _CORES or now - _CORES[0][0] > 1.0:
+        _CORES[:] = [(now, joblib.cpu_count())]
+    return _CORES[0][1]
 
 
 _POOLS: dict[int, Any] = {}
@@ -333,22 +346,25 @@ def ot_distances(
         raise ConfigError(f"on_empty must be 'error' or 'nan', not {on_empty!r}")
     if len(xs) != len(ys):
         raise DataError(f"{len(xs)} first texts but {len(ys)} second texts")
-    empty = [i for i in range(len(xs)) if xs[i] is None or ys[i] is None]
+    xs, ys = list(xs), list(ys)
+    empty = _empty_pairs(xs, ys)
     if empty and on_empty == "error":
         more = f" (and {len(empty) - 10} more)" if len(empty) > 10 else ""
         raise DataError(
             f"pairs {empty[:10]}{more} have an empty text (no token with a vector); the distance "
             "is undefined. Remove them, or pass on_empty='nan' to get NaN for them")
-    docs_x: list[Doc] = [d for d in xs if d is not None]
-    kinds = {d.kind for d in docs_x} | {d.kind for d in ys if d is not None}
+    docs_x: list[Doc] = [d for d in xs if d is not None] if empty else xs  # type: ignore[assignment]
+    docs_y: list[Doc] = [d for d in ys if d is not None] if empty else ys  # type: ignore[assignment]
+    kinds = set(map(attrgetter("kind"), docs_x)) | set(map(attrgetter("kind"), docs_y))
     if len(kinds) > 1:
         raise ConfigError(f"one batch must hold one kind of document, got {sorted(kinds)}")
     kind = kinds.pop() if kinds else "wmd"
-    idx = np.array([i for i in range(len(xs)) if xs[i] is not None and ys[i] is not None],
-                   dtype=np.int64)
+    idx = np.setdiff1d(np.arange(len(xs), dtype=np.int64), empty, assume_unique=True)
     values = np.full(len(xs), np.nan)
-    px: list[Doc] = [d if d is not None else docs_x[0] for d in xs] if docs_x else []
-    py: list[Doc] = [d if d is not None else px[0] for d in ys] if docs_x else []
+    px, py = docs_x, docs_y  # with empty texts, a text stands in for each None (never solved)
+    if empty:
+        px = [d if d is not None else docs_x[0] for d in xs] if docs_x else []
+        py = [d if d is not None else px[0] for d in ys] if docs_x else []
 
     if parallel not in PARALLEL:
         raise ConfigError(f"parallel must be one of {', '.join(PARALLEL)}, not {parallel!r}")
@@ -386,6 +402,13 @@ def ot_distances(
                             float(rel.mean()))
             log.info("%s %s: %s", kind, used, gap.describe())
     return OTResult(values, kind, solver, used, n_exact, gap, time.perf_counter() - t0, where)
+
+
+def _empty_pairs(xs: list[Doc | None], ys: list[Doc | None]) -> list[int]:
+    """Positions of the pairs with an empty text (``None``), ascending."""
+    if None not in xs and None not in ys:  # (a Doc never equals None)
+        return []
+    return [i for i, (x, y) in enumerate(zip(xs, ys, strict=True)) if x is None or y is None]
 
 
 def _default_device() -> str:
