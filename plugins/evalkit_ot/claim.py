@@ -10,7 +10,9 @@ advisory lock on the file (``fcntl.flock``: a system call, a few microseconds), 
 ends meet; each writes its values into the plan. No process waits on another to be handed its
 next chunk: handing chunks over one by one through the pool costs the workers 0.3 ms per chunk
 even with an idle caller, and several milliseconds when the caller's own work holds its GIL
-(the pool's threads live in the caller).
+(the pool's threads live in the caller). Each worker counts itself out of the plan as it
+leaves, and the caller returns once all have, watching the count rather than waiting for the
+pool to deliver the workers' results.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import time
 from collections.abc import Iterator
 
 import numpy as np
@@ -55,10 +58,18 @@ def stop(fd: int, ends: np.ndarray) -> None:
         ends[0] = ends[1]
 
 
+def leave(fd: int, gone: np.ndarray, failed: bool) -> None:
+    """Count a worker out of the plan (``gone``: int64 ``[workers that have left, workers that
+    failed]``): after this it neither reads nor writes the plan."""
+    with _locked(fd):
+        gone[0] += 1
+        gone[1] += failed
+
+
 def drain(slab: SlabLayout, plan: Layout, kind: str, max_iter: int, front: bool) -> int:
     """Claim and solve chunks of the plan until none is left (in a worker: ``front=True``; in the
     caller: ``front=False``), writing each pair's value into the plan; returns the number of
-    chunks solved.
+    chunks solved. A worker counts itself out of the plan as it returns (:func:`leave`).
 
     Raises:
         SolverError: a problem's simplex did not reach optimality (the queue is closed first).
@@ -69,18 +80,50 @@ def drain(slab: SlabLayout, plan: Layout, kind: str, max_iter: int, front: bool)
     points, sqnorm, mass = tokens["points"], tokens["sqnorm"], tokens["mass"]
     bounds, rows, sums, values, ends = arr["bounds"], arr["rows"], arr["sums"], arr["values"], arr["ends"]
     fd = os.open(plan[0], os.O_RDWR)
-    done = 0
+    done, failed = 0, True
     try:
         while (i := claim(fd, ends, front)) is not None:
             lo, hi = int(bounds[i]), int(bounds[i + 1])
             values[lo:hi] = solve_packed(points, sqnorm, mass, kind, max_iter, rows[lo:hi], sums[lo:hi])
             done += 1
+        failed = False
     except BaseException:
         stop(fd, ends)
         raise
     finally:
-        os.close(fd)
+        try:
+            if front:
+                leave(fd, arr["gone"], failed)
+        finally:
+            os.close(fd)
     return done
+
+
+#: Seconds between two looks of the caller at the workers' count (:func:`_all_left`).
+POLL = 50e-6
+
+
+def _all_left(plan: Layout, gone: np.ndarray, futures: list, processes: int) -> bool:
+    """Wait until the ``processes`` workers have left the plan (``True``: all solved their
+    chunks) or one of them has stopped otherwise (``False``: it failed, or its process died).
+
+    Watching the count in the plan rather than the futures saves the caller the pool's
+    delivery of the workers' results: a message through a pipe to loky's thread in this
+    process, which wakes the caller (about a millisecond on a 2-core machine)."""
+    fd = os.open(plan[0], os.O_RDWR)
+    try:
+        while True:
+            with _locked(fd):  # (the lock also orders the reads of the values after the count)
+                left, failed = int(gone[0]), int(gone[1])
+            if failed:
+                return False
+            if left >= processes:
+                return True
+            if any(f.done() and (f.cancelled() or f.exception() is not None) for f in futures):
+                return False
+            time.sleep(POLL)
+    finally:
+        os.close(fd)
 
 
 def run_claimed(slab: SlabLayout, rows: np.ndarray, sums: np.ndarray, cuts: list[np.ndarray], kind: str,
@@ -89,8 +132,9 @@ def run_claimed(slab: SlabLayout, rows: np.ndarray, sums: np.ndarray, cuts: list
     in the slab ``slab``), cut into the chunks ``cuts`` (positions, largest problems first), on
     ``processes`` processes of ``pool`` and the caller: float64 ``(k,)`` in ``rows`` order.
 
-    The first exception (from a worker or the caller) is raised after every worker has stopped
-    (they read and write the plan).
+    The call returns once every worker has counted itself out of the plan (:func:`leave`),
+    without waiting for the pool to deliver their results. The first exception (from a worker
+    or the caller) is raised after every worker has stopped (they read and write the plan).
     """
     from concurrent.futures import wait
 
@@ -102,23 +146,28 @@ def run_claimed(slab: SlabLayout, rows: np.ndarray, sums: np.ndarray, cuts: list
     with PLANS.lock:  # held until every worker is done with the plan
         plan, arr = PLANS.allocate({
             "rows": ((order.size, 4), "i8"), "sums": ((order.size, 2), "f8"), "bounds": ((len(cuts) + 1,), "i8"),
-            "values": ((order.size,), "f8"), "ends": ((2,), "i8")})
+            "values": ((order.size,), "f8"), "ends": ((2,), "i8"), "gone": ((2,), "i8")})
         arr["rows"][:], arr["sums"][:], arr["bounds"][:] = rows[order], sums[order], bounds
-        arr["ends"][:] = [0, len(cuts)]
+        arr["ends"][:], arr["gone"][:] = [0, len(cuts)], [0, 0]
         futures = [pool.submit(drain, slab, plan, kind, max_iter, True)  # type: ignore[attr-defined]
                    for _ in range(processes)]
+        clean = False
         try:
             with _blas_one_thread():
                 drain(slab, plan, kind, max_iter, False)
-            for future in futures:
-                future.result()
+            clean = _all_left(plan, arr["gone"], futures, processes)
+            if not clean:
+                for future in futures:
+                    future.result()  # raises the worker's exception
+                raise RuntimeError("a worker left the plan without solving its chunks or failing")
         finally:
-            fd = os.open(plan[0], os.O_RDWR)
-            try:
-                stop(fd, arr["ends"])
-            finally:
-                os.close(fd)
-            wait(futures)
+            if not clean:
+                fd = os.open(plan[0], os.O_RDWR)
+                try:
+                    stop(fd, arr["ends"])
+                finally:
+                    os.close(fd)
+                wait(futures)
         out = np.empty(order.size)
         out[order] = arr["values"]
     return out
