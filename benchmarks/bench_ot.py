@@ -19,25 +19,28 @@ on (1) STS-B test pairs with all-MiniLM-L6-v2 contextual token embeddings (speci
 dropped; each token its own vector, uniform weights) and (2) all 1225 pairs of the Lee corpus
 (``lee.cor``) with gensim's own static test vectors (``euclidean_vectors.bin``), tokenised with
 scikit-learn's pattern and English stop words removed (as Kusner et al. 2015 remove stop words).
-Efficiency = evalkit's pairs/s / (workers x single-core pairs/s). Each round times every
-implementation and the floor once, interleaved, and the best of ``--repeats`` rounds counts, so
-that all see about the same load; the CPU time of evalkit's call (this process and the workers,
-with psutil) against the floor's is printed too: it says how much work the parallel path adds,
-which the load distorts much less than the wall-clock figures.
+Efficiency = evalkit's pairs/s / (workers x single-core pairs/s). Each of ``--repeats`` rounds
+times every implementation once, interleaved, between two timings of the floor (the faster of the
+two is the round's floor), so that all see about the same load; every ratio (speedup,
+efficiency, ceiling) is taken within each round and the median over the rounds is reported: the
+rounds are seconds apart, so each ratio compares measurements taken in the same phase of a
+machine whose single-core speed drifts by a third over minutes (STS-B's floor: about 70 ms in
+some minutes, 100 ms in others). The ratios of the best rounds (the best time of each
+implementation, whichever round it came from) are printed too. The CPU time of evalkit's call
+(this process and the workers, with psutil) against the floor's is printed as well: it says how
+much work the parallel path adds, which the load distorts much less than the wall-clock figures.
 
 Then k-NN with k = 10: exact solves of :func:`evalkit_ot.knn.knn` (prefetch and prune) against
 the exhaustive search, with identical neighbours required, on the STS-B test sentences and on
 the 300 ``lee_background.cor`` documents.
 
 The last line is ``speedup_vs_naive=<x> efficiency=<e> knn_solve_reduction=<y>
-cpu_efficiency=<c> machine_ceiling=<m> efficiency_vs_ceiling=<r>``: the smaller of the two
-datasets' values (evalkit against the faster naive loop; efficiency; exhaustive solves over
-pruned solves; the floor's CPU time over evalkit's; the speed of one core running the floor's
-work while every core runs it, against alone: the most the efficiency can reach on this
-machine; the efficiency over that; then the efficiency and the ceiling computed within each
-round, from that round's own floor, and their medians over the rounds: the rounds are seconds
-apart, so each ratio compares measurements taken in the same phase of a machine whose speed
-drifts by a third over minutes).
+cpu_efficiency=<c> machine_ceiling=<m> efficiency_vs_ceiling=<r> best_rounds_speedup=<x>
+best_rounds_efficiency=<e> best_rounds_ceiling=<m>``: the smaller of the two datasets' values
+(evalkit against the faster naive loop; efficiency; exhaustive solves over pruned solves; the
+floor's CPU time over evalkit's; the speed of one core running the floor's work while every core
+runs it, against alone: the most the efficiency can reach on this machine; the efficiency over
+that; then the speedup, efficiency and ceiling of the best rounds).
 The load average is printed at the start and the end: on a shared machine the wall-clock
 figures mean little.
 
@@ -182,12 +185,18 @@ def timings(runs: dict[str, Callable[[], object]], floor: Callable[[], tuple[flo
     in every round (so all see the same load), their last outputs, the best CPU seconds (this
     process and the workers) of the first run, the best floor CPU seconds, and every round's
     seconds (runs by name, the floor's whole work as ``"floor"``). A run named ``"ceiling"``
-    returns its own seconds (:func:`ceiling`)."""
+    returns its own seconds (:func:`ceiling`).
+
+    Every round measures the floor twice, just before its runs and just after them, and keeps
+    the faster of the two as that round's floor: a ratio to it then never gains from the
+    machine slowing down between the floor and a run (the lower floor time, the lower
+    efficiency)."""
     best = dict.fromkeys(runs, np.inf)
     outs: dict[str, object] = {}
     rounds: Rounds = {key: [] for key in [*runs, "floor"]}
     cpu_best, floor_best = np.inf, (np.inf, np.inf, np.inf)
     for _ in range(repeats):
+        before = floor()
         for i, (key, fn) in enumerate(runs.items()):
             c0, t0 = cpu_seconds(), time.perf_counter()
             outs[key] = fn()
@@ -196,9 +205,9 @@ def timings(runs: dict[str, Callable[[], object]], floor: Callable[[], tuple[flo
             rounds[key].append(took)
             if i == 0:
                 cpu_best = min(cpu_best, cpu_seconds() - c0)
-        this = floor()
-        rounds["floor"].append(this[2])
-        floor_best = tuple(min(x, y) for x, y in zip(floor_best, this, strict=True))  # type: ignore[assignment]
+        after = floor()
+        rounds["floor"].append(min(before[2], after[2]))
+        floor_best = tuple(min(x, y, z) for x, y, z in zip(floor_best, before, after, strict=True))  # type: ignore[assignment]
     return best, outs, cpu_best, floor_best, rounds
 
 
@@ -252,25 +261,27 @@ def throughput(name: str, xs: list, ys: list, weights: tuple[list, list], gensim
         print(f"  {label:30s} {n / t:10.1f} pairs/s   max |diff to evalkit| {diff:.2e}")
     print(f"  floor, 1 core (CPU time): cost matrices alone {n / t_cost:.1f} pairs/s, simplex (emd_c) "
           f"alone {n / t_emd:.1f} pairs/s, together {n / t_all:.1f} pairs/s")
-    speed = min(best["naive"], best["exact"]) / best["auto"]
-    eff = (n / best["auto"]) / (workers * n / t_all)
-    machine = t_all / best["ceiling"]  # the speed of one core while all work, against alone
-    # The same ratios within each round (seconds apart, so in the same phase of the machine).
-    floor_r = np.array(rounds["floor"])
-    paired = float(np.median(floor_r / (workers * np.array(rounds["auto"]))))
-    paired_machine = float(np.median(floor_r / np.array(rounds["ceiling"])))
+    # Each ratio within each round (seconds apart, so in the same phase of the machine), then
+    # its median over the rounds; and the ratio of the best rounds, for comparison.
+    r = {key: np.array(v) for key, v in rounds.items()}
+    speed = float(np.median(np.minimum(r["naive"], r["exact"]) / r["auto"]))
+    eff = float(np.median(r["floor"] / (workers * r["auto"])))
+    machine = float(np.median(r["floor"] / r["ceiling"]))  # one core's speed while all work / alone
+    best_speed = min(best["naive"], best["exact"]) / best["auto"]
+    best_eff = (n / best["auto"]) / (workers * n / t_all)
+    best_machine = t_all / best["ceiling"]
     print(f"  parallel ceiling: the floor's work on {workers} processes at once, each at {machine:.2f} of one "
           f"core's speed alone ({workers * machine:.2f}x one core in all); evalkit's efficiency is "
           f"{eff / machine:.2f} of it")
-    print(f"  paired within rounds (median over {len(floor_r)} rounds of the round's own ratios): "
-          f"efficiency {paired:.2f}, ceiling {paired_machine:.2f}")
-    print(f"  speedup vs the faster naive loop: {speed:.2f}x; vs gensim: {t_gensim / best['auto']:.2f}x; "
-          f"efficiency on {workers} workers: {eff:.2f}; CPU time of the floor / CPU time of evalkit "
+    print(f"  speedup vs the faster naive loop: {speed:.2f}x; efficiency on {workers} workers: {eff:.2f} "
+          f"(medians over {len(r['auto'])} rounds of each round's ratio); the best rounds' ratios: "
+          f"speedup {best_speed:.2f}x, efficiency {best_eff:.2f}, ceiling {best_machine:.2f}")
+    print(f"  vs gensim: {t_gensim / best['auto']:.2f}x; CPU time of the floor / CPU time of evalkit "
           f"(caller and workers): {t_all / cpu_ev:.2f}; threads vs naive: "
           f"{min(best['naive'], best['exact']) / best['threads']:.2f}x")
     if float(np.max(np.abs(ev - np.asarray(outs["exact"])))) > 1e-12:
         raise SystemExit(f"{name}: evalkit differs from the per-pair ot.emd2 loop by more than 1e-12")
-    return speed, eff, t_all / cpu_ev, machine, eff / machine, paired, paired_machine
+    return speed, eff, t_all / cpu_ev, machine, eff / machine, best_speed, best_eff, best_machine
 
 
 def crossover(xs: list, ys: list, n_jobs: int, repeats: int) -> None:
@@ -409,13 +420,14 @@ def main() -> int:
     results.append(lee_pairs(data, args.repeats, args.n_jobs))
     # (3) k-NN, k = 10.
     reductions = knn_runs(data, bags, args.knn_queries, args.n_jobs)
-    speed, eff, cpu_eff, machine, of_ceiling, paired, paired_machine = (min(r[i] for r in results)
-                                                                        for i in range(7))
+    speed, eff, cpu_eff, machine, of_ceiling, best_speed, best_eff, best_machine = (
+        min(r[i] for r in results) for i in range(8))
     print(f"load average at the end: {'/'.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(f"speedup_vs_naive={speed:.2f} efficiency={eff:.2f} "
           f"knn_solve_reduction={min(reductions):.1f} cpu_efficiency={cpu_eff:.2f} "
           f"machine_ceiling={machine:.2f} efficiency_vs_ceiling={of_ceiling:.2f} "
-          f"paired_efficiency={paired:.2f} paired_ceiling={paired_machine:.2f}")
+          f"best_rounds_speedup={best_speed:.2f} best_rounds_efficiency={best_eff:.2f} "
+          f"best_rounds_ceiling={best_machine:.2f}")
     return 0
 
 
