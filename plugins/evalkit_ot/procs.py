@@ -85,11 +85,10 @@ def _worker_init() -> None:
     one, and a warning). The shared files a worker maps (:mod:`evalkit_ot.store`,
     :mod:`evalkit_ot.arena`) count in its resident memory, so reading a large corpus would set
     it off; without it, loky collects garbage once a second instead (``gc.collect()`` between
-    two calls). Then import what the workers run and move every object so far out of the
-    collector's reach (``gc.freeze()``, as CPython's documentation advises for forked servers):
-    a full collection otherwise walks the ~150,000 objects of numpy and POT, 140 to 170 ms that a
-    call would wait for its worker once a second (measured on the STS-B test pairs); after it,
-    about 10 us."""
+    two calls). Then import what the workers run, collect once, and move every object left out of
+    the collector's reach (``gc.freeze()``: later collections ignore them): a full collection
+    otherwise walks the ~150,000 objects of NumPy and POT, 140 to 170 ms that a call would wait
+    for its worker once a second (measured on the STS-B test pairs); after it, about 10 us."""
     import gc
 
     with contextlib.suppress(ImportError):
@@ -99,6 +98,7 @@ def _worker_init() -> None:
     from evalkit_ot import claim, handover, knn_pool  # noqa: F401  (imported for the freeze)
 
     _emd_c()
+    gc.collect()  # (garbage frozen now would never be freed)
     gc.freeze()
 
 
