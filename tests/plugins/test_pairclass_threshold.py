@@ -59,7 +59,8 @@ def check_against_brute_force(scores, labels, objective, distance=False):
     below = ss[ss < t]
     if above.size and below.size:
         u, v = below.max(), above.min()
-        mid = (u + v) / 2
+        with np.errstate(over="ignore"):  # (an overflow to inf is handled below)
+            mid = (u + v) / 2
         expected = mid if np.isfinite(mid) and u < mid <= v else (u / 2 + v / 2 if u < u / 2 + v / 2 <= v else v)
         assert t == expected
         assert u < t <= v
