@@ -147,9 +147,28 @@ def _dask(
         for fut in as_completed(futures):
             yield _unwrap(fut.result())
     finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
+        with distributed_logs_at_our_level():
+            client.close()
+            if cluster is not None:
+                cluster.close()
+
+
+@contextlib.contextmanager
+def distributed_logs_at_our_level() -> Iterator[None]:
+    """Within the block, this process's ``distributed`` loggers emit nothing below the root
+    logger's level (the CLI's ``-v`` count: WARNING by default, INFO with ``-v``). distributed
+    configures its own stderr handler at INFO, and closing a cluster can log a closed connection
+    at INFO with a traceback (``batched.py``: "Batched Comm Closed"), which must not reach a
+    user who did not ask for it."""
+    import logging
+
+    logger = logging.getLogger("distributed")
+    old = logger.level
+    logger.setLevel(max(logger.getEffectiveLevel(), logging.getLogger().getEffectiveLevel()))
+    try:
+        yield
+    finally:
+        logger.setLevel(old)
 
 
 def data_path(p: Path | None) -> Path | None:

@@ -182,3 +182,26 @@ def test_device_reaches_methods_that_take_one(tmp_path: Path) -> None:
                     cache_dir=None, device="cpu")
     assert seen == ["cpu", "cuda:1"]  # an explicit preset device wins; tfidf takes none
     assert run.provenance["execution"]["device"] == "cpu"
+
+
+def test_distributed_logs_follow_the_cli_verbosity_while_a_cluster_closes() -> None:
+    """Closing a Dask cluster can log a closed connection at INFO with a traceback (distributed's
+    own stderr handler): while evalkit closes it, distributed's loggers emit nothing below the
+    root level, WARNING unless ``-v`` asked for INFO; their level is restored afterwards."""
+    import logging
+
+    from evalkit.backends import distributed_logs_at_our_level
+
+    root, dist = logging.getLogger(), logging.getLogger("distributed")
+    saved = root.level, dist.level
+    try:
+        dist.setLevel(logging.INFO)  # what distributed's default configuration sets
+        for root_level, shown in ((logging.WARNING, False), (logging.INFO, True)):
+            root.setLevel(root_level)
+            with distributed_logs_at_our_level():
+                assert logging.getLogger("distributed.batched").isEnabledFor(logging.INFO) is shown
+                assert logging.getLogger("distributed.batched").isEnabledFor(logging.WARNING)
+            assert dist.level == logging.INFO
+    finally:
+        root.setLevel(saved[0])
+        dist.setLevel(saved[1])
