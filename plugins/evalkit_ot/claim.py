@@ -30,6 +30,16 @@ from evalkit_ot.store import SlabLayout, slab_views
 
 
 @contextlib.contextmanager
+def _opened(plan: Layout) -> Iterator[int]:
+    """A descriptor of the plan's file, for its lock (:func:`_locked`)."""
+    fd = os.open(plan[0], os.O_RDWR)
+    try:
+        yield fd
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
 def _locked(fd: int) -> Iterator[None]:
     fcntl.flock(fd, fcntl.LOCK_EX)
     try:
@@ -79,23 +89,20 @@ def drain(slab: SlabLayout, plan: Layout, kind: str, max_iter: int, front: bool)
     arr, tokens = views(plan), slab_views(slab)
     points, sqnorm, mass = tokens["points"], tokens["sqnorm"], tokens["mass"]
     bounds, rows, sums, values, ends = arr["bounds"], arr["rows"], arr["sums"], arr["values"], arr["ends"]
-    fd = os.open(plan[0], os.O_RDWR)
     done, failed = 0, True
-    try:
-        while (i := claim(fd, ends, front)) is not None:
-            lo, hi = int(bounds[i]), int(bounds[i + 1])
-            values[lo:hi] = solve_packed(points, sqnorm, mass, kind, max_iter, rows[lo:hi], sums[lo:hi])
-            done += 1
-        failed = False
-    except BaseException:
-        stop(fd, ends)
-        raise
-    finally:
+    with _opened(plan) as fd:
         try:
+            while (i := claim(fd, ends, front)) is not None:
+                lo, hi = int(bounds[i]), int(bounds[i + 1])
+                values[lo:hi] = solve_packed(points, sqnorm, mass, kind, max_iter, rows[lo:hi], sums[lo:hi])
+                done += 1
+            failed = False
+        except BaseException:
+            stop(fd, ends)
+            raise
+        finally:
             if front:
                 leave(fd, arr["gone"], failed)
-        finally:
-            os.close(fd)
     return done
 
 
@@ -103,27 +110,24 @@ def drain(slab: SlabLayout, plan: Layout, kind: str, max_iter: int, front: bool)
 POLL = 50e-6
 
 
-def _all_left(plan: Layout, gone: np.ndarray, futures: list, processes: int) -> bool:
+def _all_left(fd: int, gone: np.ndarray, futures: list, processes: int) -> bool:
     """Wait until the ``processes`` workers have left the plan (``True``: all solved their
     chunks) or one of them has stopped otherwise (``False``: it failed, or its process died).
+    ``fd``: the plan's file (:func:`_opened`), whose lock guards ``gone``.
 
     Watching the count in the plan rather than the futures saves the caller the pool's
     delivery of the workers' results: a message through a pipe to loky's thread in this
     process, which wakes the caller (about a millisecond on a 2-core machine)."""
-    fd = os.open(plan[0], os.O_RDWR)
-    try:
-        while True:
-            with _locked(fd):  # (the lock also orders the reads of the values after the count)
-                left, failed = int(gone[0]), int(gone[1])
-            if failed:
-                return False
-            if left >= processes:
-                return True
-            if any(f.done() and (f.cancelled() or f.exception() is not None) for f in futures):
-                return False
-            time.sleep(POLL)
-    finally:
-        os.close(fd)
+    while True:
+        with _locked(fd):  # (the lock also orders the reads of the values after the count)
+            left, failed = int(gone[0]), int(gone[1])
+        if failed:
+            return False
+        if left >= processes:
+            return True
+        if any(f.done() and (f.cancelled() or f.exception() is not None) for f in futures):
+            return False
+        time.sleep(POLL)
 
 
 def run_claimed(slab: SlabLayout, rows: np.ndarray, sums: np.ndarray, cuts: list[np.ndarray], kind: str,
@@ -149,25 +153,22 @@ def run_claimed(slab: SlabLayout, rows: np.ndarray, sums: np.ndarray, cuts: list
             "values": ((order.size,), "f8"), "ends": ((2,), "i8"), "gone": ((2,), "i8")})
         arr["rows"][:], arr["sums"][:], arr["bounds"][:] = rows[order], sums[order], bounds
         arr["ends"][:], arr["gone"][:] = [0, len(cuts)], [0, 0]
-        futures = [pool.submit(drain, slab, plan, kind, max_iter, True)  # type: ignore[attr-defined]
-                   for _ in range(processes)]
-        clean = False
-        try:
-            with _blas_one_thread():
-                drain(slab, plan, kind, max_iter, False)
-            clean = _all_left(plan, arr["gone"], futures, processes)
-            if not clean:
-                for future in futures:
-                    future.result()  # raises the worker's exception
-                raise RuntimeError("a worker left the plan without solving its chunks or failing")
-        finally:
-            if not clean:
-                fd = os.open(plan[0], os.O_RDWR)
-                try:
+        with _opened(plan) as fd:
+            futures = [pool.submit(drain, slab, plan, kind, max_iter, True)  # type: ignore[attr-defined]
+                       for _ in range(processes)]
+            clean = False
+            try:
+                with _blas_one_thread():
+                    drain(slab, plan, kind, max_iter, False)
+                clean = _all_left(fd, arr["gone"], futures, processes)
+                if not clean:
+                    for future in futures:
+                        future.result()  # raises the worker's exception
+                    raise RuntimeError("a worker left the plan without solving its chunks or failing")
+            finally:
+                if not clean:
                     stop(fd, arr["ends"])
-                finally:
-                    os.close(fd)
-                wait(futures)
+                    wait(futures)
         out = np.empty(order.size)
         out[order] = arr["values"]
     return out

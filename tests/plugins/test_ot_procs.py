@@ -339,20 +339,21 @@ def test_the_caller_waits_for_every_worker_or_the_first_failure() -> None:
     try:
         plan, arr = own.allocate({"gone": ((2,), "i8")})
         gone = arr["gone"]
-        ok: Future = Future()
-        ok.set_result(1)
-        gone[:] = [2, 0]
-        assert claim._all_left(plan, gone, [ok, ok], 2) is True
-        gone[:] = [1, 1]
-        assert claim._all_left(plan, gone, [ok, ok], 2) is False
-        dead: Future = Future()
-        dead.set_exception(RuntimeError("worker died"))
-        gone[:] = [0, 0]
-        assert claim._all_left(plan, gone, [dead], 1) is False
-        running: Future = Future()
-        gone[:] = [0, 0]
-        late = __import__("threading").Timer(0.05, lambda: gone.__setitem__(0, 1))
-        late.start()
-        assert claim._all_left(plan, gone, [running], 1) is True  # waited for the count
+        with claim._opened(plan) as fd:
+            ok: Future = Future()
+            ok.set_result(1)
+            gone[:] = [2, 0]
+            assert claim._all_left(fd, gone, [ok, ok], 2) is True
+            gone[:] = [1, 1]
+            assert claim._all_left(fd, gone, [ok, ok], 2) is False
+            dead: Future = Future()
+            dead.set_exception(RuntimeError("worker died"))
+            gone[:] = [0, 0]
+            assert claim._all_left(fd, gone, [dead], 1) is False
+            running: Future = Future()
+            gone[:] = [0, 0]
+            late = __import__("threading").Timer(0.05, lambda: gone.__setitem__(0, 1))
+            late.start()
+            assert claim._all_left(fd, gone, [running], 1) is True  # waited for the count
     finally:
         own.release()
