@@ -128,9 +128,18 @@ def _dask(
     todo: list[tuple[Cell, str]], jobs: int, scheduler: str | None, ctx: RunContext
 ) -> Iterator[tuple[Cell, CellOutcome]]:
     try:
-        from distributed import Client, LocalCluster, as_completed
+        import distributed  # noqa: F401
     except ImportError:
         raise ConfigError("the dask backend needs dask[distributed]: pip install 'evalkit[dask]'") from None
+    with distributed_logs_at_our_level():
+        yield from _on_cluster(todo, jobs, scheduler, ctx)
+
+
+def _on_cluster(
+    todo: list[tuple[Cell, str]], jobs: int, scheduler: str | None, ctx: RunContext
+) -> Iterator[tuple[Cell, CellOutcome]]:
+    from distributed import Client, LocalCluster, as_completed
+
     cluster = None
     try:
         if scheduler:
@@ -147,19 +156,18 @@ def _dask(
         for fut in as_completed(futures):
             yield _unwrap(fut.result())
     finally:
-        with distributed_logs_at_our_level():
-            client.close()
-            if cluster is not None:
-                cluster.close()
+        client.close()
+        if cluster is not None:
+            cluster.close()
 
 
 @contextlib.contextmanager
 def distributed_logs_at_our_level() -> Iterator[None]:
-    """Within the block, this process's ``distributed`` loggers emit nothing below the root
-    logger's level (the CLI's ``-v`` count: WARNING by default, INFO with ``-v``). distributed
-    configures its own stderr handler at INFO, and closing a cluster can log a closed connection
-    at INFO with a traceback (``batched.py``: "Batched Comm Closed"), which must not reach a
-    user who did not ask for it."""
+    """Within the block (a run on the dask backend), this process's ``distributed`` loggers emit
+    nothing below the root logger's level (the CLI's ``-v`` count: WARNING by default, INFO with
+    ``-v``). distributed configures its own stderr handler at INFO, and a closed connection is
+    logged at INFO with a traceback (``batched.py``: "Batched Comm Closed", seen while a local
+    cluster closed), which must not reach a user who did not ask for it."""
     import logging
 
     logger = logging.getLogger("distributed")
