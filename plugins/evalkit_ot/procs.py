@@ -31,7 +31,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from bisect import bisect_right
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from operator import attrgetter
 from typing import Any
 
@@ -346,23 +346,25 @@ def solve_processes(xs: Sequence[Doc], ys: Sequence[Doc], idx: np.ndarray, *, ma
     values = np.zeros(len(xs))
     pos = idx.tolist()
     px, py = list(map(xs.__getitem__, pos)), list(map(ys.__getitem__, pos))
-    slab = in_one_slab(px, py)
-    if slab is None:
+    done: Done | None = None
+    with _started(px, max_iter, workers) as (home, run):
+        slab = in_one_slab(px, py)
+        if slab is not None and slab[0] is home:
+            spans, sums = slab[0].spans, slab[0].sums  # (another thread's prepare may replace them)
+
+            def keys(number: np.ndarray) -> np.ndarray:
+                return np.stack([spans[number, 1].astype(np.float64), sums[number, 0], sums[number, 1]], axis=1)
+
+            keep = differing(px, py, (keys(slab[1]), keys(slab[2])))
+            todo = idx[keep].astype(np.int64)
+            done = (_run_placed(run, slab[1][keep], slab[2][keep], spans, sums[:, 0], slab[0].dim, workers)
+                    if todo.size else [])
+    if done is None:  # (after the early plan has closed: its workers have left)
         from evalkit_ot.handover import solve_copied
 
         keep = differing(px, py)
         todo = idx[keep].astype(np.int64)
         done = solve_copied(xs, ys, todo, max_iter, workers) if todo.size else []
-    else:
-        spans, sums = slab[0].spans, slab[0].sums  # (another thread's prepare may replace them)
-
-        def keys(number: np.ndarray) -> np.ndarray:
-            return np.stack([spans[number, 1].astype(np.float64), sums[number, 0], sums[number, 1]], axis=1)
-
-        keep = differing(px, py, (keys(slab[1]), keys(slab[2])))
-        todo = idx[keep].astype(np.int64)
-        done = _run_placed(slab[0], slab[1][keep], slab[2][keep], xs[int(todo[0])].kind, max_iter,
-                           workers) if todo.size else []
     for c, part in done:
         values[todo[c]] = part
     return values[idx]
@@ -371,16 +373,33 @@ def solve_processes(xs: Sequence[Doc], ys: Sequence[Doc], idx: np.ndarray, *, ma
 Done = list[tuple[np.ndarray, np.ndarray]]
 
 
-def _run_placed(slab: Slab, ix: np.ndarray, iy: np.ndarray, kind: str, max_iter: int, workers: int) -> Done:
-    """:func:`solve_processes` on pairs of texts numbered ``ix``, ``iy`` in one shared slab: the
-    processes claim chunks of token ranges themselves (:func:`evalkit_ot.claim.run_claimed`)."""
-    from evalkit_ot.claim import run_claimed
+@contextlib.contextmanager
+def _started(px: list[Doc], max_iter: int, workers: int) -> Iterator[tuple[Slab | None, Any]]:
+    """The claimed path's workers, started before the call knows that it applies
+    (:func:`evalkit_ot.claim.started`): for the slab holding the first text, the one every text
+    must share. Yields ``(that slab, run)``, or ``(None, None)`` when the first text has private
+    arrays. Every text of the call was placed before it began, so a layout of the slab taken now
+    covers them."""
+    from evalkit_ot.claim import started
 
-    layout, spans, msum = slab.layout(), slab.spans, slab.sums[:, 0]
+    home = px[0].home if px else None
+    if home is None:
+        yield None, None
+        return
+    slab = home[0]
+    with started(slab.layout(), len(px), px[0].kind, max_iter, executor(workers), max(1, workers - 1)) as run:
+        yield slab, run
+
+
+def _run_placed(run: Any, ix: np.ndarray, iy: np.ndarray, spans: np.ndarray, msum: np.ndarray, dim: int,
+                workers: int) -> Done:
+    """:func:`solve_processes` on pairs of texts numbered ``ix``, ``iy`` in one shared slab
+    (``spans``: each text's first row and rows; ``msum``: its mass sum; ``dim``: the vector
+    size), on a plan whose workers are waiting (``run``, :func:`evalkit_ot.claim.started`): the
+    processes claim chunks of token ranges themselves."""
     rows = np.stack([spans[ix, 0], spans[ix, 1], spans[iy, 0], spans[iy, 1]], axis=1)
     sums = np.stack([msum[ix], msum[iy]], axis=1)
-    cuts = chunks(rows[:, 1], rows[:, 3], workers, layout[2])
-    values = run_claimed(layout, rows, sums, cuts, kind, max_iter, executor(workers), max(1, workers - 1))
-    return [(np.arange(ix.size), values)]
+    cuts = chunks(rows[:, 1], rows[:, 3], workers, dim)
+    return [(np.arange(ix.size), run(rows, sums, cuts))]
 
 

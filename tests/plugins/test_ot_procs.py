@@ -357,3 +357,68 @@ def test_the_caller_waits_for_every_worker_or_the_first_failure() -> None:
             assert claim._all_left(fd, gone, [running], 1) is True  # waited for the count
     finally:
         own.release()
+
+
+def _placed_pairs(seed: int, n: int = 40) -> tuple[list, list, Any, np.ndarray, np.ndarray, list[np.ndarray]]:
+    """``n`` random pairs placed in one slab, with their plan's rows, sums and chunks."""
+    rng = np.random.default_rng(seed)
+    xs = [prepare(rng.normal(size=(int(rng.integers(2, 9)), 6))) for _ in range(n)]
+    ys = [prepare(rng.normal(size=(int(rng.integers(2, 9)), 6))) for _ in range(n)]
+    slab, ix, iy = procs.in_one_slab(xs, ys)  # type: ignore[misc]
+    spans, msum = slab.spans, slab.sums[:, 0]
+    rows = np.stack([spans[ix, 0], spans[ix, 1], spans[iy, 0], spans[iy, 1]], axis=1)
+    sums = np.stack([msum[ix], msum[iy]], axis=1)
+    return xs, ys, slab, rows, sums, procs.chunks(rows[:, 1], rows[:, 3], 2, 6)
+
+
+def test_workers_started_early_wait_for_the_plan() -> None:
+    """:func:`evalkit_ot.claim.started` submits the workers before the plan exists: they wait on
+    the plan's lock (not done after 0.3 s of the caller's planning), then solve it with the
+    caller (per-pair ``ot.emd2`` values); a plan left unwritten, or a block left by an error,
+    lets them go without work, and the next plan runs as usual."""
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+    from evalkit_ot import claim
+
+    xs, ys, slab, rows, sums, cuts = _placed_pairs(3)
+    expected = [ot.emd2(x.mass, y.mass, cdist(x.points, y.points)) for x, y in zip(xs, ys, strict=True)]
+    submitted: list[Future] = []
+
+    class Watched(ThreadPoolExecutor):
+        def submit(self, *args: Any, **kwargs: Any) -> Future:  # type: ignore[override]
+            submitted.append(super().submit(*args, **kwargs))
+            return submitted[-1]
+
+    with Watched(1) as pool:
+        with claim.started(slab.layout(), len(rows), "wmd", 100_000, pool, 1) as run:
+            time.sleep(0.3)  # the caller planning
+            assert len(submitted) == 1 and not submitted[0].done()
+            values = run(rows, sums, cuts)
+        np.testing.assert_allclose(values, expected, rtol=0, atol=1e-12)
+        assert submitted[0].result() >= 1  # the worker solved chunks
+        with claim.started(slab.layout(), len(rows), "wmd", 100_000, pool, 1):
+            pass
+        assert submitted[1].result() == 0  # left without work
+        with (pytest.raises(DataError, match="while planning"),
+              claim.started(slab.layout(), len(rows), "wmd", 100_000, pool, 1)):
+            raise DataError("while planning")
+        assert submitted[2].result() == 0
+        half = procs.chunks(rows[:20, 1], rows[:20, 3], 2, 6)
+        np.testing.assert_allclose(claim.run_claimed(slab.layout(), rows[:20], sums[:20], half, "wmd",
+                                                     100_000, pool, 1), expected[:20], rtol=0, atol=1e-12)
+
+
+def test_process_path_with_texts_outside_the_first_texts_slab() -> None:
+    """The workers start for the first text's slab; when another text has private arrays the
+    call lets them go and copies the texts instead: values as per-pair ``ot.emd2``, on worker
+    processes."""
+    rng = np.random.default_rng(5)
+    raw_x = [rng.normal(size=(int(rng.integers(2, 9)), 6)) for _ in range(60)]
+    raw_y = [rng.normal(size=(int(rng.integers(2, 9)), 6)) for _ in range(60)]
+    xs = [prepare(v) for v in raw_x]
+    ys = [prepare(v, shared=i % 2 == 0) for i, v in enumerate(raw_y)]
+    out = ot_distances(xs, ys, n_jobs=2, parallel="processes")
+    assert out.parallel == "processes"
+    expected = [ot.emd2(np.full(len(x), 1 / len(x)), np.full(len(y), 1 / len(y)), cdist(x, y))
+                for x, y in zip(raw_x, raw_y, strict=True)]
+    np.testing.assert_allclose(out.values, expected, rtol=0, atol=1e-12)
