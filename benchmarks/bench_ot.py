@@ -36,11 +36,14 @@ the 300 ``lee_background.cor`` documents.
 
 The last line is ``speedup_vs_naive=<x> efficiency=<e> knn_solve_reduction=<y>
 cpu_efficiency=<c> machine_ceiling=<m> efficiency_vs_ceiling=<r> best_rounds_speedup=<x>
-best_rounds_efficiency=<e> best_rounds_ceiling=<m>``: the smaller of the two datasets' values
+best_rounds_efficiency=<e> best_rounds_ceiling=<m> host_ceiling=<h>``: the smaller of the two datasets' values
 (evalkit against the faster naive loop; efficiency; exhaustive solves over pruned solves; the
 floor's CPU time over evalkit's; the speed of one core running the floor's work while every core
 runs it, against alone: the most the efficiency can reach on this machine; the efficiency over
-that; then the speedup, efficiency and ceiling of the best rounds).
+that; then the speedup, efficiency and ceiling of the best rounds; then the host's own ceiling:
+one core's speed on pure-Python arithmetic, which shares no memory traffic, while every core
+runs it, against alone, :func:`host_ceiling`, measured in every round: where it is below 1.0 the
+host, not the solver's reads, slows busy cores down).
 The load average is printed at the start and the end: on a shared machine the wall-clock
 figures mean little.
 
@@ -157,6 +160,39 @@ def ceiling(layout: tuple, kind: str, chunks: Chunks, workers: int) -> Callable[
     return timer
 
 
+def spin(n: int, start_at: float = 0.0) -> float:
+    """Pure-Python integer arithmetic, ``n`` steps, started at ``start_at`` (as
+    :func:`floor_job`): work that touches no memory beyond the core's own L1 cache. Returns its
+    wall seconds."""
+    while time.perf_counter() < start_at:
+        pass
+    t0 = time.perf_counter()
+    total = 0
+    for i in range(n):
+        total += i * i
+    return time.perf_counter() - t0
+
+
+def host_ceiling(workers: int, n: int = 1_500_000) -> Callable[[], float]:
+    """A timer of the host's own ceiling: :func:`spin` (about 50 ms) alone in this process, then
+    on ``workers`` processes at once (as :func:`ceiling`), then alone again; returns the faster
+    lone time over the slowest process's time. Below 1.0 when busy cores slow each other down
+    with no memory traffic to share: the hypervisor, SMT siblings or turbo limits of the host,
+    not the solver's reads."""
+    from evalkit_ot import procs
+
+    ex = procs.executor(workers)
+
+    def timer() -> float:
+        before = spin(n)
+        start_at = time.perf_counter() + 0.05
+        jobs = [ex.submit(spin, n, start_at) for _ in range(workers - 1)]
+        together = max([spin(n, start_at), *(j.result() for j in jobs)])
+        return min(before, spin(n)) / together
+
+    return timer
+
+
 def cpu_seconds() -> float:
     """CPU seconds used so far by this process and its live children (the worker processes),
     or NaN without psutil."""
@@ -180,11 +216,13 @@ Rounds = dict[str, list[float]]
 
 
 def timings(runs: dict[str, Callable[[], object]], floor: Callable[[], tuple[float, float, float]],
-            repeats: int) -> tuple[dict[str, float], dict[str, object], float, tuple[float, ...], Rounds]:
+            repeats: int, host: Callable[[], float] | None = None,
+            ) -> tuple[dict[str, float], dict[str, object], float, tuple[float, ...], Rounds]:
     """Best wall seconds of each run over ``repeats`` rounds, the runs interleaved with the floor
     in every round (so all see the same load), their last outputs, the best CPU seconds (this
     process and the workers) of the first run, the best floor CPU seconds, and every round's
-    seconds (runs by name, the floor's whole work as ``"floor"``). A run named ``"ceiling"``
+    seconds (runs by name, the floor's whole work as ``"floor"``, and the ratio of ``host``
+    (:func:`host_ceiling`) as ``"host"``, measured after the floor). A run named ``"ceiling"``
     returns its own seconds (:func:`ceiling`).
 
     Every round measures the floor twice, just before its runs and just after them, and keeps
@@ -193,7 +231,7 @@ def timings(runs: dict[str, Callable[[], object]], floor: Callable[[], tuple[flo
     efficiency)."""
     best = dict.fromkeys(runs, np.inf)
     outs: dict[str, object] = {}
-    rounds: Rounds = {key: [] for key in [*runs, "floor"]}
+    rounds: Rounds = {key: [] for key in [*runs, "floor", "host"]}
     cpu_best, floor_best = np.inf, (np.inf, np.inf, np.inf)
     for _ in range(repeats):
         before = floor()
@@ -207,6 +245,8 @@ def timings(runs: dict[str, Callable[[], object]], floor: Callable[[], tuple[flo
                 cpu_best = min(cpu_best, cpu_seconds() - c0)
         after = floor()
         rounds["floor"].append(min(before[2], after[2]))
+        if host is not None:
+            rounds["host"].append(host())
         floor_best = tuple(min(x, y, z) for x, y, z in zip(floor_best, before, after, strict=True))  # type: ignore[assignment]
     return best, outs, cpu_best, floor_best, rounds
 
@@ -240,7 +280,7 @@ def throughput(name: str, xs: list, ys: list, weights: tuple[list, list], gensim
     layout, chunks, release = shared_copy(xs, ys, workers)
     runs["ceiling"] = ceiling(layout, xs[0].kind, chunks, workers)
     best, outs, cpu_ev, (t_cost, t_emd, t_all), rounds = timings(runs, floors(layout, xs[0].kind, chunks),
-                                                                  repeats)
+                                                                  repeats, host_ceiling(workers))
     release()
     g1, g2 = gensim_docs
     t_gensim, v_gensim = best_time(
@@ -267,12 +307,15 @@ def throughput(name: str, xs: list, ys: list, weights: tuple[list, list], gensim
     speed = float(np.median(np.minimum(r["naive"], r["exact"]) / r["auto"]))
     eff = float(np.median(r["floor"] / (workers * r["auto"])))
     machine = float(np.median(r["floor"] / r["ceiling"]))  # one core's speed while all work / alone
+    host = float(np.median(r["host"]))
     best_speed = min(best["naive"], best["exact"]) / best["auto"]
     best_eff = (n / best["auto"]) / (workers * n / t_all)
     best_machine = t_all / best["ceiling"]
     print(f"  parallel ceiling: the floor's work on {workers} processes at once, each at {machine:.2f} of one "
           f"core's speed alone ({workers * machine:.2f}x one core in all); evalkit's efficiency is "
           f"{eff / machine:.2f} of it")
+    print(f"  host ceiling: pure-Python arithmetic (no memory traffic) on {workers} processes at once, each "
+          f"at {host:.2f} of one core's speed alone (median over the rounds)")
     print(f"  speedup vs the faster naive loop: {speed:.2f}x; efficiency on {workers} workers: {eff:.2f} "
           f"(medians over {len(r['auto'])} rounds of each round's ratio); the best rounds' ratios: "
           f"speedup {best_speed:.2f}x, efficiency {best_eff:.2f}, ceiling {best_machine:.2f}")
@@ -281,7 +324,7 @@ def throughput(name: str, xs: list, ys: list, weights: tuple[list, list], gensim
           f"{min(best['naive'], best['exact']) / best['threads']:.2f}x")
     if float(np.max(np.abs(ev - np.asarray(outs["exact"])))) > 1e-12:
         raise SystemExit(f"{name}: evalkit differs from the per-pair ot.emd2 loop by more than 1e-12")
-    return speed, eff, t_all / cpu_ev, machine, eff / machine, best_speed, best_eff, best_machine
+    return speed, eff, t_all / cpu_ev, machine, eff / machine, best_speed, best_eff, best_machine, host
 
 
 def crossover(xs: list, ys: list, n_jobs: int, repeats: int) -> None:
@@ -420,14 +463,14 @@ def main() -> int:
     results.append(lee_pairs(data, args.repeats, args.n_jobs))
     # (3) k-NN, k = 10.
     reductions = knn_runs(data, bags, args.knn_queries, args.n_jobs)
-    speed, eff, cpu_eff, machine, of_ceiling, best_speed, best_eff, best_machine = (
-        min(r[i] for r in results) for i in range(8))
+    speed, eff, cpu_eff, machine, of_ceiling, best_speed, best_eff, best_machine, host = (
+        min(r[i] for r in results) for i in range(9))
     print(f"load average at the end: {'/'.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(f"speedup_vs_naive={speed:.2f} efficiency={eff:.2f} "
           f"knn_solve_reduction={min(reductions):.1f} cpu_efficiency={cpu_eff:.2f} "
           f"machine_ceiling={machine:.2f} efficiency_vs_ceiling={of_ceiling:.2f} "
           f"best_rounds_speedup={best_speed:.2f} best_rounds_efficiency={best_eff:.2f} "
-          f"best_rounds_ceiling={best_machine:.2f}")
+          f"best_rounds_ceiling={best_machine:.2f} host_ceiling={host:.2f}")
     return 0
 
 
