@@ -49,13 +49,19 @@ def _locked(fd: int) -> Iterator[None]:
         fcntl.flock(fd, fcntl.LOCK_UN)
 
 
+#: What :func:`claim` returns when the queue is empty for now but the caller may still add chunks.
+WAIT = -1
+
+
 def claim(fd: int, ends: np.ndarray, front: bool) -> int | None:
     """The next chunk from the front or the back of the queue ``ends`` (int64 ``[next from the
-    front, one past the next from the back]``), or ``None`` when the two ends have met."""
+    front, one past the next from the back, 1 while the caller may still add chunks]``);
+    :data:`WAIT` when the two ends have met while the caller may still add chunks, ``None``
+    when they have met for good."""
     with _locked(fd):
         lo, hi = int(ends[0]), int(ends[1])
         if lo >= hi:
-            return None
+            return WAIT if ends[2] else None
         if front:
             ends[0] = lo + 1
             return lo
@@ -64,9 +70,10 @@ def claim(fd: int, ends: np.ndarray, front: bool) -> int | None:
 
 
 def stop(fd: int, ends: np.ndarray) -> None:
-    """Close the queue: no process claims another chunk."""
+    """Close the queue: no process claims another chunk, and none waits for more."""
     with _locked(fd):
         ends[0] = ends[1]
+        ends[2] = 0
 
 
 def leave(fd: int, gone: np.ndarray, failed: bool) -> None:
@@ -80,7 +87,9 @@ def leave(fd: int, gone: np.ndarray, failed: bool) -> None:
 def drain(slab: SlabLayout, plan: Layout, kind: str, max_iter: int, front: bool) -> int:
     """Claim and solve chunks of the plan until none is left (in a worker: ``front=True``; in the
     caller: ``front=False``), writing each pair's value into the plan; returns the number of
-    chunks solved. A worker counts itself out of the plan as it returns (:func:`leave`).
+    chunks solved. While the caller may still add chunks (:meth:`Plan.publish`), an empty queue
+    is waited on, looking again every :data:`POLL` seconds. A worker counts itself out of the
+    plan as it returns (:func:`leave`).
 
     Raises:
         SolverError: a problem's simplex did not reach optimality (the queue is closed first).
@@ -94,6 +103,9 @@ def drain(slab: SlabLayout, plan: Layout, kind: str, max_iter: int, front: bool)
     with _opened(plan) as fd:
         try:
             while (i := claim(fd, ends, front)) is not None:
+                if i == WAIT:  # the caller is still writing the plan
+                    time.sleep(POLL)
+                    continue
                 lo, hi = int(bounds[i]), int(bounds[i + 1])
                 values[lo:hi] = solve_packed(points, sqnorm, mass, kind, max_iter, rows[lo:hi], sums[lo:hi])
                 done += 1
@@ -136,31 +148,79 @@ def run_claimed(slab: SlabLayout, rows: np.ndarray, sums: np.ndarray, cuts: list
     """Exact distances of the pairs ``rows``/``sums`` (as :func:`evalkit_ot.pack.pack_pairs`, texts
     in the slab ``slab``), cut into the chunks ``cuts`` (positions, largest problems first), on
     ``processes`` processes of ``pool`` and the caller: float64 ``(k,)`` in ``rows`` order
-    (:func:`started` and its ``run`` in one step)."""
-    with started(slab, len(rows), kind, max_iter, pool, processes) as run:
-        return run(rows, sums, cuts)
+    (:func:`started`, one :meth:`Plan.publish` and :meth:`Plan.run`)."""
+    with started(slab, len(rows), kind, max_iter, pool, processes) as plan:
+        plan.publish(rows, sums, cuts, last=True)
+        return plan.run()
 
 
-Run = Callable[[np.ndarray, np.ndarray, list[np.ndarray]], np.ndarray]
+class Plan:
+    """The caller's side of a plan whose workers are already submitted (:func:`started`).
+
+    :meth:`publish` adds chunks of pairs, the first call letting the waiting workers in;
+    :meth:`run` solves with them and returns the values. Handing the workers a first part (a
+    head) while the caller still plans the rest keeps them busy during the planning."""
+
+    def __init__(self, fd: int, arr: dict[str, np.ndarray], run: Callable[[], None], capacity: int) -> None:
+        self.fd, self.arr, self._drain, self.capacity = fd, arr, run, capacity
+        self.held, self.pairs, self.chunks, self.closed = True, 0, 0, False
+        self.orders: list[np.ndarray] = []  # per publish: positions in its rows, in plan order
+
+    def let_in(self) -> None:
+        """Release the plan's lock, which the caller holds from the start."""
+        if self.held:
+            fcntl.flock(self.fd, fcntl.LOCK_UN)
+            self.held = False
+
+    def publish(self, rows: np.ndarray, sums: np.ndarray, cuts: list[np.ndarray], last: bool) -> None:
+        """Add the pairs ``rows``/``sums`` (as :func:`evalkit_ot.pack.pack_pairs`) cut into the
+        chunks ``cuts`` (positions into them) behind those already added; ``last``: no more will
+        follow (the workers leave once the queue is empty). At most ``capacity`` pairs in all.
+
+        Raises:
+            ValueError: the plan is closed, or would exceed its capacity.
+        """
+        if self.closed:
+            raise ValueError("the plan is closed: nothing can be added after the last part")
+        order = np.concatenate(cuts) if cuts else np.empty(0, dtype=np.int64)
+        k0, c0, k = self.pairs, self.chunks, order.size
+        if k0 + k > self.capacity:
+            raise ValueError(f"{k0 + k} pairs in a plan for {self.capacity}")
+        arr = self.arr
+        arr["rows"][k0 : k0 + k], arr["sums"][k0 : k0 + k] = rows[order], sums[order]
+        np.cumsum([len(c) for c in cuts], out=arr["bounds"][c0 + 1 : c0 + 1 + len(cuts)])
+        arr["bounds"][c0 + 1 : c0 + 1 + len(cuts)] += k0
+        self.pairs, self.chunks, self.closed = k0 + k, c0 + len(cuts), last
+        self.orders.append(order)
+        with contextlib.nullcontext() if self.held else _locked(self.fd):
+            arr["ends"][1], arr["ends"][2] = self.chunks, 0 if last else 1
+        self.let_in()
+
+    def run(self) -> np.ndarray:
+        """Close the plan (if the last part is not published yet), drain its queue from the back
+        too, and return every published pair's value once all workers have left: float64, the
+        parts in publish order, each in its ``rows`` order."""
+        if not self.closed:
+            self.publish(self.arr["rows"][:0], self.arr["sums"][:0], [], last=True)
+        self._drain()
+        out, k0 = np.empty(self.pairs), 0
+        for order in self.orders:
+            out[k0 + order] = self.arr["values"][k0 : k0 + order.size]
+            k0 += order.size
+        return out
 
 
 @contextlib.contextmanager
 def started(slab: SlabLayout, capacity: int, kind: str, max_iter: int, pool: object,
-            processes: int) -> Iterator[Run]:
+            processes: int) -> Iterator[Plan]:
     """A plan for up to ``capacity`` pairs of texts in the slab ``slab``, its ``processes``
     workers already submitted to ``pool`` and waiting on the plan's lock, which the caller holds
-    until it has written the plan: the pool's hand-over (about a millisecond on a 2-core machine)
-    overlaps the caller's planning, and the workers start within microseconds of the plan.
+    until it publishes the first part (:meth:`Plan.publish`): the pool's hand-over (about a
+    millisecond on a 2-core machine) overlaps the caller's planning.
 
-    Yields ``run(rows, sums, cuts)``, to call at most once: writes the plan (pairs ``rows``/``sums``
-    as :func:`evalkit_ot.pack.pack_pairs`, at most ``capacity``, cut into the chunks ``cuts``,
-    positions, largest problems first), lets the workers in, drains the queue from the back too,
-    and returns float64 ``(k,)`` in ``rows`` order once every worker has counted itself out of
-    the plan (:func:`leave`), without waiting for the pool to deliver their results. Leaving the
-    block without calling it closes the plan empty: the workers leave without work.
-
-    The first exception (from a worker or the caller) is raised after every worker has stopped
-    (they read and write the plan).
+    Yields the :class:`Plan`. Leaving the block without :meth:`Plan.run` closes the plan: the
+    workers finish the chunk in hand and leave. The first exception (from a worker or the
+    caller) is raised after every worker has stopped (they read and write the plan).
     """
     from concurrent.futures import wait
 
@@ -169,28 +229,15 @@ def started(slab: SlabLayout, capacity: int, kind: str, max_iter: int, pool: obj
     with PLANS.lock:  # held until every worker is done with the plan
         plan, arr = PLANS.allocate({
             "rows": ((capacity, 4), "i8"), "sums": ((capacity, 2), "f8"), "bounds": ((capacity + 1,), "i8"),
-            "values": ((capacity,), "f8"), "ends": ((2,), "i8"), "gone": ((2,), "i8")})
-        arr["ends"][:], arr["gone"][:] = [0, 0], [0, 0]  # an empty queue until the plan is written
+            "values": ((capacity,), "f8"), "ends": ((3,), "i8"), "gone": ((2,), "i8")})
+        arr["ends"][:], arr["gone"][:], arr["bounds"][0] = [0, 0, 1], [0, 0], 0  # empty, more to come
         with _opened(plan) as fd:
             fcntl.flock(fd, fcntl.LOCK_EX)
-            held, clean = True, False
+            clean = False
             futures: list[Any] = []
 
-            def let_in() -> None:
-                nonlocal held
-                if held:
-                    fcntl.flock(fd, fcntl.LOCK_UN)
-                    held = False
-
-            def run(rows: np.ndarray, sums: np.ndarray, cuts: list[np.ndarray]) -> np.ndarray:
+            def run() -> None:
                 nonlocal clean
-                order = np.concatenate(cuts)
-                k = order.size
-                arr["rows"][:k], arr["sums"][:k] = rows[order], sums[order]
-                arr["bounds"][0] = 0
-                np.cumsum([len(c) for c in cuts], out=arr["bounds"][1 : len(cuts) + 1])
-                arr["ends"][1] = len(cuts)
-                let_in()
                 with _blas_one_thread():
                     drain(slab, plan, kind, max_iter, False)
                 clean = _all_left(fd, arr["gone"], futures, processes)
@@ -198,16 +245,14 @@ def started(slab: SlabLayout, capacity: int, kind: str, max_iter: int, pool: obj
                     for future in futures:
                         future.result()  # raises the worker's exception
                     raise RuntimeError("a worker left the plan without solving its chunks or failing")
-                out = np.empty(k)
-                out[order] = arr["values"][:k]
-                return out
 
+            caller = Plan(fd, arr, run, capacity)
             try:
                 futures.extend(pool.submit(drain, slab, plan, kind, max_iter, True)  # type: ignore[attr-defined]
                                for _ in range(processes))
-                yield run
+                yield caller
             finally:
-                let_in()
+                caller.let_in()
                 if not clean:
                     stop(fd, arr["ends"])
                     wait(futures)

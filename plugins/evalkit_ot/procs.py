@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from bisect import bisect_right
 from collections.abc import Callable, Iterator, Sequence
 from operator import attrgetter
@@ -251,7 +252,7 @@ def solve_packed(points: np.ndarray, sqnorm: np.ndarray, mass: np.ndarray, kind:
     return out
 
 
-def chunks(n: np.ndarray, m: np.ndarray, workers: int, dim: int = 0) -> list[np.ndarray]:
+def chunks(n: np.ndarray, m: np.ndarray, workers: int, dim: int = 0, ahead: float = 0.0) -> list[np.ndarray]:
     """Positions of the pairs of sizes ``n x m`` (token vectors of size ``dim``) sorted by
     problem size, largest first, cut into chunks for ``workers - 1`` processes taking them from
     the front and the caller from the back.
@@ -263,13 +264,14 @@ def chunks(n: np.ndarray, m: np.ndarray, workers: int, dim: int = 0) -> list[np.
     ends and small where the sides meet: the processes finish within a small chunk of each
     other. At least ``1 / (4 * CHUNKS_PER_WORKER * workers)`` of the work and :data:`MIN_CHUNK`
     pairs, at most :data:`MAX_CHUNK` pairs and :data:`MAX_ENTRIES` cost entries (unless one pair
-    has more)."""
+    has more). ``ahead``: work (:func:`pair_work`) the front has been given before these pairs
+    (a head), which moves the meeting point towards the front."""
     order = np.argsort(-(n * m + n + m), kind="stable")
     cum_work = np.cumsum(pair_work(n, m, dim)[order])
     cum_entries = np.cumsum((n * m)[order])
     total = float(cum_work[-1]) if order.size else 0.0
     front = max(1, workers - 1)
-    meet = total * front / (front + 1)
+    meet = max(0.0, (total + ahead) * front / (front + 1) - ahead)
     smallest = total / (4 * CHUNKS_PER_WORKER * workers)
     works, entries = cum_work.tolist(), cum_entries.tolist()  # (bisect on lists: no NumPy call per chunk)
     out, s = [], 0
@@ -346,38 +348,32 @@ def solve_processes(xs: Sequence[Doc], ys: Sequence[Doc], idx: np.ndarray, *, ma
     values = np.zeros(len(xs))
     pos = idx.tolist()
     px, py = list(map(xs.__getitem__, pos)), list(map(ys.__getitem__, pos))
-    done: Done | None = None
-    with _started(px, max_iter, workers) as (home, run):
-        slab = in_one_slab(px, py)
-        if slab is not None and slab[0] is home:
-            spans, sums = slab[0].spans, slab[0].sums  # (another thread's prepare may replace them)
-
-            def keys(number: np.ndarray) -> np.ndarray:
-                return np.stack([spans[number, 1].astype(np.float64), sums[number, 0], sums[number, 1]], axis=1)
-
-            keep = differing(px, py, (keys(slab[1]), keys(slab[2])))
-            todo = idx[keep].astype(np.int64)
-            done = (_run_placed(run, slab[1][keep], slab[2][keep], spans, sums[:, 0], slab[0].dim, workers)
-                    if todo.size else [])
-    if done is None:  # (after the early plan has closed: its workers have left)
+    left = np.arange(len(pos))  # positions in idx not solved in place: copied below
+    with _started(px, max_iter, workers) as (home, plan):
+        if plan is not None:
+            solved, part, left = _solve_placed(plan, home, px, py, workers)  # type: ignore[arg-type]
+            values[idx[solved]] = part
+    if left.size:  # (after the plan has closed: its workers have left)
         from evalkit_ot.handover import solve_copied
 
-        keep = differing(px, py)
-        todo = idx[keep].astype(np.int64)
-        done = solve_copied(xs, ys, todo, max_iter, workers) if todo.size else []
-    for c, part in done:
-        values[todo[c]] = part
+        keep = differing([px[i] for i in left.tolist()], [py[i] for i in left.tolist()])
+        todo = idx[left[keep]].astype(np.int64)
+        for c, part in solve_copied(xs, ys, todo, max_iter, workers) if todo.size else []:
+            values[todo[c]] = part
     return values[idx]
 
 
-Done = list[tuple[np.ndarray, np.ndarray]]
+#: The head: the first ``1 / HEAD`` of a call's pairs (from :data:`HEAD_MIN` pairs on), handed to
+#: the workers as soon as it is planned, in :data:`HEAD_CHUNKS` chunks, while the caller plans the
+#: rest (:func:`_solve_placed`).
+HEAD, HEAD_MIN, HEAD_CHUNKS = 16, 256, 2
 
 
 @contextlib.contextmanager
 def _started(px: list[Doc], max_iter: int, workers: int) -> Iterator[tuple[Slab | None, Any]]:
     """The claimed path's workers, started before the call knows that it applies
     (:func:`evalkit_ot.claim.started`): for the slab holding the first text, the one every text
-    must share. Yields ``(that slab, run)``, or ``(None, None)`` when the first text has private
+    must share. Yields ``(that slab, plan)``, or ``(None, None)`` when the first text has private
     arrays. Every text of the call was placed before it began, so a layout of the slab taken now
     covers them."""
     from evalkit_ot.claim import started
@@ -387,19 +383,60 @@ def _started(px: list[Doc], max_iter: int, workers: int) -> Iterator[tuple[Slab 
         yield None, None
         return
     slab = home[0]
-    with started(slab.layout(), len(px), px[0].kind, max_iter, executor(workers), max(1, workers - 1)) as run:
-        yield slab, run
+    with started(slab.layout(), len(px), px[0].kind, max_iter, executor(workers), max(1, workers - 1)) as plan:
+        time.sleep(0)  # (lets loky's threads in this process take the call on: they need the GIL)
+        yield slab, plan
 
 
-def _run_placed(run: Any, ix: np.ndarray, iy: np.ndarray, spans: np.ndarray, msum: np.ndarray, dim: int,
-                workers: int) -> Done:
-    """:func:`solve_processes` on pairs of texts numbered ``ix``, ``iy`` in one shared slab
-    (``spans``: each text's first row and rows; ``msum``: its mass sum; ``dim``: the vector
-    size), on a plan whose workers are waiting (``run``, :func:`evalkit_ot.claim.started`): the
-    processes claim chunks of token ranges themselves."""
+def _solve_placed(plan: Any, home: Slab, px: list[Doc], py: list[Doc],
+                  workers: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Solve in place (the plan's workers and the caller claiming chunks,
+    :mod:`evalkit_ot.claim`) the pairs ``(px[i], py[i])`` whose texts all lie in the slab
+    ``home``: the head (:data:`HEAD`) is published to the workers alone first, then the rest,
+    cut for the workers' head start (:func:`chunks`, ``ahead``). Returns the positions solved,
+    their values, and the positions left to copy (the part from the first one whose texts are
+    not all in ``home``); pairs of identical texts are neither solved nor left (0)."""
+    k = len(px)
+    head = k // HEAD if k >= HEAD_MIN else 0
+    solved: list[np.ndarray] = []
+    ahead = 0.0
+    for lo, hi in [(0, head), (head, k)] if head else [(0, k)]:
+        found = in_one_slab(px[lo:hi], py[lo:hi])
+        time.sleep(0)
+        if found is None or found[0] is not home:
+            return (*_finish(plan, solved), np.arange(lo, k))
+        rows, sums, keep = _placed_rows(found, px[lo:hi], py[lo:hi])
+        n, m = rows[:, 1], rows[:, 3]
+        last = hi == k
+        cuts = (chunks(n, m, workers, home.dim, ahead) if last
+                else np.array_split(np.arange(n.size), min(HEAD_CHUNKS, max(1, n.size))))
+        ahead += float(pair_work(n, m, home.dim).sum())
+        plan.publish(rows, sums, cuts, last=last)
+        solved.append(lo + np.flatnonzero(keep))
+        time.sleep(0)
+    return (*_finish(plan, solved), np.empty(0, dtype=np.int64))
+
+
+def _finish(plan: Any, solved: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Run the plan (closing it) and pair its values with the published positions."""
+    values = plan.run()
+    return (np.concatenate(solved) if solved else np.empty(0, dtype=np.int64)), values
+
+
+def _placed_rows(found: tuple[Slab, np.ndarray, np.ndarray], px: list[Doc],
+                 py: list[Doc]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The token ranges ``rows`` (int64 ``(k, 4)``) and mass sums (float64 ``(k, 2)``) of the
+    pairs of different texts among ``(px[i], py[i])``, numbered ``found`` in one slab
+    (:func:`in_one_slab`), and which pairs those are (bool, :func:`differing`)."""
+    slab, ix, iy = found
+    spans, sums = slab.spans, slab.sums  # (another thread's prepare may replace them)
+
+    def keys(number: np.ndarray) -> np.ndarray:
+        return np.stack([spans[number, 1].astype(np.float64), sums[number, 0], sums[number, 1]], axis=1)
+
+    keep = differing(px, py, (keys(ix), keys(iy)))
+    ix, iy = ix[keep], iy[keep]
     rows = np.stack([spans[ix, 0], spans[ix, 1], spans[iy, 0], spans[iy, 1]], axis=1)
-    sums = np.stack([msum[ix], msum[iy]], axis=1)
-    cuts = chunks(rows[:, 1], rows[:, 3], workers, dim)
-    return [(np.arange(ix.size), run(rows, sums, cuts))]
+    return rows, np.stack([sums[ix, 0], sums[iy, 0]], axis=1), keep
 
 

@@ -145,6 +145,20 @@ def test_errors_raised_in_workers_reach_the_caller() -> None:
         ot_distances(xs, ys, n_jobs=2, parallel="processes", max_iter=2)
     with pytest.raises(DataError, match="different sizes"):
         ot_distances(xs, [prepare(rng.normal(size=(3, 5)))] * 4, n_jobs=2, parallel="processes")
+    # From HEAD_MIN pairs on (a head for the workers first): a failure in the head, in the rest,
+    # and texts of another size after the head.
+    xs = [prepare(rng.normal(size=(40, 8))) for _ in range(300)]
+    ys = [prepare(rng.normal(size=(40, 8))) for _ in range(300)]
+    with pytest.raises(SolverError, match=r"iteration limit reached.*raise max_iter"):
+        ot_distances(xs, ys, n_jobs=2, parallel="processes", max_iter=2)
+    small = [prepare(rng.normal(size=(1, 8))) for _ in range(300)]  # 1 x 1 problems need no iteration
+    with pytest.raises(SolverError, match=r"iteration limit reached"):
+        ot_distances(small[:30] + xs[30:], small[:30] + ys[30:], n_jobs=2, parallel="processes", max_iter=2)
+    with pytest.raises(DataError, match="different sizes"):
+        ot_distances(xs, ys[:100] + [prepare(rng.normal(size=(3, 5)))] * 200, n_jobs=2, parallel="processes")
+    expected = [ot.emd2(x.mass, y.mass, cdist(x.points, y.points)) for x, y in zip(xs, ys, strict=True)]
+    values = ot_distances(xs, ys, n_jobs=2, parallel="processes").values  # the pool still works
+    np.testing.assert_allclose(values, expected, rtol=0, atol=1e-12)
 
 
 @pytest.mark.parametrize("kind", ["wmd", "wrd"])
@@ -390,10 +404,11 @@ def test_workers_started_early_wait_for_the_plan() -> None:
             return submitted[-1]
 
     with Watched(1) as pool:
-        with claim.started(slab.layout(), len(rows), "wmd", 100_000, pool, 1) as run:
+        with claim.started(slab.layout(), len(rows), "wmd", 100_000, pool, 1) as plan:
             time.sleep(0.3)  # the caller planning
             assert len(submitted) == 1 and not submitted[0].done()
-            values = run(rows, sums, cuts)
+            plan.publish(rows, sums, cuts, last=True)
+            values = plan.run()
         np.testing.assert_allclose(values, expected, rtol=0, atol=1e-12)
         assert submitted[0].result() >= 1  # the worker solved chunks
         with claim.started(slab.layout(), len(rows), "wmd", 100_000, pool, 1):
@@ -422,3 +437,96 @@ def test_process_path_with_texts_outside_the_first_texts_slab() -> None:
     expected = [ot.emd2(np.full(len(x), 1 / len(x)), np.full(len(y), 1 / len(y)), cdist(x, y))
                 for x, y in zip(raw_x, raw_y, strict=True)]
     np.testing.assert_allclose(out.values, expected, rtol=0, atol=1e-12)
+
+
+class PublishSpy:
+    """Records each :meth:`evalkit_ot.claim.Plan.publish` call: (pairs, last)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        from evalkit_ot import claim
+
+        self.calls: list[tuple[int, bool]] = []
+        real = claim.Plan.publish
+
+        def publish(plan: Any, rows: np.ndarray, sums: np.ndarray, cuts: list, last: bool) -> None:
+            self.calls.append((int(sum(len(c) for c in cuts)), last))
+            real(plan, rows, sums, cuts, last)
+
+        monkeypatch.setattr(claim.Plan, "publish", publish)
+
+
+@pytest.mark.parametrize("kind", ["wmd", "wrd"])
+def test_head_then_rest_equals_per_pair_emd2(kind: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """From HEAD_MIN pairs on, the first 1/HEAD of the pairs go to the workers first, then the
+    rest: every value as per-pair ``ot.emd2``, identical pairs 0 in both parts."""
+    spy = PublishSpy(monkeypatch)
+    vocab = np.random.default_rng(8).normal(size=(50, 12)) * np.linspace(0.5, 2.0, 50)[:, None]
+    first, second = texts(300, 3, vocab), texts(300, 4, vocab)
+    for i in (2, 250):  # one identical pair in the head, one in the rest
+        second[i] = first[i]
+    xs = [prepare(v, c, kind=kind) for v, c in first]
+    ys = [prepare(v, c, kind=kind) for v, c in second]
+    res = ot_distances(xs, ys, n_jobs=2, parallel="processes")
+    head = 300 // procs.HEAD
+    assert spy.calls == [(head - 1, False), (300 - head - 1, True)]
+    expected = np.array([reference(x, y, kind) for x, y in zip(first, second, strict=True)])
+    np.testing.assert_allclose(res.values, expected, rtol=0, atol=1e-12)
+    assert res.values[2] == 0.0 and res.values[250] == 0.0
+
+
+def test_head_in_place_and_the_rest_copied(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A private text after the head: the head is solved where it lies, the plan closes, and
+    the rest is copied (:mod:`evalkit_ot.handover`); a private text in the head: nothing is
+    published and everything is copied. Values as per-pair ``ot.emd2`` either way."""
+    spy = PublishSpy(monkeypatch)
+    rng = np.random.default_rng(9)
+    raw_x = [rng.normal(size=(int(rng.integers(2, 9)), 6)) for _ in range(320)]
+    raw_y = [rng.normal(size=(int(rng.integers(2, 9)), 6)) for _ in range(320)]
+    expected = [ot.emd2(np.full(len(x), 1 / len(x)), np.full(len(y), 1 / len(y)), cdist(x, y))
+                for x, y in zip(raw_x, raw_y, strict=True)]
+    xs = [prepare(v) for v in raw_x]
+    for private in (300, 5):
+        ys = [prepare(v, shared=i != private) for i, v in enumerate(raw_y)]
+        spy.calls.clear()
+        out = ot_distances(xs, ys, n_jobs=2, parallel="processes")
+        np.testing.assert_allclose(out.values, expected, rtol=0, atol=1e-12)
+        head = 320 // procs.HEAD
+        assert spy.calls == ([(head, False), (0, True)] if private == 300 else [(0, True)])
+
+
+def test_workers_wait_while_the_plan_is_open() -> None:
+    """A worker that has solved the head (published with ``last=False``) waits for the rest
+    instead of leaving, then takes its share of it; the values are per-pair ``ot.emd2``."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from evalkit_ot import claim
+
+    xs, ys, slab, rows, sums, _ = _placed_pairs(4, 60)
+    expected = [ot.emd2(x.mass, y.mass, cdist(x.points, y.points)) for x, y in zip(xs, ys, strict=True)]
+    head = [np.arange(0, 5), np.arange(5, 10)]
+    rest = procs.chunks(rows[10:, 1], rows[10:, 3], 2, 6)
+    with ThreadPoolExecutor(1) as pool, claim.started(slab.layout(), len(rows), "wmd", 100_000, pool, 1) as plan:
+        plan.publish(rows[:10], sums[:10], head, last=False)
+        time.sleep(0.3)  # the head solved long ago: the worker waits for more
+        assert plan.arr["ends"][0] == 2 and plan.arr["gone"][0] == 0
+        plan.publish(rows[10:], sums[10:], rest, last=True)
+        with pytest.raises(ValueError, match="closed"):
+            plan.publish(rows[:1], sums[:1], [np.arange(1)], last=True)
+        values = plan.run()
+    np.testing.assert_allclose(values, expected, rtol=0, atol=1e-12)
+    assert plan.arr["gone"][0] == 1
+
+
+def test_a_head_start_moves_the_meeting_point_towards_the_front() -> None:
+    """``chunks(..., ahead=w)``: the front has done ``w`` already, so the two sides meet where
+    the front's share is (total + w) / 2 - w, and the chunks are smallest there."""
+    rng = np.random.default_rng(6)
+    n, m = rng.integers(1, 40, 3000), rng.integers(1, 40, 3000)
+    total = procs.pair_work(n, m, 16).sum()
+    cut = procs.chunks(n, m, 2, 16, ahead=total / 2)
+    work = np.array([procs.pair_work(n[c], m[c], 16).sum() for c in cut])
+    starts = np.concatenate([[0.0], np.cumsum(work)[:-1]])
+    smallest = total / (4 * procs.CHUNKS_PER_WORKER * 2)
+    at = starts[np.argmin(work[:-1])]  # where the smallest chunk begins (the last: the leftover)
+    assert abs(at - total / 4) <= 2 * smallest
+    assert sorted(np.concatenate(cut).tolist()) == list(range(3000))
