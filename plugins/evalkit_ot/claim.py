@@ -88,8 +88,8 @@ def drain(slab: SlabLayout, plan: Layout, kind: str, max_iter: int, front: bool)
     """Claim and solve chunks of the plan until none is left (in a worker: ``front=True``; in the
     caller: ``front=False``), writing each pair's value into the plan; returns the number of
     chunks solved. While the caller may still add chunks (:meth:`Plan.publish`), an empty queue
-    is waited on, looking again every :data:`POLL` seconds. A worker counts itself out of the
-    plan as it returns (:func:`leave`).
+    is waited on, looking again every :data:`POLL` seconds, unless the process that started
+    this one has ended. A worker counts itself out of the plan as it returns (:func:`leave`).
 
     Raises:
         SolverError: a problem's simplex did not reach optimality (the queue is closed first).
@@ -99,11 +99,13 @@ def drain(slab: SlabLayout, plan: Layout, kind: str, max_iter: int, front: bool)
     arr, tokens = views(plan), slab_views(slab)
     points, sqnorm, mass = tokens["points"], tokens["sqnorm"], tokens["mass"]
     bounds, rows, sums, values, ends = arr["bounds"], arr["rows"], arr["sums"], arr["values"], arr["ends"]
-    done, failed = 0, True
+    done, failed, parent = 0, True, os.getppid()
     with _opened(plan) as fd:
         try:
             while (i := claim(fd, ends, front)) is not None:
                 if i == WAIT:  # the caller is still writing the plan
+                    if os.getppid() != parent:  # ... or has died (this process was handed on)
+                        break
                     time.sleep(POLL)
                     continue
                 lo, hi = int(bounds[i]), int(bounds[i + 1])

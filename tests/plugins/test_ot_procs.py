@@ -530,3 +530,24 @@ def test_a_head_start_moves_the_meeting_point_towards_the_front() -> None:
     at = starts[np.argmin(work[:-1])]  # where the smallest chunk begins (the last: the leftover)
     assert abs(at - total / 4) <= 2 * smallest
     assert sorted(np.concatenate(cut).tolist()) == list(range(3000))
+
+
+def test_a_waiting_worker_leaves_when_its_parent_has_ended(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker waiting on an open plan stops waiting once the process that started it has
+    ended (its parent process id changes): a caller killed while planning leaves no worker
+    polling forever."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from evalkit_ot import claim
+
+    _, _, slab, rows, sums, _ = _placed_pairs(12, 20)
+    with ThreadPoolExecutor(1) as pool, claim.started(slab.layout(), len(rows), "wmd", 100_000, pool, 1) as plan:
+        plan.publish(rows[:4], sums[:4], [np.arange(4)], last=False)
+        time.sleep(0.2)
+        assert plan.arr["gone"][0] == 0  # waiting
+        ppid = os.getppid()
+        monkeypatch.setattr(claim.os, "getppid", lambda: ppid + 1)
+        deadline = time.monotonic() + 5
+        while plan.arr["gone"][0] == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert plan.arr["gone"][0] == 1 and plan.arr["gone"][1] == 0
