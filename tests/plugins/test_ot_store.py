@@ -102,9 +102,12 @@ def test_an_empty_slab_starts_over_or_goes(monkeypatch: pytest.MonkeyPatch) -> N
 def test_copies_hold_private_arrays() -> None:
     doc = prepare(np.random.default_rng(4).normal(size=(6, 5)))
     assert doc is not None and doc.home is not None
-    for other in (pickle.loads(pickle.dumps(doc)), copy.deepcopy(doc), dataclasses.replace(doc)):
+    legacy = type(doc).__new__(type(doc))  # a state pickled when Doc kept an instance dict
+    legacy.__setstate__({f.name: getattr(doc, f.name) for f in dataclasses.fields(doc)})
+    for other in (pickle.loads(pickle.dumps(doc)), copy.deepcopy(doc), dataclasses.replace(doc), legacy):
         assert other.home is None
         np.testing.assert_array_equal(other.points, doc.points)
+        assert (other.kind, other.mass_sum, other.sqnorm_max) == (doc.kind, doc.mass_sum, doc.sqnorm_max)
 
 
 def test_no_room_keeps_private_arrays(monkeypatch: pytest.MonkeyPatch) -> None:
