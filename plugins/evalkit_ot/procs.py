@@ -33,7 +33,7 @@ import threading
 import time
 from bisect import bisect_right
 from collections.abc import Callable, Iterator, Sequence
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from typing import Any
 
 import numpy as np
@@ -301,13 +301,13 @@ def in_one_slab(px: list[Doc], py: list[Doc]) -> tuple[Slab, np.ndarray, np.ndar
     ``None`` otherwise (a text with private arrays, or texts of different vector sizes)."""
     k = len(px)
     homes = list(map(attrgetter("home"), px + py))
-    if not k or None in homes:
+    try:
+        if not k or len(set(map(itemgetter(0), homes))) != 1:
+            return None
+    except TypeError:  # a home is None
         return None
-    slabs, numbers = zip(*homes, strict=True)
-    if len(set(slabs)) != 1:
-        return None
-    number = np.array(numbers, dtype=np.int64)
-    return slabs[0], number[:k], number[k:]
+    number = np.fromiter(map(itemgetter(1), homes), np.int64, 2 * k)
+    return homes[0][0], number[:k], number[k:]
 
 
 def differing(px: list[Doc], py: list[Doc], keys: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
@@ -430,13 +430,14 @@ def _placed_rows(found: tuple[Slab, np.ndarray, np.ndarray], px: list[Doc],
     (:func:`in_one_slab`), and which pairs those are (bool, :func:`differing`)."""
     slab, ix, iy = found
     spans, sums = slab.spans, slab.sums  # (another thread's prepare may replace them)
-
-    def keys(number: np.ndarray) -> np.ndarray:
-        return np.stack([spans[number, 1].astype(np.float64), sums[number, 0], sums[number, 1]], axis=1)
-
-    keep = differing(px, py, (keys(ix), keys(iy)))
-    ix, iy = ix[keep], iy[keep]
-    rows = np.stack([spans[ix, 0], spans[ix, 1], spans[iy, 0], spans[iy, 1]], axis=1)
-    return rows, np.stack([sums[ix, 0], sums[iy, 0]], axis=1), keep
+    rows, msum = np.empty((ix.size, 4), dtype=np.int64), np.empty((ix.size, 2))
+    rows[:, :2], rows[:, 2:] = spans[ix], spans[iy]  # (x start, n, y start, m)
+    msum[:, 0], msum[:, 1] = sums[ix, 0], sums[iy, 0]
+    alike = np.flatnonzero(rows[:, 1] == rows[:, 3])  # then the same mass sum and largest squared norm
+    alike = alike[(sums[ix[alike]] == sums[iy[alike]]).all(axis=1)]
+    keep = np.ones(ix.size, dtype=bool)
+    for i in alike.tolist():
+        keep[i] = not same_doc(px[i], py[i])
+    return (rows, msum, keep) if keep.all() else (rows[keep], msum[keep], keep)
 
 
