@@ -402,14 +402,14 @@ def _solve_placed(plan: Any, home: Slab, px: list[Doc], py: list[Doc],
     ahead = 0.0
     for lo, hi in [(0, head), (head, k)] if head else [(0, k)]:
         found = in_one_slab(px[lo:hi], py[lo:hi])
-        time.sleep(0)
+        time.sleep(0)  # (as in _started, between the steps of planning)
         if found is None or found[0] is not home:
             return (*_finish(plan, solved), np.arange(lo, k))
         rows, sums, keep = _placed_rows(found, px[lo:hi], py[lo:hi])
         n, m = rows[:, 1], rows[:, 3]
         last = hi == k
         cuts = (chunks(n, m, workers, home.dim, ahead) if last
-                else np.array_split(np.arange(n.size), min(HEAD_CHUNKS, max(1, n.size))))
+                else np.array_split(np.arange(n.size), min(HEAD_CHUNKS, n.size)) if n.size else [])
         ahead += float(pair_work(n, m, home.dim).sum())
         plan.publish(rows, sums, cuts, last=last)
         solved.append(lo + np.flatnonzero(keep))

@@ -551,3 +551,15 @@ def test_a_waiting_worker_leaves_when_its_parent_has_ended(monkeypatch: pytest.M
         while plan.arr["gone"][0] == 0 and time.monotonic() < deadline:
             time.sleep(0.01)
         assert plan.arr["gone"][0] == 1 and plan.arr["gone"][1] == 0
+
+
+@pytest.mark.parametrize("pairs", [20, 300])
+def test_only_identical_pairs_on_processes(pairs: int) -> None:
+    """Every pair holds one text twice (nothing to solve, in the head or the rest): all 0."""
+    rng = np.random.default_rng(13)
+    docs = [prepare(rng.normal(size=(int(rng.integers(1, 6)), 4))) for _ in range(pairs)]
+    out = ot_distances(docs, docs, n_jobs=2, parallel="processes")
+    assert out.parallel == "processes" and np.array_equal(out.values, np.zeros(pairs))
+    twins = [prepare(d.points) for d in docs]  # equal content, other objects
+    mixed = ot_distances(docs, twins[:pairs // 2] + docs[pairs // 2:], n_jobs=2, parallel="processes")
+    assert np.array_equal(mixed.values, np.zeros(pairs))
