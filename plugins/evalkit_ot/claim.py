@@ -1,18 +1,23 @@
 """Chunks of pairs claimed by the processes themselves from a plan in shared memory.
 
 When every text of a call lies in one shared slab (:mod:`evalkit_ot.store`), nothing has to be
-copied or handed over per chunk: :func:`run_claimed` writes the whole plan once into a small
-shared file (:data:`evalkit_ot.arena.PLANS`: each pair's token ranges and mass sums in chunk order, the
-chunk bounds, a slot for each value, and the two ends of the queue), submits one
-:func:`drain` per worker process, and drains the queue itself too. The workers claim chunks from
-the front (the largest problems), the caller from the back, one chunk at a time under an
-advisory lock on the file (``fcntl.flock``: a system call, a few microseconds), until the two
-ends meet; each writes its values into the plan. No process waits on another to be handed its
-next chunk: handing chunks over one by one through the pool costs the workers 0.3 ms per chunk
-even with an idle caller, and several milliseconds when the caller's own work holds its GIL
-(the pool's threads live in the caller). Each worker counts itself out of the plan as it
-leaves, and the caller returns once all have, watching the count rather than waiting for the
-pool to deliver the workers' results.
+copied or handed over per chunk: the caller writes the plan into a small shared file
+(:data:`evalkit_ot.arena.PLANS`: each pair's token ranges and mass sums in chunk order, the chunk
+bounds, a slot for each value, and the queue's two ends), and every process claims chunks of it,
+the workers from the front (the largest problems), the caller from the back, one chunk at a time
+under an advisory lock on the file (``fcntl.flock``: a system call, a few microseconds), until
+the two ends meet; each writes its values into the plan. No process waits on another to be
+handed its next chunk: handing chunks over one by one through the pool costs the workers 0.3 ms
+per chunk even with an idle caller, and several milliseconds when the caller's own work holds
+its GIL (the pool's threads live in the caller).
+
+The workers are submitted before the plan exists (:func:`started`) and wait on its lock, which
+the caller holds while it plans, so loky's hand-over (about a millisecond) overlaps the planning.
+The caller can publish the plan in parts (:meth:`Plan.publish`): a first part (a head) lets the
+workers in while the caller plans the rest; until the last part, a worker that finds the queue
+empty waits for more. Each worker counts itself out of the plan as it leaves, and the caller
+returns once all have, watching the count rather than waiting for the pool to deliver the
+workers' results.
 """
 
 from __future__ import annotations

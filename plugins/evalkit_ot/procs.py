@@ -9,7 +9,12 @@ persistent executor (:func:`executor`, the pool joblib also uses) and the callin
   the default) are read where they lie: the call writes a plan of token ranges, and every
   process claims chunks of it until none is left, the pool from the front (the largest
   problems), the caller from the back (:mod:`evalkit_ot.claim`). Nothing is copied per call and
-  no process waits to be handed its next chunk;
+  no process waits to be handed its next chunk. The workers are submitted first (for the slab
+  of the call's first text), and the first 1/16 of the pairs (a head, :data:`HEAD`) is
+  published to them as soon as it is planned, while the caller plans the rest; between the
+  steps of planning the caller lets go of the GIL for a moment, which loky's threads in this
+  process need to hand the call over (otherwise they wait up to the interpreter's 5 ms switch
+  interval);
 - texts with private arrays are copied chunk by chunk into a shared file as they are handed over
   (:mod:`evalkit_ot.handover`, :func:`run_shared`).
 
