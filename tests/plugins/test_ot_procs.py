@@ -507,7 +507,10 @@ def test_workers_wait_while_the_plan_is_open() -> None:
     rest = procs.chunks(rows[10:, 1], rows[10:, 3], 2, 6)
     with ThreadPoolExecutor(1) as pool, claim.started(slab.layout(), len(rows), "wmd", 100_000, pool, 1) as plan:
         plan.publish(rows[:10], sums[:10], head, last=False)
-        time.sleep(0.3)  # the head solved long ago: the worker waits for more
+        deadline = time.monotonic() + 10
+        while plan.arr["ends"][0] < 2 and time.monotonic() < deadline:  # the worker takes the head
+            time.sleep(0.01)
+        time.sleep(0.2)  # the head solved by now: the worker waits for more
         assert plan.arr["ends"][0] == 2 and plan.arr["gone"][0] == 0
         plan.publish(rows[10:], sums[10:], rest, last=True)
         with pytest.raises(ValueError, match="closed"):
