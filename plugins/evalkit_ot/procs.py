@@ -435,14 +435,12 @@ def _placed_rows(found: tuple[Slab, np.ndarray, np.ndarray], px: list[Doc],
     (:func:`in_one_slab`), and which pairs those are (bool, :func:`differing`)."""
     slab, ix, iy = found
     spans, sums = slab.spans, slab.sums  # (another thread's prepare may replace them)
-    rows, msum = np.empty((ix.size, 4), dtype=np.int64), np.empty((ix.size, 2))
+    rows = np.empty((ix.size, 4), dtype=np.int64)
     rows[:, :2], rows[:, 2:] = spans[ix], spans[iy]  # (x start, n, y start, m)
-    msum[:, 0], msum[:, 1] = sums[ix, 0], sums[iy, 0]
-    alike = np.flatnonzero(rows[:, 1] == rows[:, 3])  # then the same mass sum and largest squared norm
-    alike = alike[(sums[ix[alike]] == sums[iy[alike]]).all(axis=1)]
-    keep = np.ones(ix.size, dtype=bool)
-    for i in alike.tolist():
-        keep[i] = not same_doc(px[i], py[i])
+    kx, ky = np.empty((ix.size, 3)), np.empty((ix.size, 3))  # size, mass sum, largest squared norm
+    kx[:, 0], kx[:, 1:], ky[:, 0], ky[:, 1:] = rows[:, 1], sums[ix], rows[:, 3], sums[iy]
+    keep = differing(px, py, (kx, ky))
+    msum = np.column_stack([kx[:, 1], ky[:, 1]])
     return (rows, msum, keep) if keep.all() else (rows[keep], msum[keep], keep)
 
 
