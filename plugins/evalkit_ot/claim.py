@@ -150,17 +150,6 @@ def _all_left(fd: int, gone: np.ndarray, futures: list, processes: int) -> bool:
         time.sleep(POLL)
 
 
-def run_claimed(slab: SlabLayout, rows: np.ndarray, sums: np.ndarray, cuts: list[np.ndarray], kind: str,
-                max_iter: int, pool: object, processes: int) -> np.ndarray:
-    """Exact distances of the pairs ``rows``/``sums`` (as :func:`evalkit_ot.pack.pack_pairs`, texts
-    in the slab ``slab``), cut into the chunks ``cuts`` (positions, largest problems first), on
-    ``processes`` processes of ``pool`` and the caller: float64 ``(k,)`` in ``rows`` order
-    (:func:`started`, one :meth:`Plan.publish` and :meth:`Plan.run`)."""
-    with started(slab, len(rows), kind, max_iter, pool, processes) as plan:
-        plan.publish(rows, sums, cuts, last=True)
-        return plan.run()
-
-
 class Plan:
     """The caller's side of a plan whose workers are already submitted (:func:`started`).
 

@@ -326,16 +326,10 @@ def test_claimed_plan_returns_once_the_workers_are_out() -> None:
 
     from evalkit_ot import claim
 
-    rng = np.random.default_rng(11)
-    xs = [prepare(rng.normal(size=(int(rng.integers(2, 9)), 6))) for _ in range(60)]
-    ys = [prepare(rng.normal(size=(int(rng.integers(2, 9)), 6))) for _ in range(60)]
-    slab, ix, iy = procs.in_one_slab(xs, ys)  # type: ignore[misc]
-    spans, msum = slab.spans, slab.sums[:, 0]
-    rows = np.stack([spans[ix, 0], spans[ix, 1], spans[iy, 0], spans[iy, 1]], axis=1)
-    sums = np.stack([msum[ix], msum[iy]], axis=1)
-    cuts = procs.chunks(rows[:, 1], rows[:, 3], 2, 6)
-    with ThreadPoolExecutor(1) as pool:
-        values = claim.run_claimed(slab.layout(), rows, sums, cuts, "wmd", 100_000, pool, 1)
+    xs, ys, slab, rows, sums, cuts = _placed_pairs(11, 60)
+    with ThreadPoolExecutor(1) as pool, claim.started(slab.layout(), len(rows), "wmd", 100_000, pool, 1) as plan:
+        plan.publish(rows, sums, cuts, last=True)
+        values = plan.run()
     expected = [ot.emd2(x.mass, y.mass, cdist(x.points, y.points)) for x, y in zip(xs, ys, strict=True)]
     np.testing.assert_allclose(values, expected, rtol=0, atol=1e-12)
 
@@ -419,8 +413,9 @@ def test_workers_started_early_wait_for_the_plan() -> None:
             raise DataError("while planning")
         assert submitted[2].result() == 0
         half = procs.chunks(rows[:20, 1], rows[:20, 3], 2, 6)
-        np.testing.assert_allclose(claim.run_claimed(slab.layout(), rows[:20], sums[:20], half, "wmd",
-                                                     100_000, pool, 1), expected[:20], rtol=0, atol=1e-12)
+        with claim.started(slab.layout(), 20, "wmd", 100_000, pool, 1) as plan:
+            plan.publish(rows[:20], sums[:20], half, last=True)
+            np.testing.assert_allclose(plan.run(), expected[:20], rtol=0, atol=1e-12)
 
 
 def test_process_path_with_texts_outside_the_first_texts_slab() -> None:
