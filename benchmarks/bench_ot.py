@@ -145,19 +145,22 @@ def ceiling(layout: tuple, kind: str, chunks: Chunks, workers: int) -> Callable[
     while every core works (1.0 for cores that do not slow each other down: shared caches,
     memory bandwidth, SMT siblings or turbo limits of the host), the most the efficiency can
     reach with nothing lost to handing work over or waiting."""
+    return lambda: at_once(workers, floor_job, layout, kind, chunks)
+
+
+def at_once(workers: int, job: Callable[..., float], *args: object) -> float:
+    """``job(*args, start_at)`` run by ``workers`` processes started at the same instant
+    ``start_at`` (this one with BLAS on one thread, and ``workers - 1`` of evalkit's pool, whose
+    BLAS runs on one thread); returns the slowest process's own wall seconds."""
     from evalkit_ot import procs
     from threadpoolctl import threadpool_limits
 
     ex = procs.executor(workers)
-
-    def timer() -> float:
-        start_at = time.perf_counter() + 0.05  # after the pool has received its calls
-        jobs = [ex.submit(floor_job, layout, kind, chunks, start_at) for _ in range(workers - 1)]
-        with threadpool_limits(1):
-            mine = floor_job(layout, kind, chunks, start_at)
-        return max([mine, *(j.result() for j in jobs)])
-
-    return timer
+    start_at = time.perf_counter() + 0.05  # after the pool has received its calls
+    jobs = [ex.submit(job, *args, start_at) for _ in range(workers - 1)]
+    with threadpool_limits(1):
+        mine = job(*args, start_at)
+    return max([mine, *(j.result() for j in jobs)])
 
 
 def spin(n: int, start_at: float = 0.0) -> float:
@@ -175,19 +178,14 @@ def spin(n: int, start_at: float = 0.0) -> float:
 
 def host_ceiling(workers: int, n: int = 1_500_000) -> Callable[[], float]:
     """A timer of the host's own ceiling: :func:`spin` (about 50 ms) alone in this process, then
-    on ``workers`` processes at once (as :func:`ceiling`), then alone again; returns the faster
-    lone time over the slowest process's time. Below 1.0 when busy cores slow each other down
+    on ``workers`` processes at once (:func:`at_once`, as :func:`ceiling`), then alone again;
+    returns the faster lone time over the slowest process's time. Below 1.0 when busy cores slow each other down
     with no memory traffic to share: the hypervisor, SMT siblings or turbo limits of the host,
     not the solver's reads."""
-    from evalkit_ot import procs
-
-    ex = procs.executor(workers)
 
     def timer() -> float:
         before = spin(n)
-        start_at = time.perf_counter() + 0.05
-        jobs = [ex.submit(spin, n, start_at) for _ in range(workers - 1)]
-        together = max([spin(n, start_at), *(j.result() for j in jobs)])
+        together = at_once(workers, spin, n)
         return min(before, spin(n)) / together
 
     return timer

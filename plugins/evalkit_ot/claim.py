@@ -217,6 +217,10 @@ def started(slab: SlabLayout, capacity: int, kind: str, max_iter: int, pool: obj
     Yields the :class:`Plan`. Leaving the block without :meth:`Plan.run` closes the plan: the
     workers finish the chunk in hand and leave. The first exception (from a worker or the
     caller) is raised after every worker has stopped (they read and write the plan).
+
+    Raises:
+        OSError: no folder has room for the plan's file (:meth:`evalkit_ot.arena.Arena.allocate`).
+        SolverError: a problem's simplex did not reach optimality (from :meth:`Plan.run`).
     """
     from concurrent.futures import wait
 
